@@ -1,0 +1,305 @@
+//! Raw tables as read from a CSV file (or the embedded catalogue), with the
+//! line number of every row, and the typed cell readers that turn them into
+//! records while collecting every problem instead of stopping at the first.
+//!
+//! This module does no I/O: `io` fills [`RawTable`]s, `inventory::build`
+//! reads them.
+
+use std::collections::HashMap;
+use std::fmt;
+
+/// One problem found in the input, located as precisely as possible.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputError {
+    /// Display name of the file (a path, or `catalogue:<file>` for the embedded catalogue).
+    pub file: String,
+    /// 1-based line number in that file; `None` for whole-file problems.
+    pub line: Option<usize>,
+    /// Column name, when the problem is in one cell or one column.
+    pub column: Option<String>,
+    /// What is wrong, as a lowercase phrase.
+    pub message: String,
+    /// How to fix it, when there is something useful to say.
+    pub hint: Option<String>,
+}
+
+impl InputError {
+    pub fn file(file: &str, message: impl Into<String>) -> Self {
+        Self {
+            file: file.to_string(),
+            line: None,
+            column: None,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn at(file: &str, line: usize, column: Option<&str>, message: impl Into<String>) -> Self {
+        Self {
+            file: file.to_string(),
+            line: Some(line),
+            column: column.map(str::to_string),
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Sort key: file, then line (whole-file problems first), then column.
+    pub fn sort_key(&self) -> (String, usize, String) {
+        (
+            self.file.clone(),
+            self.line.unwrap_or(0),
+            self.column.clone().unwrap_or_default(),
+        )
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(column) = &self.column {
+            write!(f, ": column {column}")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, " (hint: {hint})")?;
+        }
+        Ok(())
+    }
+}
+
+/// A non-fatal remark about the input (unknown columns, suspicious values).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputWarning {
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for InputWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.file, line, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+/// A table of optional strings, one row per CSV record, as the file gave it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawTable {
+    /// Display name used in every error about this table.
+    pub file: String,
+    /// Header names, trimmed, in file order.
+    pub columns: Vec<String>,
+    pub rows: Vec<RawRow>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawRow {
+    /// 1-based line number where the record starts (the header is line 1).
+    pub line: usize,
+    /// One cell per column; `None` for an empty cell.
+    pub cells: Vec<Option<String>>,
+}
+
+/// The columns a file may have: those it must have, and the optional ones
+/// that are known (any other column earns a warning and is ignored).
+pub struct Schema {
+    pub required: &'static [&'static str],
+    pub optional: &'static [&'static str],
+}
+
+/// Documentation columns accepted in every file without a warning.
+pub const DOC_COLUMNS: &[&str] = &["source", "year", "note", "description"];
+
+/// Reads the cells of one table by column name, collecting errors.
+pub struct TableReader<'a> {
+    pub table: &'a RawTable,
+    index: HashMap<&'a str, usize>,
+}
+
+impl<'a> TableReader<'a> {
+    /// Checks the header against `schema`: a missing required column is an
+    /// error (reported once, on line 1), an unknown column a warning.
+    pub fn new(
+        table: &'a RawTable,
+        schema: &Schema,
+        errors: &mut Vec<InputError>,
+        warnings: &mut Vec<InputWarning>,
+    ) -> Option<Self> {
+        let mut index = HashMap::new();
+        for (position, name) in table.columns.iter().enumerate() {
+            if index.insert(name.as_str(), position).is_some() {
+                errors.push(
+                    InputError::at(&table.file, 1, Some(name), "duplicate column in the header")
+                        .with_hint("keep one column of each name"),
+                );
+            }
+        }
+        let mut complete = true;
+        for required in schema.required {
+            if !index.contains_key(required) {
+                complete = false;
+                errors.push(
+                    InputError::at(&table.file, 1, Some(required), "missing required column")
+                        .with_hint(format!(
+                            "the header must name the columns {}",
+                            schema.required.join(", ")
+                        )),
+                );
+            }
+        }
+        for name in &table.columns {
+            let known = schema.required.contains(&name.as_str())
+                || schema.optional.contains(&name.as_str())
+                || DOC_COLUMNS.contains(&name.as_str());
+            if !known {
+                warnings.push(InputWarning {
+                    file: table.file.clone(),
+                    line: Some(1),
+                    message: format!("unknown column {name:?} is ignored"),
+                });
+            }
+        }
+        complete.then_some(Self { table, index })
+    }
+
+    pub fn has_column(&self, column: &str) -> bool {
+        self.index.contains_key(column)
+    }
+
+    /// The trimmed cell, `None` when the column is absent or the cell empty.
+    pub fn cell<'r>(&self, row: &'r RawRow, column: &str) -> Option<&'r str> {
+        let position = *self.index.get(column)?;
+        row.cells
+            .get(position)?
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+
+    fn error(&self, row: &RawRow, column: &str, message: impl Into<String>) -> InputError {
+        InputError::at(&self.table.file, row.line, Some(column), message)
+    }
+
+    /// A required non-empty string.
+    pub fn text(&self, row: &RawRow, column: &str, errors: &mut Vec<InputError>) -> Option<String> {
+        match self.cell(row, column) {
+            Some(value) => Some(value.to_string()),
+            None => {
+                errors.push(self.error(row, column, "empty value").with_hint("this column is required"));
+                None
+            }
+        }
+    }
+
+    /// An optional string.
+    pub fn opt_text(&self, row: &RawRow, column: &str) -> Option<String> {
+        self.cell(row, column).map(str::to_string)
+    }
+
+    /// A required finite number.
+    pub fn number(&self, row: &RawRow, column: &str, errors: &mut Vec<InputError>) -> Option<f64> {
+        match self.cell(row, column) {
+            Some(value) => self.parse_number(row, column, value, errors),
+            None => {
+                errors.push(
+                    self.error(row, column, "empty value")
+                        .with_hint("this column is required: give a number"),
+                );
+                None
+            }
+        }
+    }
+
+    /// An optional finite number: `Ok(None)` when empty, `Err(())` when present but invalid.
+    pub fn opt_number(
+        &self,
+        row: &RawRow,
+        column: &str,
+        errors: &mut Vec<InputError>,
+    ) -> Result<Option<f64>, ()> {
+        match self.cell(row, column) {
+            Some(value) => self.parse_number(row, column, value, errors).map(Some).ok_or(()),
+            None => Ok(None),
+        }
+    }
+
+    fn parse_number(
+        &self,
+        row: &RawRow,
+        column: &str,
+        value: &str,
+        errors: &mut Vec<InputError>,
+    ) -> Option<f64> {
+        match value.parse::<f64>() {
+            Ok(number) if number.is_finite() => Some(number),
+            Ok(_) => {
+                errors.push(
+                    self.error(row, column, format!("{value:?} is not a finite number"))
+                        .with_hint("NaN and infinities are not quantities: give a finite number"),
+                );
+                None
+            }
+            Err(_) => {
+                let hint = if value.contains(',') && value.replace(',', ".").parse::<f64>().is_ok() {
+                    "use a dot as the decimal separator"
+                } else {
+                    "give a plain number such as 12.5 or 1e6"
+                };
+                errors.push(self.error(row, column, format!("expected a number, found {value:?}")).with_hint(hint));
+                None
+            }
+        }
+    }
+
+    /// A required value from a fixed set of words.
+    pub fn choice<T: Copy>(
+        &self,
+        row: &RawRow,
+        column: &str,
+        options: &[(&str, T)],
+        errors: &mut Vec<InputError>,
+    ) -> Option<T> {
+        let value = self.text(row, column, errors)?;
+        match options.iter().find(|(name, _)| *name == value) {
+            Some((_, option)) => Some(*option),
+            None => {
+                let names: Vec<&str> = options.iter().map(|(name, _)| *name).collect();
+                errors.push(
+                    self.error(row, column, format!("{value:?} is not one of {}", names.join(", ")))
+                        .with_hint(format!("write one of {}", names.join(", "))),
+                );
+                None
+            }
+        }
+    }
+
+    /// Checks a number against a predicate, pushing `message` when it fails.
+    pub fn check(
+        &self,
+        row: &RawRow,
+        column: &str,
+        value: Option<f64>,
+        ok: impl Fn(f64) -> bool,
+        message: &str,
+        errors: &mut Vec<InputError>,
+    ) -> Option<f64> {
+        let value = value?;
+        if ok(value) {
+            Some(value)
+        } else {
+            errors.push(self.error(row, column, format!("{message}, found {value}")));
+            None
+        }
+    }
+}

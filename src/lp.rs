@@ -1,0 +1,276 @@
+//! The linear program of MODEL.md A3, and the only module that touches
+//! good_lp and HiGHS.
+//!
+//! Columns: one x_l per candidate link, then one fallback variable per flow
+//! (f_s for a supply, g_d for a demand). Rows: one balance row per flow, in
+//! flow order: (S) sum x_l + f_s = Q_s, (D) sum r_l x_l + g_d = Q_d.
+//!
+//! The model is written with good_lp, then driven through the `highs` model
+//! underneath: HiGHS's own status is read without good_lp's collapsing (it
+//! maps "unbounded or infeasible" to "infeasible" and every limit to "time
+//! limit"), and the second stage of a lexicographic objective is solved by
+//! adding one row and changing the costs in place, warm-started from the
+//! first stage's basis.
+
+use std::time::Instant;
+
+use good_lp::solvers::highs::highs;
+use good_lp::{variable, Expression, ProblemVariables, SolverModel};
+use highs::{HighsModelStatus, HighsSolutionStatus};
+
+use crate::candidates::Link;
+use crate::inventory::{FlowKind, Inventory};
+
+/// What the optimizer minimises (MODEL.md A3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Objective {
+    /// The territory's view: minimise M, then C among the M-optimal solutions.
+    Externalities,
+    /// The firms' market view: minimise C, then M among the C-optimal solutions.
+    Private,
+    /// Minimise C + M.
+    Social,
+}
+
+impl Objective {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Objective::Externalities => "externalities",
+            Objective::Private => "private",
+            Objective::Social => "social",
+        }
+    }
+}
+
+/// Relative tolerance on the first-stage optimum when the second stage of a
+/// lexicographic objective is solved: value <= v* + 1e-6 * max(1, |v*|).
+pub const LEXICOGRAPHIC_TOLERANCE: f64 = 1e-6;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SolveOptions {
+    pub objective: Objective,
+    /// Wall-clock limit for the whole solve (both stages), in seconds.
+    pub time_limit_seconds: Option<f64>,
+    /// HiGHS threads; `None` leaves HiGHS's default.
+    pub threads: Option<u32>,
+}
+
+impl Default for SolveOptions {
+    fn default() -> Self {
+        Self { objective: Objective::Externalities, time_limit_seconds: None, threads: None }
+    }
+}
+
+/// How good the returned solution is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SolutionStatus {
+    /// Proven optimal (both stages, for a lexicographic objective).
+    Optimal,
+    /// Feasible, but the time limit stopped the solver before proving optimality.
+    TimeLimit,
+}
+
+impl SolutionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SolutionStatus::Optimal => "optimal",
+            SolutionStatus::TimeLimit => "time_limit",
+        }
+    }
+}
+
+/// Why no solution could be returned. Each outcome stays distinct.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SolveError {
+    #[error("the problem is infeasible: no flow assignment meets every balance")]
+    Infeasible,
+    #[error("the problem is unbounded: some cost can decrease without limit")]
+    Unbounded,
+    #[error("the problem is infeasible or unbounded (HiGHS could not tell which)")]
+    InfeasibleOrUnbounded,
+    #[error("the time limit was reached before any feasible solution was found")]
+    TimeLimitWithoutSolution,
+    #[error("the iteration limit was reached before an optimal solution was found")]
+    IterationLimit,
+    #[error("the solve was interrupted")]
+    Interrupted,
+    #[error("numerical trouble in HiGHS ({0}): try rescaling the quantities")]
+    NumericalTrouble(String),
+    #[error("HiGHS failed: {0}")]
+    Solver(String),
+}
+
+/// The solver's answer, indexed like the candidate links and the flows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LpSolution {
+    pub status: SolutionStatus,
+    /// x_l, supply units sent on each candidate link.
+    pub link_flows: Vec<f64>,
+    /// Dual of each flow's balance row in the first-stage LP: the change of
+    /// the first-stage objective per extra unit of that flow's quantity
+    /// (EUR per resource unit).
+    pub shadow_prices: Vec<f64>,
+    /// Optimal value of the first-stage objective, EUR.
+    pub first_stage_objective: f64,
+    /// Wall-clock seconds spent in HiGHS, both stages.
+    pub solve_seconds: f64,
+}
+
+/// Per-column private cost (EUR per unit) and monetised externality (EUR per unit).
+struct ColumnCosts {
+    private: Vec<f64>,
+    externality: Vec<f64>,
+}
+
+fn column_costs(inventory: &Inventory, links: &[Link]) -> ColumnCosts {
+    let flows = inventory.flows();
+    let mut private = Vec::with_capacity(links.len() + flows.len());
+    let mut externality = Vec::with_capacity(links.len() + flows.len());
+    for link in links {
+        private.push(link.unit_cost_eur);
+        externality.push(inventory.monetise(&link.unit_impacts));
+    }
+    for flow in flows {
+        private.push(flow.fallback_cost_eur);
+        externality.push(inventory.monetise(&flow.fallback_impacts));
+    }
+    ColumnCosts { private, externality }
+}
+
+/// Solves the A3 program for the given candidate links.
+pub fn solve(inventory: &Inventory, links: &[Link], options: &SolveOptions) -> Result<LpSolution, SolveError> {
+    let flows = inventory.flows();
+    let n_columns = links.len() + flows.len();
+    let costs = column_costs(inventory, links);
+    if flows.is_empty() {
+        return Ok(LpSolution {
+            status: SolutionStatus::Optimal,
+            link_flows: Vec::new(),
+            shadow_prices: Vec::new(),
+            first_stage_objective: 0.0,
+            solve_seconds: 0.0,
+        });
+    }
+    let (first, second): (Vec<f64>, Option<&Vec<f64>>) = match options.objective {
+        Objective::Externalities => (costs.externality.clone(), Some(&costs.private)),
+        Objective::Private => (costs.private.clone(), Some(&costs.externality)),
+        Objective::Social => (costs.private.iter().zip(&costs.externality).map(|(c, m)| c + m).collect(), None),
+    };
+
+    let mut variables = ProblemVariables::new();
+    let columns = variables.add_vector(variable().min(0.0), n_columns);
+    let mut objective = Expression::with_capacity(n_columns);
+    for (column, cost) in columns.iter().zip(&first) {
+        if *cost != 0.0 {
+            objective.add_mul(*cost, *column);
+        }
+    }
+    let mut rows: Vec<Expression> = (0..flows.len()).map(|flow| Expression::from(columns[links.len() + flow])).collect();
+    for (position, link) in links.iter().enumerate() {
+        rows[link.supply.index()].add_mul(1.0, columns[position]);
+        rows[link.demand.index()].add_mul(link.ratio, columns[position]);
+    }
+    let mut problem = variables.minimise(objective).using(highs);
+    for (row, flow) in rows.into_iter().zip(flows) {
+        problem.add_constraint(row.eq(flow.quantity));
+    }
+    let mut model = problem.try_into_inner().map_err(|e| SolveError::Solver(format!("building the model: {e}")))?;
+    model.make_quiet();
+    if let Some(threads) = options.threads {
+        set_option(&mut model, "threads", threads as i32)?;
+    }
+
+    let started = Instant::now();
+    if let Some(limit) = options.time_limit_seconds {
+        set_option(&mut model, "time_limit", limit.max(0.0))?;
+    }
+    let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+    let mut status = classify(solved.status(), solved.primal_solution_status() == HighsSolutionStatus::Feasible)?;
+    let solution = solved.get_solution();
+    let first_stage_objective = solved.objective_value();
+    let shadow_prices = solution.dual_rows()[..flows.len()].to_vec();
+    let mut column_values = solution.columns().to_vec();
+
+    if let (Some(second), SolutionStatus::Optimal) = (second, status) {
+        let mut model: highs::Model = solved.into();
+        let bound = first_stage_objective + LEXICOGRAPHIC_TOLERANCE * first_stage_objective.abs().max(1.0);
+        let (index, value): (Vec<highs_sys::HighsInt>, Vec<f64>) = first
+            .iter()
+            .enumerate()
+            .filter(|(_, cost)| **cost != 0.0)
+            .map(|(column, cost)| (column as highs_sys::HighsInt, *cost))
+            .unzip();
+        let count = highs_sys::HighsInt::try_from(index.len()).map_err(|_| SolveError::Solver("too many columns for HiGHS".into()))?;
+        let last = highs_sys::HighsInt::try_from(n_columns - 1).map_err(|_| SolveError::Solver("too many columns for HiGHS".into()))?;
+        // SAFETY: the pointer is a live Highs instance owned by `model`; the
+        // index and value slices have `count` entries and outlive the call;
+        // the cost slice has exactly `n_columns` entries for columns 0..=last.
+        let (add, change) = unsafe {
+            let highs_ptr = model.as_mut_ptr();
+            let add = highs_sys::Highs_addRow(highs_ptr, f64::NEG_INFINITY, bound, count, index.as_ptr(), value.as_ptr());
+            let change = highs_sys::Highs_changeColsCostByRange(highs_ptr, 0, last, second.as_ptr());
+            (add, change)
+        };
+        if add == highs_sys::STATUS_ERROR || change == highs_sys::STATUS_ERROR {
+            return Err(SolveError::Solver("could not set up the second stage of the lexicographic objective".into()));
+        }
+        if let Some(limit) = options.time_limit_seconds {
+            set_option(&mut model, "time_limit", (limit - started.elapsed().as_secs_f64()).max(0.0))?;
+        }
+        let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+        match classify(solved.status(), solved.primal_solution_status() == HighsSolutionStatus::Feasible) {
+            Ok(second_status) => {
+                status = second_status;
+                column_values = solved.get_solution().columns().to_vec();
+            }
+            // The first stage's solution is feasible for the first stage and
+            // optimal for it: keep it, flagged as not proven optimal overall.
+            Err(SolveError::TimeLimitWithoutSolution) => status = SolutionStatus::TimeLimit,
+            Err(other) => return Err(other),
+        }
+    }
+    let solve_seconds = started.elapsed().as_secs_f64();
+    column_values.truncate(links.len());
+    Ok(LpSolution { status, link_flows: column_values, shadow_prices, first_stage_objective, solve_seconds })
+}
+
+fn set_option<V: highs::HighsOptionValue>(model: &mut highs::Model, name: &str, value: V) -> Result<(), SolveError> {
+    model.try_set_option(name, value).map_err(|_| SolveError::Solver(format!("HiGHS refused the option {name}")))
+}
+
+/// Maps HiGHS's model status to ours, keeping every outcome distinct.
+pub fn classify(status: HighsModelStatus, primal_feasible: bool) -> Result<SolutionStatus, SolveError> {
+    match status {
+        HighsModelStatus::Optimal => Ok(SolutionStatus::Optimal),
+        HighsModelStatus::Infeasible => Err(SolveError::Infeasible),
+        HighsModelStatus::Unbounded => Err(SolveError::Unbounded),
+        HighsModelStatus::UnboundedOrInfeasible => Err(SolveError::InfeasibleOrUnbounded),
+        HighsModelStatus::ReachedTimeLimit if primal_feasible => Ok(SolutionStatus::TimeLimit),
+        HighsModelStatus::ReachedTimeLimit => Err(SolveError::TimeLimitWithoutSolution),
+        HighsModelStatus::ReachedIterationLimit => Err(SolveError::IterationLimit),
+        HighsModelStatus::ReachedInterrupt => Err(SolveError::Interrupted),
+        HighsModelStatus::SolveError => Err(SolveError::NumericalTrouble("solve error".into())),
+        HighsModelStatus::PresolveError => Err(SolveError::NumericalTrouble("presolve error".into())),
+        HighsModelStatus::PostsolveError => Err(SolveError::NumericalTrouble("postsolve error".into())),
+        other => Err(SolveError::Solver(format!("unexpected model status {other:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_keeps_its_meaning() {
+        assert_eq!(classify(HighsModelStatus::Optimal, true), Ok(SolutionStatus::Optimal));
+        assert_eq!(classify(HighsModelStatus::Infeasible, false), Err(SolveError::Infeasible));
+        assert_eq!(classify(HighsModelStatus::Unbounded, false), Err(SolveError::Unbounded));
+        assert_eq!(classify(HighsModelStatus::UnboundedOrInfeasible, false), Err(SolveError::InfeasibleOrUnbounded));
+        assert_eq!(classify(HighsModelStatus::ReachedTimeLimit, true), Ok(SolutionStatus::TimeLimit));
+        assert_eq!(classify(HighsModelStatus::ReachedTimeLimit, false), Err(SolveError::TimeLimitWithoutSolution));
+        assert_eq!(classify(HighsModelStatus::ReachedIterationLimit, true), Err(SolveError::IterationLimit));
+        assert!(matches!(classify(HighsModelStatus::SolveError, false), Err(SolveError::NumericalTrouble(_))));
+        assert!(matches!(classify(HighsModelStatus::ModelError, false), Err(SolveError::Solver(_))));
+    }
+}

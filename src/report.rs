@@ -1,0 +1,292 @@
+//! What the user reads: the five tables of MODEL.md A5 (summary.json,
+//! links.csv, flow_results.csv, firm_values.csv, territory_values.csv) and
+//! the short summary printed on screen.
+//!
+//! Invariant: rows are sorted by their id columns and numbers are written
+//! with Rust's and polars' shortest round-trip formatting, so the same
+//! input gives the same bytes (summary.json's `solve_seconds` aside, which
+//! measures the run).
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::candidates::Link;
+use crate::inventory::Inventory;
+use crate::lp::{Objective, SolutionStatus};
+use crate::valuation::{Totals, Valuation};
+
+/// Facts about the run that the valuation does not hold.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    pub inventory: String,
+    pub objective: Objective,
+    pub status: SolutionStatus,
+    pub solve_seconds: f64,
+    pub n_candidate_links: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Compensation {
+    pub firm_id: String,
+    pub compensation_needed_eur: f64,
+}
+
+/// The content of summary.json (MODEL.md A5, plus the documented additions).
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub objective: &'static str,
+    pub status: &'static str,
+    /// False when the time limit stopped the solver first.
+    pub proven_optimal: bool,
+    pub supplier_share: f64,
+    pub baseline: Totals,
+    pub optimized: Totals,
+    pub firm_value_eur: f64,
+    pub territory_value_eur: f64,
+    pub territory_value_global_eur: f64,
+    pub territory_value_local_eur: f64,
+    pub n_links: usize,
+    pub n_candidate_links: usize,
+    pub n_firms: usize,
+    pub n_flows: usize,
+    pub firms_needing_compensation: Vec<Compensation>,
+    pub solve_seconds: f64,
+    pub inventory: String,
+    pub symbiose_version: &'static str,
+}
+
+pub fn summary(inventory: &Inventory, valuation: &Valuation, info: &RunInfo) -> Summary {
+    let mut firms_needing_compensation: Vec<Compensation> = valuation
+        .firms_needing_compensation()
+        .map(|firm| Compensation {
+            firm_id: inventory.firm(firm.firm).id.clone(),
+            compensation_needed_eur: firm.compensation_needed_eur,
+        })
+        .collect();
+    firms_needing_compensation.sort_by(|a, b| a.firm_id.cmp(&b.firm_id));
+    Summary {
+        objective: info.objective.as_str(),
+        status: info.status.as_str(),
+        proven_optimal: info.status == SolutionStatus::Optimal,
+        supplier_share: valuation.supplier_share,
+        baseline: valuation.baseline,
+        optimized: valuation.optimized,
+        firm_value_eur: valuation.firm_value_eur,
+        territory_value_eur: valuation.territory_value_eur,
+        territory_value_global_eur: valuation.territory_value_global_eur,
+        territory_value_local_eur: valuation.territory_value_local_eur,
+        n_links: valuation.links.len(),
+        n_candidate_links: info.n_candidate_links,
+        n_firms: inventory.firms().len(),
+        n_flows: inventory.flows().len(),
+        firms_needing_compensation,
+        solve_seconds: info.solve_seconds,
+        inventory: info.inventory.clone(),
+        symbiose_version: env!("CARGO_PKG_VERSION"),
+    }
+}
+
+fn text_column(name: &str, values: Vec<String>) -> Column {
+    Column::new(name.into(), values)
+}
+
+fn number_column(name: &str, values: Vec<f64>) -> Column {
+    Column::new(name.into(), values)
+}
+
+fn count_column(name: &str, values: Vec<u64>) -> Column {
+    Column::new(name.into(), values)
+}
+
+/// links.csv: the links in use, sorted by (supply_flow_id, demand_flow_id).
+pub fn links_table(inventory: &Inventory, links: &[Link], valuation: &Valuation) -> PolarsResult<DataFrame> {
+    let mut rows: Vec<_> = valuation.links.iter().collect();
+    rows.sort_by(|a, b| (&inventory.flow(a.supply).id, &inventory.flow(a.demand).id).cmp(&(&inventory.flow(b.supply).id, &inventory.flow(b.demand).id)));
+    let supply = |row: &&crate::valuation::LinkValue| inventory.flow(row.supply);
+    let demand = |row: &&crate::valuation::LinkValue| inventory.flow(row.demand);
+    DataFrame::new_infer_height(vec![
+        text_column("supply_flow_id", rows.iter().map(|r| supply(r).id.clone()).collect()),
+        text_column("demand_flow_id", rows.iter().map(|r| demand(r).id.clone()).collect()),
+        text_column("supplier_firm_id", rows.iter().map(|r| inventory.firm(supply(r).firm).id.clone()).collect()),
+        text_column("receiver_firm_id", rows.iter().map(|r| inventory.firm(demand(r).firm).id.clone()).collect()),
+        text_column("supply_resource", rows.iter().map(|r| inventory.resource(supply(r).resource).id.clone()).collect()),
+        text_column("demand_resource", rows.iter().map(|r| inventory.resource(demand(r).resource).id.clone()).collect()),
+        number_column("distance_km", rows.iter().map(|r| r.distance_km).collect()),
+        number_column("quantity", rows.iter().map(|r| r.quantity).collect()),
+        number_column("delivered", rows.iter().map(|r| r.delivered).collect()),
+        number_column("unit_cost_eur", rows.iter().map(|r| r.unit_cost_eur).collect()),
+        number_column("surplus_eur", rows.iter().map(|r| r.surplus_eur).collect()),
+        number_column("supplier_value_eur", rows.iter().map(|r| r.supplier_value_eur).collect()),
+        number_column("receiver_value_eur", rows.iter().map(|r| r.receiver_value_eur).collect()),
+        number_column("externality_avoided_eur", rows.iter().map(|r| r.externality_avoided_eur).collect()),
+        number_column("unit_externality_eur", rows.iter().map(|r| inventory.monetise(&links[r.link].unit_impacts)).collect()),
+    ])
+}
+
+/// flow_results.csv: every flow, quantities in the flow's own unit, sorted by flow_id.
+pub fn flow_results_table(inventory: &Inventory, valuation: &Valuation) -> PolarsResult<DataFrame> {
+    let mut rows: Vec<_> = valuation.flows.iter().collect();
+    rows.sort_by(|a, b| inventory.flow(a.flow).id.cmp(&inventory.flow(b.flow).id));
+    let flow = |row: &&crate::valuation::FlowValue| inventory.flow(row.flow);
+    DataFrame::new_infer_height(vec![
+        text_column("flow_id", rows.iter().map(|r| flow(r).id.clone()).collect()),
+        text_column("firm_id", rows.iter().map(|r| inventory.firm(flow(r).firm).id.clone()).collect()),
+        text_column("kind", rows.iter().map(|r| flow(r).kind.as_str().to_string()).collect()),
+        text_column("resource", rows.iter().map(|r| inventory.resource(flow(r).resource).id.clone()).collect()),
+        text_column("unit", rows.iter().map(|r| flow(r).unit.clone()).collect()),
+        number_column("quantity", rows.iter().map(|r| flow(r).quantity / flow(r).unit_factor).collect()),
+        number_column("matched", rows.iter().map(|r| r.matched / flow(r).unit_factor).collect()),
+        text_column("fallback", rows.iter().map(|r| inventory.route(flow(r).fallback).id.clone()).collect()),
+        number_column("fallback_quantity", rows.iter().map(|r| r.fallback_quantity / flow(r).unit_factor).collect()),
+        // Per unit of the flow's own unit: EUR per resource unit * resource units per flow unit.
+        number_column("shadow_price_eur_per_unit", rows.iter().map(|r| r.shadow_price_eur_per_unit * flow(r).unit_factor).collect()),
+    ])
+}
+
+/// firm_values.csv: every firm, sorted by firm_id.
+pub fn firm_values_table(inventory: &Inventory, valuation: &Valuation) -> PolarsResult<DataFrame> {
+    let mut rows: Vec<_> = valuation.firms.iter().collect();
+    rows.sort_by(|a, b| inventory.firm(a.firm).id.cmp(&inventory.firm(b.firm).id));
+    DataFrame::new_infer_height(vec![
+        text_column("firm_id", rows.iter().map(|r| inventory.firm(r.firm).id.clone()).collect()),
+        text_column("name", rows.iter().map(|r| inventory.firm(r.firm).name.clone()).collect()),
+        number_column("baseline_cost_eur", rows.iter().map(|r| r.baseline_cost_eur).collect()),
+        number_column("optimized_cost_eur", rows.iter().map(|r| r.optimized_cost_eur).collect()),
+        number_column("value_eur", rows.iter().map(|r| r.value_eur).collect()),
+        number_column("compensation_needed_eur", rows.iter().map(|r| r.compensation_needed_eur).collect()),
+        count_column("n_links", rows.iter().map(|r| r.n_links as u64).collect()),
+    ])
+}
+
+/// territory_values.csv: every externality category, sorted by category.
+pub fn territory_values_table(inventory: &Inventory, valuation: &Valuation) -> PolarsResult<DataFrame> {
+    let rows = &valuation.categories;
+    let category = |row: &crate::valuation::CategoryValue| inventory.category(row.category);
+    DataFrame::new_infer_height(vec![
+        text_column("category", rows.iter().map(|r| category(r).id.clone()).collect()),
+        text_column("unit", rows.iter().map(|r| category(r).unit.clone()).collect()),
+        text_column("scope", rows.iter().map(|r| category(r).scope.as_str().to_string()).collect()),
+        number_column("baseline", rows.iter().map(|r| r.baseline).collect()),
+        number_column("optimized", rows.iter().map(|r| r.optimized).collect()),
+        number_column("avoided", rows.iter().map(|r| r.avoided).collect()),
+        number_column("value_eur_per_unit", rows.iter().map(|r| category(r).value_eur_per_unit).collect()),
+        number_column("value_eur", rows.iter().map(|r| r.value_eur).collect()),
+    ])
+}
+
+/// The four result tables, named as their files.
+pub fn result_tables(inventory: &Inventory, links: &[Link], valuation: &Valuation) -> PolarsResult<Vec<(&'static str, DataFrame)>> {
+    Ok(vec![
+        ("links.csv", links_table(inventory, links, valuation)?),
+        ("flow_results.csv", flow_results_table(inventory, valuation)?),
+        ("firm_values.csv", firm_values_table(inventory, valuation)?),
+        ("territory_values.csv", territory_values_table(inventory, valuation)?),
+    ])
+}
+
+/// Formats a money amount as whole euros with thin grouping: `-1 234 567`.
+pub fn euros(amount: f64) -> String {
+    let rounded = amount.round();
+    let negative = rounded < 0.0;
+    let digits = format!("{:.0}", rounded.abs());
+    let mut grouped = String::new();
+    for (position, ch) in digits.chars().enumerate() {
+        if position > 0 && (digits.len() - position) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    if negative && grouped != "0" {
+        format!("-{grouped}")
+    } else {
+        grouped
+    }
+}
+
+/// The short summary printed after `optimize`.
+pub fn human_summary(inventory: &Inventory, valuation: &Valuation, summary: &Summary, top: usize) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let status = match summary.status {
+        "optimal" => "optimal".to_string(),
+        other => format!("{other} (NOT proven optimal: the best solution found is reported)"),
+    };
+    let _ = writeln!(out, "symbiose: {} | objective {} | {}", summary.inventory, summary.objective, status);
+    let _ = writeln!(
+        out,
+        "  {} firms, {} flows, {} candidate links, {} links used, solved in {:.3} s",
+        summary.n_firms, summary.n_flows, summary.n_candidate_links, summary.n_links, summary.solve_seconds
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(out, "  {:<28}{:>18}{:>18}{:>18}", "EUR per year", "baseline", "optimized", "saved");
+    for (label, base, opt) in [
+        ("private cost (firms)", summary.baseline.private_cost_eur, summary.optimized.private_cost_eur),
+        ("externalities (territory)", summary.baseline.externality_eur, summary.optimized.externality_eur),
+    ] {
+        let _ = writeln!(out, "  {:<28}{:>18}{:>18}{:>18}", label, euros(base), euros(opt), euros(base - opt));
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "  value captured by firms      {:>18} EUR/yr (supplier share {})", euros(summary.firm_value_eur), summary.supplier_share);
+    let _ = writeln!(
+        out,
+        "  value accruing to territory  {:>18} EUR/yr (global {}, local {})",
+        euros(summary.territory_value_eur),
+        euros(summary.territory_value_global_eur),
+        euros(summary.territory_value_local_eur)
+    );
+    if summary.firms_needing_compensation.is_empty() {
+        let _ = writeln!(out, "  firms needing compensation: none");
+    } else {
+        let _ = writeln!(out, "  firms needing compensation:");
+        for firm in &summary.firms_needing_compensation {
+            let _ = writeln!(out, "    {:<34}{:>14} EUR/yr", firm.firm_id, euros(firm.compensation_needed_eur));
+        }
+    }
+    let mut ranked: Vec<_> = valuation.links.iter().collect();
+    ranked.sort_by(|a, b| {
+        b.externality_avoided_eur
+            .total_cmp(&a.externality_avoided_eur)
+            .then_with(|| inventory.flow(a.supply).id.cmp(&inventory.flow(b.supply).id))
+            .then_with(|| inventory.flow(a.demand).id.cmp(&inventory.flow(b.demand).id))
+    });
+    if !ranked.is_empty() {
+        let _ = writeln!(out, "  top links by externalities avoided:");
+        for link in ranked.iter().take(top) {
+            let (supply, demand) = (inventory.flow(link.supply), inventory.flow(link.demand));
+            let resource = inventory.resource(supply.resource);
+            let _ = writeln!(
+                out,
+                "    {} -> {}: {} {} {}, {} EUR/yr avoided, {} EUR/yr saved",
+                inventory.firm(supply.firm).id,
+                inventory.firm(demand.firm).id,
+                format_quantity(link.quantity),
+                resource.unit,
+                resource.id,
+                euros(link.externality_avoided_eur),
+                euros(link.surplus_eur)
+            );
+        }
+    }
+    out
+}
+
+fn format_quantity(value: f64) -> String {
+    if value.abs() >= 100.0 {
+        euros(value)
+    } else {
+        format!("{value:.3}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::euros;
+
+    #[test]
+    fn euros_are_grouped() {
+        assert_eq!(euros(1234567.4), "1,234,567");
+        assert_eq!(euros(-1000.0), "-1,000");
+        assert_eq!(euros(999.5), "1,000");
+        assert_eq!(euros(-0.2), "0");
+    }
+}

@@ -1,0 +1,105 @@
+//! Helpers shared by the integration tests: load a fixture, run the
+//! pipeline, look results up by id, compare floats with a stated tolerance.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use symbiose::app::optimize_inventory;
+use symbiose::candidates::Link;
+use symbiose::inventory::Inventory;
+use symbiose::io::{load_inventory, InventorySource};
+use symbiose::lp::{LpSolution, Objective, SolveOptions};
+use symbiose::valuation::Valuation;
+
+pub fn fixture_dir(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("data").join(name)
+}
+
+pub fn load_fixture(name: &str) -> Inventory {
+    match load_inventory(&InventorySource::Folder(fixture_dir(name))) {
+        Ok(loaded) => loaded.inventory,
+        Err(error) => panic!("fixture {name} does not load: {error:?}"),
+    }
+}
+
+pub struct Run {
+    pub inventory: Inventory,
+    pub links: Vec<Link>,
+    pub solution: LpSolution,
+    pub valuation: Valuation,
+}
+
+pub fn run_inventory(inventory: Inventory, objective: Objective, supplier_share: f64) -> Run {
+    let options = SolveOptions { objective, ..SolveOptions::default() };
+    let (links, solution, valuation) = optimize_inventory(&inventory, &options, supplier_share).expect("solves");
+    Run { inventory, links, solution, valuation }
+}
+
+pub fn run_fixture(name: &str, objective: Objective) -> Run {
+    run_inventory(load_fixture(name), objective, 0.5)
+}
+
+/// |actual - expected| <= tolerance * max(1, |expected|).
+#[track_caller]
+pub fn assert_close(actual: f64, expected: f64, tolerance: f64, what: &str) {
+    let scale = expected.abs().max(1.0);
+    assert!(
+        (actual - expected).abs() <= tolerance * scale,
+        "{what}: got {actual}, expected {expected} (relative tolerance {tolerance})"
+    );
+}
+
+impl Run {
+    /// x_l of the link from supply flow `supply` to demand flow `demand`, 0 when unused.
+    pub fn link_flow(&self, supply: &str, demand: &str) -> f64 {
+        self.valuation
+            .links
+            .iter()
+            .find(|l| self.inventory.flow(l.supply).id == supply && self.inventory.flow(l.demand).id == demand)
+            .map(|l| l.quantity)
+            .unwrap_or(0.0)
+    }
+
+    pub fn link(&self, supply: &str, demand: &str) -> &symbiose::valuation::LinkValue {
+        self.valuation
+            .links
+            .iter()
+            .find(|l| self.inventory.flow(l.supply).id == supply && self.inventory.flow(l.demand).id == demand)
+            .unwrap_or_else(|| panic!("no active link {supply} -> {demand}"))
+    }
+
+    pub fn flow(&self, id: &str) -> &symbiose::valuation::FlowValue {
+        let idx = self.inventory.flow_index(id).unwrap_or_else(|| panic!("no flow {id}"));
+        &self.valuation.flows[idx.index()]
+    }
+
+    pub fn firm_value(&self, id: &str) -> &symbiose::valuation::FirmValue {
+        let idx = self.inventory.firm_index(id).unwrap_or_else(|| panic!("no firm {id}"));
+        &self.valuation.firms[idx.index()]
+    }
+
+    pub fn category(&self, id: &str) -> &symbiose::valuation::CategoryValue {
+        let idx = self.inventory.category_index(id).unwrap_or_else(|| panic!("no category {id}"));
+        &self.valuation.categories[idx.index()]
+    }
+
+    pub fn candidate_pairs(&self) -> Vec<(String, String)> {
+        self.links
+            .iter()
+            .map(|l| (self.inventory.flow(l.supply).id.clone(), self.inventory.flow(l.demand).id.clone()))
+            .collect()
+    }
+
+    /// Checks the identities of MODEL.md A4 on this run.
+    #[track_caller]
+    pub fn assert_identities(&self) {
+        let v = &self.valuation;
+        let firm_sum: f64 = v.firms.iter().map(|f| f.value_eur).sum();
+        assert_close(firm_sum, v.baseline.private_cost_eur - v.optimized.private_cost_eur, 1e-9, "sum of firm values = C_base - C");
+        let link_sum: f64 = v.links.iter().map(|l| l.externality_avoided_eur).sum();
+        assert_close(link_sum, v.baseline.externality_eur - v.optimized.externality_eur, 1e-9, "sum of link dM = M_base - M");
+        let category_sum: f64 = v.categories.iter().map(|c| c.value_eur).sum();
+        assert_close(category_sum, v.territory_value_eur, 1e-9, "sum of category values = T");
+        assert_close(v.territory_value_global_eur + v.territory_value_local_eur, v.territory_value_eur, 1e-9, "global + local = T");
+    }
+}
