@@ -96,7 +96,13 @@ pub fn optimize_inventory(
 ) -> Result<(Vec<Link>, LpSolution, Valuation), SolveError> {
     let links = candidate_links(inventory);
     let solution = solve(inventory, &links, options)?;
-    let valuation = value_solution(inventory, &links, &solution.link_flows, &solution.shadow_prices, supplier_share);
+    let valuation = value_solution(
+        inventory,
+        &links,
+        &solution.link_flows,
+        &solution.shadow_prices,
+        supplier_share,
+    );
     Ok((links, solution, valuation))
 }
 
@@ -118,16 +124,31 @@ pub fn optimize(config: &OptimizeConfig) -> Result<Optimized, AppError> {
         n_candidate_links: links.len(),
     };
     let summary = summary(&loaded.inventory, &valuation, &info);
-    let output_error = |message: String| AppError::Output { path: config.out.clone(), message };
+    let output_error = |message: String| AppError::Output {
+        path: config.out.clone(),
+        message,
+    };
     let mut files = Vec::new();
-    for (name, mut frame) in result_tables(&loaded.inventory, &links, &valuation).map_err(|e| output_error(e.to_string()))? {
-        files.push((name.to_string(), csv_bytes(&mut frame).map_err(|e| output_error(e.to_string()))?));
+    for (name, mut frame) in
+        result_tables(&loaded.inventory, &links, &valuation).map_err(|e| output_error(e.to_string()))?
+    {
+        files.push((
+            name.to_string(),
+            csv_bytes(&mut frame).map_err(|e| output_error(e.to_string()))?,
+        ));
     }
     let mut json = serde_json::to_vec_pretty(&summary).map_err(|e| output_error(e.to_string()))?;
     json.push(b'\n');
     files.push(("summary.json".to_string(), json));
     write_outputs_atomically(&config.out, &files).map_err(|e| output_error(e.to_string()))?;
-    Ok(Optimized { inventory: loaded.inventory, warnings: loaded.warnings, links, solution, valuation, summary })
+    Ok(Optimized {
+        inventory: loaded.inventory,
+        warnings: loaded.warnings,
+        links,
+        solution,
+        valuation,
+        summary,
+    })
 }
 
 /// What `symbiose validate` found in a valid inventory.

@@ -65,7 +65,8 @@ pub fn candidate_links(inventory: &Inventory) -> Vec<Link> {
                     substitution: substitution_idx,
                     distance_km,
                     ratio: substitution.ratio,
-                    unit_cost_eur: resource.transport_cost_eur_per_unit_km * distance_km + substitution.processing_cost_eur_per_unit,
+                    unit_cost_eur: resource.transport_cost_eur_per_unit_km * distance_km
+                        + substitution.processing_cost_eur_per_unit,
                     unit_impacts,
                 });
             }

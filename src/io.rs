@@ -32,7 +32,13 @@ pub const BUNDLED_DUNKIRK: &[(&str, &str)] = &[
     ("SOURCES.md", include_str!("../data/dunkirk/SOURCES.md")),
 ];
 
-pub const CATALOGUE_FILES: [&str; 5] = ["resources.csv", "routes.csv", "substitutions.csv", "impacts.csv", "externalities.csv"];
+pub const CATALOGUE_FILES: [&str; 5] = [
+    "resources.csv",
+    "routes.csv",
+    "substitutions.csv",
+    "impacts.csv",
+    "externalities.csv",
+];
 
 /// Where an inventory comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,7 +62,10 @@ impl InventorySource {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("{} problem(s) in the inventory", .errors.len())]
-    Invalid { errors: Vec<InputError>, warnings: Vec<InputWarning> },
+    Invalid {
+        errors: Vec<InputError>,
+        warnings: Vec<InputWarning>,
+    },
 }
 
 /// A loaded, validated inventory and the warnings met on the way.
@@ -102,7 +111,10 @@ fn read_tables(source: &InventorySource, errors: &mut Vec<InputError>) -> Option
                 match fs::read(&path) {
                     Ok(bytes) => Some(parse_csv(&path.display().to_string(), &bytes)),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                    Err(e) => Some(Err(InputError::file(&path.display().to_string(), format!("cannot read the file: {e}")))),
+                    Err(e) => Some(Err(InputError::file(
+                        &path.display().to_string(),
+                        format!("cannot read the file: {e}"),
+                    ))),
                 }
             }
         };
@@ -118,7 +130,10 @@ fn read_tables(source: &InventorySource, errors: &mut Vec<InputError>) -> Option
                         InventorySource::Folder(dir) => dir.join(name).display().to_string(),
                         InventorySource::BundledDunkirk => format!("bundled:dunkirk/{name}"),
                     };
-                    errors.push(InputError::file(&shown, "required file is missing").with_hint("an inventory folder holds at least firms.csv and flows.csv"));
+                    errors.push(
+                        InputError::file(&shown, "required file is missing")
+                            .with_hint("an inventory folder holds at least firms.csv and flows.csv"),
+                    );
                 }
                 None
             }
@@ -126,7 +141,10 @@ fn read_tables(source: &InventorySource, errors: &mut Vec<InputError>) -> Option
     };
     if let InventorySource::Folder(dir) = source {
         if !dir.is_dir() {
-            errors.push(InputError::file(&dir.display().to_string(), "not a folder").with_hint("give the folder that holds firms.csv and flows.csv"));
+            errors.push(
+                InputError::file(&dir.display().to_string(), "not a folder")
+                    .with_hint("give the folder that holds firms.csv and flows.csv"),
+            );
             return None;
         }
     }
@@ -142,7 +160,13 @@ fn read_tables(source: &InventorySource, errors: &mut Vec<InputError>) -> Option
         firms: firms?,
         flows: flows?,
         default_catalogue,
-        catalogue_overrides: CatalogueTables { resources, routes, substitutions, impacts, externalities },
+        catalogue_overrides: CatalogueTables {
+            resources,
+            routes,
+            substitutions,
+            impacts,
+            externalities,
+        },
         distances,
     })
 }
@@ -163,53 +187,81 @@ pub fn embedded_catalogue() -> CatalogueTables {
     }
 }
 
-/// One record as the pre-scan sees it: where it starts and how many fields it has.
+/// One record as the pre-scan sees it: where it starts, how many fields it
+/// has, and its byte range (without the line break).
 struct RecordSpan {
     line: usize,
     n_fields: usize,
+    start: usize,
+    end: usize,
 }
 
 /// Finds where each non-blank record starts and counts its fields, honouring
 /// double quotes (a quoted field may hold commas and line breaks). polars
-/// parses the cells; this pass gives the line numbers and catches ragged rows
-/// before polars would reject the file without saying where.
+/// parses the cells; this pass gives the line numbers, catches ragged rows
+/// before polars would reject the file without saying where, and drops blank
+/// lines (which polars would read as rows of empty cells).
 fn scan_records(text: &str, file: &str) -> Result<Vec<RecordSpan>, InputError> {
     let mut records = Vec::new();
     let mut line = 1;
     let mut start_line = 1;
+    let mut start = 0;
     let mut in_quotes = false;
     let mut n_fields = 1;
     let mut blank = true;
-    for ch in text.chars() {
-        match ch {
-            '"' => {
+    let bytes = text.as_bytes();
+    for (position, byte) in bytes.iter().enumerate() {
+        match byte {
+            b'"' => {
                 in_quotes = !in_quotes;
                 blank = false;
             }
-            ',' if !in_quotes => {
+            b',' if !in_quotes => {
                 n_fields += 1;
                 blank = false;
             }
-            '\n' => {
+            b'\n' => {
                 if !in_quotes {
                     if !blank {
-                        records.push(RecordSpan { line: start_line, n_fields });
+                        let end = if position > start && bytes[position - 1] == b'\r' {
+                            position - 1
+                        } else {
+                            position
+                        };
+                        records.push(RecordSpan {
+                            line: start_line,
+                            n_fields,
+                            start,
+                            end,
+                        });
                     }
                     n_fields = 1;
                     blank = true;
                     start_line = line + 1;
+                    start = position + 1;
                 }
                 line += 1;
             }
-            '\r' => {}
+            b'\r' => {}
             _ => blank = false,
         }
     }
     if in_quotes {
-        return Err(InputError::at(file, start_line, None, "a quoted field is never closed").with_hint("close the double quote, or double it (\"\") inside a quoted field"));
+        return Err(InputError::at(file, start_line, None, "a quoted field is never closed")
+            .with_hint("close the double quote, or double it (\"\") inside a quoted field"));
     }
     if !blank {
-        records.push(RecordSpan { line: start_line, n_fields });
+        let end = if bytes.last() == Some(&b'\r') {
+            bytes.len() - 1
+        } else {
+            bytes.len()
+        };
+        records.push(RecordSpan {
+            line: start_line,
+            n_fields,
+            start,
+            end,
+        });
     }
     Ok(records)
 }
@@ -225,16 +277,21 @@ pub fn parse_csv(file: &str, bytes: &[u8]) -> Result<RawTable, InputError> {
         Ok(text) => text,
         Err(e) => {
             let line = 1 + bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count();
-            return Err(InputError::at(file, line, None, "the file is not UTF-8 text").with_hint("save it as CSV UTF-8 (in Excel: CSV UTF-8 (comma delimited))"));
+            return Err(InputError::at(file, line, None, "the file is not UTF-8 text")
+                .with_hint("save it as CSV UTF-8 (in Excel: CSV UTF-8 (comma delimited))"));
         }
     };
     if let Some(position) = text.find('\0') {
         let line = 1 + text[..position].matches('\n').count();
-        return Err(InputError::at(file, line, None, "the file holds NUL bytes: it is binary, not CSV").with_hint("export the table as CSV UTF-8"));
+        return Err(
+            InputError::at(file, line, None, "the file holds NUL bytes: it is binary, not CSV")
+                .with_hint("export the table as CSV UTF-8"),
+        );
     }
     let records = scan_records(text, file)?;
     let Some(header) = records.first() else {
-        return Err(InputError::file(file, "the file is empty: expected a header row").with_hint("the first line names the columns"));
+        return Err(InputError::file(file, "the file is empty: expected a header row")
+            .with_hint("the first line names the columns"));
     };
     let ragged: Vec<&RecordSpan> = records[1..].iter().filter(|r| r.n_fields != header.n_fields).collect();
     if let Some(first) = ragged.first() {
@@ -246,40 +303,73 @@ pub fn parse_csv(file: &str, bytes: &[u8]) -> Result<RawTable, InputError> {
                 "{} field(s) where the header has {}{}",
                 first.n_fields,
                 header.n_fields,
-                if ragged.len() > 1 { format!(" (and {} more ragged row(s))", ragged.len() - 1) } else { String::new() }
+                if ragged.len() > 1 {
+                    format!(" (and {} more ragged row(s))", ragged.len() - 1)
+                } else {
+                    String::new()
+                }
             ),
         )
         .with_hint("every row needs one value per header column; quote values that contain commas"));
     }
 
+    // polars reads the records only: no blank lines, LF line ends.
+    let mut cleaned = Vec::with_capacity(text.len());
+    for record in &records {
+        cleaned.extend_from_slice(&text.as_bytes()[record.start..record.end]);
+        cleaned.push(b'\n');
+    }
     let frame = CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
         .with_raise_if_empty(false)
-        .into_reader_with_file_handle(Cursor::new(text.as_bytes().to_vec()))
+        .into_reader_with_file_handle(Cursor::new(cleaned))
         .finish()
         .map_err(|e| InputError::file(file, format!("cannot parse the CSV: {e}")))?;
-    let columns: Vec<String> = frame.get_column_names().iter().map(|name| name.trim().to_string()).collect();
+    let columns: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|name| name.trim().to_string())
+        .collect();
     let mut cells_by_column = Vec::with_capacity(columns.len());
     for column in frame.columns() {
-        let strings = column.str().map_err(|e| InputError::file(file, format!("cannot read column {}: {e}", column.name())))?;
-        cells_by_column.push(strings.into_iter().map(|cell| cell.map(str::to_string)).collect::<Vec<_>>());
+        let strings = column
+            .str()
+            .map_err(|e| InputError::file(file, format!("cannot read column {}: {e}", column.name())))?;
+        cells_by_column.push(strings.iter().map(|cell| cell.map(str::to_string)).collect::<Vec<_>>());
     }
     let n_rows = frame.height();
     let data_lines: Vec<usize> = records[1..].iter().map(|r| r.line).collect();
     if data_lines.len() != n_rows {
-        return Err(InputError::file(file, format!("the CSV reader found {n_rows} rows where {} were expected", data_lines.len())).with_hint("check for stray quotes"));
+        return Err(InputError::file(
+            file,
+            format!(
+                "the CSV reader found {n_rows} rows where {} were expected",
+                data_lines.len()
+            ),
+        )
+        .with_hint("check for stray quotes"));
     }
     let rows = (0..n_rows)
-        .map(|row| RawRow { line: data_lines[row], cells: cells_by_column.iter().map(|cells| cells[row].clone()).collect() })
+        .map(|row| RawRow {
+            line: data_lines[row],
+            cells: cells_by_column.iter().map(|cells| cells[row].clone()).collect(),
+        })
         .collect();
-    Ok(RawTable { file: file.to_string(), columns, rows })
+    Ok(RawTable {
+        file: file.to_string(),
+        columns,
+        rows,
+    })
 }
 
 /// Serialises a table as CSV with a header row.
 pub fn csv_bytes(frame: &mut DataFrame) -> PolarsResult<Vec<u8>> {
     let mut buffer = Vec::new();
-    CsvWriter::new(&mut buffer).include_header(true).n_threads(1).finish(frame)?;
+    CsvWriter::new(&mut buffer)
+        .include_header(true)
+        .n_threads(1)
+        .finish(frame)?;
     Ok(buffer)
 }
 
@@ -319,7 +409,10 @@ pub fn write_outputs_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> std:
 
 /// Writes the embedded default catalogue as editable CSV files.
 pub fn write_catalogue(dir: &Path) -> std::io::Result<()> {
-    let files: Vec<(String, Vec<u8>)> = DEFAULT_CATALOGUE.iter().map(|(name, text)| (name.to_string(), text.as_bytes().to_vec())).collect();
+    let files: Vec<(String, Vec<u8>)> = DEFAULT_CATALOGUE
+        .iter()
+        .map(|(name, text)| (name.to_string(), text.as_bytes().to_vec()))
+        .collect();
     write_outputs_atomically(dir, &files)
 }
 
@@ -334,7 +427,10 @@ mod tests {
         assert_eq!(table.columns, vec!["a", "b"]);
         let lines: Vec<usize> = table.rows.iter().map(|r| r.line).collect();
         assert_eq!(lines, vec![2, 4, 6]);
-        assert_eq!(table.rows[0].cells, vec![Some("1".to_string()), Some("x, y".to_string())]);
+        assert_eq!(
+            table.rows[0].cells,
+            vec![Some("1".to_string()), Some("x, y".to_string())]
+        );
         assert_eq!(table.rows[1].cells[1].as_deref(), Some("multi\nline"));
         assert_eq!(table.rows[2].cells[1], None);
     }
@@ -354,7 +450,10 @@ mod tests {
         assert!(error.message.contains("not UTF-8"));
         assert!(parse_csv("t.csv", b"").unwrap_err().message.contains("empty"));
         assert!(parse_csv("t.csv", b"a\0b\n").unwrap_err().message.contains("NUL"));
-        assert!(parse_csv("t.csv", b"a,b\n\"1,2\n").unwrap_err().message.contains("never closed"));
+        assert!(parse_csv("t.csv", b"a,b\n\"1,2\n")
+            .unwrap_err()
+            .message
+            .contains("never closed"));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use good_lp::{variable, Expression, ProblemVariables, SolverModel};
 use highs::{HighsModelStatus, HighsSolutionStatus};
 
 use crate::candidates::Link;
-use crate::inventory::{FlowKind, Inventory};
+use crate::inventory::Inventory;
 
 /// What the optimizer minimises (MODEL.md A3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -58,7 +58,11 @@ pub struct SolveOptions {
 
 impl Default for SolveOptions {
     fn default() -> Self {
-        Self { objective: Objective::Externalities, time_limit_seconds: None, threads: None }
+        Self {
+            objective: Objective::Externalities,
+            time_limit_seconds: None,
+            threads: None,
+        }
     }
 }
 
@@ -155,7 +159,15 @@ pub fn solve(inventory: &Inventory, links: &[Link], options: &SolveOptions) -> R
     let (first, second): (Vec<f64>, Option<&Vec<f64>>) = match options.objective {
         Objective::Externalities => (costs.externality.clone(), Some(&costs.private)),
         Objective::Private => (costs.private.clone(), Some(&costs.externality)),
-        Objective::Social => (costs.private.iter().zip(&costs.externality).map(|(c, m)| c + m).collect(), None),
+        Objective::Social => (
+            costs
+                .private
+                .iter()
+                .zip(&costs.externality)
+                .map(|(c, m)| c + m)
+                .collect(),
+            None,
+        ),
     };
 
     let mut variables = ProblemVariables::new();
@@ -166,7 +178,9 @@ pub fn solve(inventory: &Inventory, links: &[Link], options: &SolveOptions) -> R
             objective.add_mul(*cost, *column);
         }
     }
-    let mut rows: Vec<Expression> = (0..flows.len()).map(|flow| Expression::from(columns[links.len() + flow])).collect();
+    let mut rows: Vec<Expression> = (0..flows.len())
+        .map(|flow| Expression::from(columns[links.len() + flow]))
+        .collect();
     for (position, link) in links.iter().enumerate() {
         rows[link.supply.index()].add_mul(1.0, columns[position]);
         rows[link.demand.index()].add_mul(link.ratio, columns[position]);
@@ -175,7 +189,9 @@ pub fn solve(inventory: &Inventory, links: &[Link], options: &SolveOptions) -> R
     for (row, flow) in rows.into_iter().zip(flows) {
         problem.add_constraint(row.eq(flow.quantity));
     }
-    let mut model = problem.try_into_inner().map_err(|e| SolveError::Solver(format!("building the model: {e}")))?;
+    let mut model = problem
+        .try_into_inner()
+        .map_err(|e| SolveError::Solver(format!("building the model: {e}")))?;
     model.make_quiet();
     if let Some(threads) = options.threads {
         set_option(&mut model, "threads", threads as i32)?;
@@ -186,7 +202,10 @@ pub fn solve(inventory: &Inventory, links: &[Link], options: &SolveOptions) -> R
         set_option(&mut model, "time_limit", limit.max(0.0))?;
     }
     let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
-    let mut status = classify(solved.status(), solved.primal_solution_status() == HighsSolutionStatus::Feasible)?;
+    let mut status = classify(
+        solved.status(),
+        solved.primal_solution_status() == HighsSolutionStatus::Feasible,
+    )?;
     let solution = solved.get_solution();
     let first_stage_objective = solved.objective_value();
     let shadow_prices = solution.dual_rows()[..flows.len()].to_vec();
@@ -201,25 +220,43 @@ pub fn solve(inventory: &Inventory, links: &[Link], options: &SolveOptions) -> R
             .filter(|(_, cost)| **cost != 0.0)
             .map(|(column, cost)| (column as highs_sys::HighsInt, *cost))
             .unzip();
-        let count = highs_sys::HighsInt::try_from(index.len()).map_err(|_| SolveError::Solver("too many columns for HiGHS".into()))?;
-        let last = highs_sys::HighsInt::try_from(n_columns - 1).map_err(|_| SolveError::Solver("too many columns for HiGHS".into()))?;
+        let count = highs_sys::HighsInt::try_from(index.len())
+            .map_err(|_| SolveError::Solver("too many columns for HiGHS".into()))?;
+        let last = highs_sys::HighsInt::try_from(n_columns - 1)
+            .map_err(|_| SolveError::Solver("too many columns for HiGHS".into()))?;
         // SAFETY: the pointer is a live Highs instance owned by `model`; the
         // index and value slices have `count` entries and outlive the call;
         // the cost slice has exactly `n_columns` entries for columns 0..=last.
         let (add, change) = unsafe {
             let highs_ptr = model.as_mut_ptr();
-            let add = highs_sys::Highs_addRow(highs_ptr, f64::NEG_INFINITY, bound, count, index.as_ptr(), value.as_ptr());
+            let add = highs_sys::Highs_addRow(
+                highs_ptr,
+                f64::NEG_INFINITY,
+                bound,
+                count,
+                index.as_ptr(),
+                value.as_ptr(),
+            );
             let change = highs_sys::Highs_changeColsCostByRange(highs_ptr, 0, last, second.as_ptr());
             (add, change)
         };
         if add == highs_sys::STATUS_ERROR || change == highs_sys::STATUS_ERROR {
-            return Err(SolveError::Solver("could not set up the second stage of the lexicographic objective".into()));
+            return Err(SolveError::Solver(
+                "could not set up the second stage of the lexicographic objective".into(),
+            ));
         }
         if let Some(limit) = options.time_limit_seconds {
-            set_option(&mut model, "time_limit", (limit - started.elapsed().as_secs_f64()).max(0.0))?;
+            set_option(
+                &mut model,
+                "time_limit",
+                (limit - started.elapsed().as_secs_f64()).max(0.0),
+            )?;
         }
         let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
-        match classify(solved.status(), solved.primal_solution_status() == HighsSolutionStatus::Feasible) {
+        match classify(
+            solved.status(),
+            solved.primal_solution_status() == HighsSolutionStatus::Feasible,
+        ) {
             Ok(second_status) => {
                 status = second_status;
                 column_values = solved.get_solution().columns().to_vec();
@@ -232,11 +269,19 @@ pub fn solve(inventory: &Inventory, links: &[Link], options: &SolveOptions) -> R
     }
     let solve_seconds = started.elapsed().as_secs_f64();
     column_values.truncate(links.len());
-    Ok(LpSolution { status, link_flows: column_values, shadow_prices, first_stage_objective, solve_seconds })
+    Ok(LpSolution {
+        status,
+        link_flows: column_values,
+        shadow_prices,
+        first_stage_objective,
+        solve_seconds,
+    })
 }
 
 fn set_option<V: highs::HighsOptionValue>(model: &mut highs::Model, name: &str, value: V) -> Result<(), SolveError> {
-    model.try_set_option(name, value).map_err(|_| SolveError::Solver(format!("HiGHS refused the option {name}")))
+    model
+        .try_set_option(name, value)
+        .map_err(|_| SolveError::Solver(format!("HiGHS refused the option {name}")))
 }
 
 /// Maps HiGHS's model status to ours, keeping every outcome distinct.
@@ -264,13 +309,34 @@ mod tests {
     #[test]
     fn every_status_keeps_its_meaning() {
         assert_eq!(classify(HighsModelStatus::Optimal, true), Ok(SolutionStatus::Optimal));
-        assert_eq!(classify(HighsModelStatus::Infeasible, false), Err(SolveError::Infeasible));
+        assert_eq!(
+            classify(HighsModelStatus::Infeasible, false),
+            Err(SolveError::Infeasible)
+        );
         assert_eq!(classify(HighsModelStatus::Unbounded, false), Err(SolveError::Unbounded));
-        assert_eq!(classify(HighsModelStatus::UnboundedOrInfeasible, false), Err(SolveError::InfeasibleOrUnbounded));
-        assert_eq!(classify(HighsModelStatus::ReachedTimeLimit, true), Ok(SolutionStatus::TimeLimit));
-        assert_eq!(classify(HighsModelStatus::ReachedTimeLimit, false), Err(SolveError::TimeLimitWithoutSolution));
-        assert_eq!(classify(HighsModelStatus::ReachedIterationLimit, true), Err(SolveError::IterationLimit));
-        assert!(matches!(classify(HighsModelStatus::SolveError, false), Err(SolveError::NumericalTrouble(_))));
-        assert!(matches!(classify(HighsModelStatus::ModelError, false), Err(SolveError::Solver(_))));
+        assert_eq!(
+            classify(HighsModelStatus::UnboundedOrInfeasible, false),
+            Err(SolveError::InfeasibleOrUnbounded)
+        );
+        assert_eq!(
+            classify(HighsModelStatus::ReachedTimeLimit, true),
+            Ok(SolutionStatus::TimeLimit)
+        );
+        assert_eq!(
+            classify(HighsModelStatus::ReachedTimeLimit, false),
+            Err(SolveError::TimeLimitWithoutSolution)
+        );
+        assert_eq!(
+            classify(HighsModelStatus::ReachedIterationLimit, true),
+            Err(SolveError::IterationLimit)
+        );
+        assert!(matches!(
+            classify(HighsModelStatus::SolveError, false),
+            Err(SolveError::NumericalTrouble(_))
+        ));
+        assert!(matches!(
+            classify(HighsModelStatus::ModelError, false),
+            Err(SolveError::Solver(_))
+        ));
     }
 }

@@ -25,13 +25,17 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check an inventory and report every problem at once
-    #[command(after_help = "Example:\n  symbiose validate data/dunkirk\n\nWithout INVENTORY, checks the bundled Dunkirk example.")]
+    #[command(
+        after_help = "Example:\n  symbiose validate data/dunkirk\n\nWithout INVENTORY, checks the bundled Dunkirk example."
+    )]
     Validate {
         /// Inventory folder (firms.csv, flows.csv, optional catalogue files); default: the bundled Dunkirk example
         inventory: Option<PathBuf>,
     },
     /// Match supplies to demands and write the result tables
-    #[command(after_help = "Examples:\n  symbiose optimize data/dunkirk --out results/\n  symbiose optimize --objective social --supplier-share 0.3 --out results/\n\nWithout INVENTORY, optimizes the bundled Dunkirk example. Writes summary.json, links.csv,\nflow_results.csv, firm_values.csv and territory_values.csv into --out.")]
+    #[command(
+        after_help = "Examples:\n  symbiose optimize data/dunkirk --out results/\n  symbiose optimize --objective social --supplier-share 0.3 --out results/\n\nWithout INVENTORY, optimizes the bundled Dunkirk example. Writes summary.json, links.csv,\nflow_results.csv, firm_values.csv and territory_values.csv into --out."
+    )]
     Optimize {
         /// Inventory folder; default: the bundled Dunkirk example
         inventory: Option<PathBuf>,
@@ -52,7 +56,9 @@ enum Command {
         top: usize,
     },
     /// Write the default catalogue as editable CSV files
-    #[command(after_help = "Example:\n  symbiose catalogue --out my-catalogue/\n\nCopy any of these files into an inventory folder and edit it: its rows override the\ndefault rows with the same key and add new keys.")]
+    #[command(
+        after_help = "Example:\n  symbiose catalogue --out my-catalogue/\n\nCopy any of these files into an inventory folder and edit it: its rows override the\ndefault rows with the same key and add new keys."
+    )]
     Catalogue {
         /// Output folder
         #[arg(long)]
@@ -118,7 +124,10 @@ fn report_error(error: &AppError) {
         AppError::Input(LoadError::Invalid { errors, warnings }) => {
             print_warnings(warnings);
             print_input_errors(errors);
-            eprintln!("error: {} problem(s) in the inventory; nothing was written", errors.len());
+            eprintln!(
+                "error: {} problem(s) in the inventory; nothing was written",
+                errors.len()
+            );
         }
         AppError::Solve(solve_error) => eprintln!("error: {solve_error}; nothing was written"),
         AppError::Output { .. } => eprintln!("error: {error}"),
@@ -130,7 +139,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
-            return ExitCode::from(if error.use_stderr() { exit_code::INVALID_INPUT } else { exit_code::OK });
+            return ExitCode::from(if error.use_stderr() {
+                exit_code::INVALID_INPUT
+            } else {
+                exit_code::OK
+            });
         }
     };
     match cli.command {
@@ -153,7 +166,14 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Optimize { inventory, objective, supplier_share, time_limit, out, top } => {
+        Command::Optimize {
+            inventory,
+            objective,
+            supplier_share,
+            time_limit,
+            out,
+            top,
+        } => {
             let config = OptimizeConfig {
                 source: source(inventory),
                 objective: objective.into(),

@@ -101,25 +101,58 @@ fn count_column(name: &str, values: Vec<u64>) -> Column {
 /// links.csv: the links in use, sorted by (supply_flow_id, demand_flow_id).
 pub fn links_table(inventory: &Inventory, links: &[Link], valuation: &Valuation) -> PolarsResult<DataFrame> {
     let mut rows: Vec<_> = valuation.links.iter().collect();
-    rows.sort_by(|a, b| (&inventory.flow(a.supply).id, &inventory.flow(a.demand).id).cmp(&(&inventory.flow(b.supply).id, &inventory.flow(b.demand).id)));
+    rows.sort_by(|a, b| {
+        (&inventory.flow(a.supply).id, &inventory.flow(a.demand).id)
+            .cmp(&(&inventory.flow(b.supply).id, &inventory.flow(b.demand).id))
+    });
     let supply = |row: &&crate::valuation::LinkValue| inventory.flow(row.supply);
     let demand = |row: &&crate::valuation::LinkValue| inventory.flow(row.demand);
     DataFrame::new_infer_height(vec![
         text_column("supply_flow_id", rows.iter().map(|r| supply(r).id.clone()).collect()),
         text_column("demand_flow_id", rows.iter().map(|r| demand(r).id.clone()).collect()),
-        text_column("supplier_firm_id", rows.iter().map(|r| inventory.firm(supply(r).firm).id.clone()).collect()),
-        text_column("receiver_firm_id", rows.iter().map(|r| inventory.firm(demand(r).firm).id.clone()).collect()),
-        text_column("supply_resource", rows.iter().map(|r| inventory.resource(supply(r).resource).id.clone()).collect()),
-        text_column("demand_resource", rows.iter().map(|r| inventory.resource(demand(r).resource).id.clone()).collect()),
+        text_column(
+            "supplier_firm_id",
+            rows.iter().map(|r| inventory.firm(supply(r).firm).id.clone()).collect(),
+        ),
+        text_column(
+            "receiver_firm_id",
+            rows.iter().map(|r| inventory.firm(demand(r).firm).id.clone()).collect(),
+        ),
+        text_column(
+            "supply_resource",
+            rows.iter()
+                .map(|r| inventory.resource(supply(r).resource).id.clone())
+                .collect(),
+        ),
+        text_column(
+            "demand_resource",
+            rows.iter()
+                .map(|r| inventory.resource(demand(r).resource).id.clone())
+                .collect(),
+        ),
         number_column("distance_km", rows.iter().map(|r| r.distance_km).collect()),
         number_column("quantity", rows.iter().map(|r| r.quantity).collect()),
         number_column("delivered", rows.iter().map(|r| r.delivered).collect()),
         number_column("unit_cost_eur", rows.iter().map(|r| r.unit_cost_eur).collect()),
         number_column("surplus_eur", rows.iter().map(|r| r.surplus_eur).collect()),
-        number_column("supplier_value_eur", rows.iter().map(|r| r.supplier_value_eur).collect()),
-        number_column("receiver_value_eur", rows.iter().map(|r| r.receiver_value_eur).collect()),
-        number_column("externality_avoided_eur", rows.iter().map(|r| r.externality_avoided_eur).collect()),
-        number_column("unit_externality_eur", rows.iter().map(|r| inventory.monetise(&links[r.link].unit_impacts)).collect()),
+        number_column(
+            "supplier_value_eur",
+            rows.iter().map(|r| r.supplier_value_eur).collect(),
+        ),
+        number_column(
+            "receiver_value_eur",
+            rows.iter().map(|r| r.receiver_value_eur).collect(),
+        ),
+        number_column(
+            "externality_avoided_eur",
+            rows.iter().map(|r| r.externality_avoided_eur).collect(),
+        ),
+        number_column(
+            "unit_externality_eur",
+            rows.iter()
+                .map(|r| inventory.monetise(&links[r.link].unit_impacts))
+                .collect(),
+        ),
     ])
 }
 
@@ -130,16 +163,43 @@ pub fn flow_results_table(inventory: &Inventory, valuation: &Valuation) -> Polar
     let flow = |row: &&crate::valuation::FlowValue| inventory.flow(row.flow);
     DataFrame::new_infer_height(vec![
         text_column("flow_id", rows.iter().map(|r| flow(r).id.clone()).collect()),
-        text_column("firm_id", rows.iter().map(|r| inventory.firm(flow(r).firm).id.clone()).collect()),
+        text_column(
+            "firm_id",
+            rows.iter().map(|r| inventory.firm(flow(r).firm).id.clone()).collect(),
+        ),
         text_column("kind", rows.iter().map(|r| flow(r).kind.as_str().to_string()).collect()),
-        text_column("resource", rows.iter().map(|r| inventory.resource(flow(r).resource).id.clone()).collect()),
+        text_column(
+            "resource",
+            rows.iter()
+                .map(|r| inventory.resource(flow(r).resource).id.clone())
+                .collect(),
+        ),
         text_column("unit", rows.iter().map(|r| flow(r).unit.clone()).collect()),
-        number_column("quantity", rows.iter().map(|r| flow(r).quantity / flow(r).unit_factor).collect()),
-        number_column("matched", rows.iter().map(|r| r.matched / flow(r).unit_factor).collect()),
-        text_column("fallback", rows.iter().map(|r| inventory.route(flow(r).fallback).id.clone()).collect()),
-        number_column("fallback_quantity", rows.iter().map(|r| r.fallback_quantity / flow(r).unit_factor).collect()),
+        number_column(
+            "quantity",
+            rows.iter().map(|r| flow(r).quantity / flow(r).unit_factor).collect(),
+        ),
+        number_column(
+            "matched",
+            rows.iter().map(|r| r.matched / flow(r).unit_factor).collect(),
+        ),
+        text_column(
+            "fallback",
+            rows.iter()
+                .map(|r| inventory.route(flow(r).fallback).id.clone())
+                .collect(),
+        ),
+        number_column(
+            "fallback_quantity",
+            rows.iter().map(|r| r.fallback_quantity / flow(r).unit_factor).collect(),
+        ),
         // Per unit of the flow's own unit: EUR per resource unit * resource units per flow unit.
-        number_column("shadow_price_eur_per_unit", rows.iter().map(|r| r.shadow_price_eur_per_unit * flow(r).unit_factor).collect()),
+        number_column(
+            "shadow_price_eur_per_unit",
+            rows.iter()
+                .map(|r| r.shadow_price_eur_per_unit * flow(r).unit_factor)
+                .collect(),
+        ),
     ])
 }
 
@@ -148,12 +208,24 @@ pub fn firm_values_table(inventory: &Inventory, valuation: &Valuation) -> Polars
     let mut rows: Vec<_> = valuation.firms.iter().collect();
     rows.sort_by(|a, b| inventory.firm(a.firm).id.cmp(&inventory.firm(b.firm).id));
     DataFrame::new_infer_height(vec![
-        text_column("firm_id", rows.iter().map(|r| inventory.firm(r.firm).id.clone()).collect()),
-        text_column("name", rows.iter().map(|r| inventory.firm(r.firm).name.clone()).collect()),
+        text_column(
+            "firm_id",
+            rows.iter().map(|r| inventory.firm(r.firm).id.clone()).collect(),
+        ),
+        text_column(
+            "name",
+            rows.iter().map(|r| inventory.firm(r.firm).name.clone()).collect(),
+        ),
         number_column("baseline_cost_eur", rows.iter().map(|r| r.baseline_cost_eur).collect()),
-        number_column("optimized_cost_eur", rows.iter().map(|r| r.optimized_cost_eur).collect()),
+        number_column(
+            "optimized_cost_eur",
+            rows.iter().map(|r| r.optimized_cost_eur).collect(),
+        ),
         number_column("value_eur", rows.iter().map(|r| r.value_eur).collect()),
-        number_column("compensation_needed_eur", rows.iter().map(|r| r.compensation_needed_eur).collect()),
+        number_column(
+            "compensation_needed_eur",
+            rows.iter().map(|r| r.compensation_needed_eur).collect(),
+        ),
         count_column("n_links", rows.iter().map(|r| r.n_links as u64).collect()),
     ])
 }
@@ -165,17 +237,27 @@ pub fn territory_values_table(inventory: &Inventory, valuation: &Valuation) -> P
     DataFrame::new_infer_height(vec![
         text_column("category", rows.iter().map(|r| category(r).id.clone()).collect()),
         text_column("unit", rows.iter().map(|r| category(r).unit.clone()).collect()),
-        text_column("scope", rows.iter().map(|r| category(r).scope.as_str().to_string()).collect()),
+        text_column(
+            "scope",
+            rows.iter().map(|r| category(r).scope.as_str().to_string()).collect(),
+        ),
         number_column("baseline", rows.iter().map(|r| r.baseline).collect()),
         number_column("optimized", rows.iter().map(|r| r.optimized).collect()),
         number_column("avoided", rows.iter().map(|r| r.avoided).collect()),
-        number_column("value_eur_per_unit", rows.iter().map(|r| category(r).value_eur_per_unit).collect()),
+        number_column(
+            "value_eur_per_unit",
+            rows.iter().map(|r| category(r).value_eur_per_unit).collect(),
+        ),
         number_column("value_eur", rows.iter().map(|r| r.value_eur).collect()),
     ])
 }
 
 /// The four result tables, named as their files.
-pub fn result_tables(inventory: &Inventory, links: &[Link], valuation: &Valuation) -> PolarsResult<Vec<(&'static str, DataFrame)>> {
+pub fn result_tables(
+    inventory: &Inventory,
+    links: &[Link],
+    valuation: &Valuation,
+) -> PolarsResult<Vec<(&'static str, DataFrame)>> {
     Ok(vec![
         ("links.csv", links_table(inventory, links, valuation)?),
         ("flow_results.csv", flow_results_table(inventory, valuation)?),
@@ -211,22 +293,50 @@ pub fn human_summary(inventory: &Inventory, valuation: &Valuation, summary: &Sum
         "optimal" => "optimal".to_string(),
         other => format!("{other} (NOT proven optimal: the best solution found is reported)"),
     };
-    let _ = writeln!(out, "symbiose: {} | objective {} | {}", summary.inventory, summary.objective, status);
+    let _ = writeln!(
+        out,
+        "symbiose: {} | objective {} | {}",
+        summary.inventory, summary.objective, status
+    );
     let _ = writeln!(
         out,
         "  {} firms, {} flows, {} candidate links, {} links used, solved in {:.3} s",
         summary.n_firms, summary.n_flows, summary.n_candidate_links, summary.n_links, summary.solve_seconds
     );
     let _ = writeln!(out);
-    let _ = writeln!(out, "  {:<28}{:>18}{:>18}{:>18}", "EUR per year", "baseline", "optimized", "saved");
+    let _ = writeln!(
+        out,
+        "  {:<28}{:>18}{:>18}{:>18}",
+        "EUR per year", "baseline", "optimized", "saved"
+    );
     for (label, base, opt) in [
-        ("private cost (firms)", summary.baseline.private_cost_eur, summary.optimized.private_cost_eur),
-        ("externalities (territory)", summary.baseline.externality_eur, summary.optimized.externality_eur),
+        (
+            "private cost (firms)",
+            summary.baseline.private_cost_eur,
+            summary.optimized.private_cost_eur,
+        ),
+        (
+            "externalities (territory)",
+            summary.baseline.externality_eur,
+            summary.optimized.externality_eur,
+        ),
     ] {
-        let _ = writeln!(out, "  {:<28}{:>18}{:>18}{:>18}", label, euros(base), euros(opt), euros(base - opt));
+        let _ = writeln!(
+            out,
+            "  {:<28}{:>18}{:>18}{:>18}",
+            label,
+            euros(base),
+            euros(opt),
+            euros(base - opt)
+        );
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, "  value captured by firms      {:>18} EUR/yr (supplier share {})", euros(summary.firm_value_eur), summary.supplier_share);
+    let _ = writeln!(
+        out,
+        "  value captured by firms      {:>18} EUR/yr (supplier share {})",
+        euros(summary.firm_value_eur),
+        summary.supplier_share
+    );
     let _ = writeln!(
         out,
         "  value accruing to territory  {:>18} EUR/yr (global {}, local {})",
@@ -239,7 +349,12 @@ pub fn human_summary(inventory: &Inventory, valuation: &Valuation, summary: &Sum
     } else {
         let _ = writeln!(out, "  firms needing compensation:");
         for firm in &summary.firms_needing_compensation {
-            let _ = writeln!(out, "    {:<34}{:>14} EUR/yr", firm.firm_id, euros(firm.compensation_needed_eur));
+            let _ = writeln!(
+                out,
+                "    {:<34}{:>14} EUR/yr",
+                firm.firm_id,
+                euros(firm.compensation_needed_eur)
+            );
         }
     }
     let mut ranked: Vec<_> = valuation.links.iter().collect();

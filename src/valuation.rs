@@ -126,7 +126,10 @@ pub fn value_solution(
         })
         .collect();
 
-    let monetised_fallback: Vec<f64> = flows.iter().map(|flow| inventory.monetise(&flow.fallback_impacts)).collect();
+    let monetised_fallback: Vec<f64> = flows
+        .iter()
+        .map(|flow| inventory.monetise(&flow.fallback_impacts))
+        .collect();
     let mut baseline = Totals::default();
     let mut optimized = Totals::default();
     let mut baseline_impacts: ImpactVec = Vec::new();
@@ -160,7 +163,9 @@ pub fn value_solution(
         optimized.externality_eur += monetised_link * x;
         add_scaled(&mut optimized_impacts, &link.unit_impacts, x);
         let surplus = (supply.fallback_cost_eur + link.ratio * demand.fallback_cost_eur - link.unit_cost_eur) * x;
-        let avoided = (monetised_fallback[link.supply.index()] + link.ratio * monetised_fallback[link.demand.index()] - monetised_link) * x;
+        let avoided = (monetised_fallback[link.supply.index()] + link.ratio * monetised_fallback[link.demand.index()]
+            - monetised_link)
+            * x;
         let (supplier_firm, receiver_firm) = (supply.firm.index(), demand.firm.index());
         firms[supplier_firm].value_eur += alpha * surplus;
         firms[receiver_firm].value_eur += (1.0 - alpha) * surplus;
@@ -186,7 +191,10 @@ pub fn value_solution(
     }
 
     let amount = |impacts: &ImpactVec, category: CategoryIdx| {
-        impacts.binary_search_by_key(&category, |(c, _)| *c).map(|position| impacts[position].1).unwrap_or(0.0)
+        impacts
+            .binary_search_by_key(&category, |(c, _)| *c)
+            .map(|position| impacts[position].1)
+            .unwrap_or(0.0)
     };
     let mut territory_value_global_eur = 0.0;
     let mut territory_value_local_eur = 0.0;
@@ -202,7 +210,13 @@ pub fn value_solution(
                 Scope::Global => territory_value_global_eur += value_eur,
                 Scope::Local => territory_value_local_eur += value_eur,
             }
-            CategoryValue { category: idx, baseline: base, optimized: opt, avoided: base - opt, value_eur }
+            CategoryValue {
+                category: idx,
+                baseline: base,
+                optimized: opt,
+                avoided: base - opt,
+                value_eur,
+            }
         })
         .collect();
 

@@ -12,7 +12,11 @@ use common::{assert_close, fixture_dir};
 use symbiose::io::parse_csv;
 
 fn symbiose(args: &[&str], cwd: &Path) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_symbiose")).args(args).current_dir(cwd).output().expect("runs the binary");
+    let output = Command::new(env!("CARGO_BIN_EXE_symbiose"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("runs the binary");
     eprintln!(
         "$ (cd {}; symbiose {})\nexit: {:?}\n--- stdout\n{}\n--- stderr\n{}",
         cwd.display(),
@@ -31,34 +35,88 @@ fn read_table(path: &Path) -> (Vec<String>, Vec<HashMap<String, String>>) {
     let rows = table
         .rows
         .iter()
-        .map(|row| table.columns.iter().cloned().zip(row.cells.iter().map(|c| c.clone().unwrap_or_default())).collect())
+        .map(|row| {
+            table
+                .columns
+                .iter()
+                .cloned()
+                .zip(row.cells.iter().map(|c| c.clone().unwrap_or_default()))
+                .collect()
+        })
         .collect();
     (table.columns, rows)
 }
 
 fn number(row: &HashMap<String, String>, column: &str) -> f64 {
-    row[column].parse().unwrap_or_else(|_| panic!("column {column} holds {:?}", row[column]))
+    row[column]
+        .parse()
+        .unwrap_or_else(|_| panic!("column {column} holds {:?}", row[column]))
 }
 
 fn summary(dir: &Path) -> serde_json::Value {
-    serde_json::from_slice(&fs::read(dir.join("summary.json")).expect("summary.json exists")).expect("summary.json is JSON")
+    serde_json::from_slice(&fs::read(dir.join("summary.json")).expect("summary.json exists"))
+        .expect("summary.json is JSON")
 }
 
 const A5_COLUMNS: &[(&str, &[&str])] = &[
     (
         "links.csv",
         &[
-            "supply_flow_id", "demand_flow_id", "supplier_firm_id", "receiver_firm_id", "supply_resource", "demand_resource",
-            "distance_km", "quantity", "delivered", "unit_cost_eur", "surplus_eur", "supplier_value_eur", "receiver_value_eur",
+            "supply_flow_id",
+            "demand_flow_id",
+            "supplier_firm_id",
+            "receiver_firm_id",
+            "supply_resource",
+            "demand_resource",
+            "distance_km",
+            "quantity",
+            "delivered",
+            "unit_cost_eur",
+            "surplus_eur",
+            "supplier_value_eur",
+            "receiver_value_eur",
             "externality_avoided_eur",
         ],
     ),
     (
         "flow_results.csv",
-        &["flow_id", "firm_id", "kind", "resource", "quantity", "matched", "fallback", "fallback_quantity", "shadow_price_eur_per_unit"],
+        &[
+            "flow_id",
+            "firm_id",
+            "kind",
+            "resource",
+            "quantity",
+            "matched",
+            "fallback",
+            "fallback_quantity",
+            "shadow_price_eur_per_unit",
+        ],
     ),
-    ("firm_values.csv", &["firm_id", "name", "baseline_cost_eur", "optimized_cost_eur", "value_eur", "compensation_needed_eur", "n_links"]),
-    ("territory_values.csv", &["category", "unit", "scope", "baseline", "optimized", "avoided", "value_eur_per_unit", "value_eur"]),
+    (
+        "firm_values.csv",
+        &[
+            "firm_id",
+            "name",
+            "baseline_cost_eur",
+            "optimized_cost_eur",
+            "value_eur",
+            "compensation_needed_eur",
+            "n_links",
+        ],
+    ),
+    (
+        "territory_values.csv",
+        &[
+            "category",
+            "unit",
+            "scope",
+            "baseline",
+            "optimized",
+            "avoided",
+            "value_eur_per_unit",
+            "value_eur",
+        ],
+    ),
 ];
 
 /// Checks the A5 columns and the A4 identities in the written tables.
@@ -66,13 +124,25 @@ fn check_written_tables(out: &Path) {
     for (file, columns) in A5_COLUMNS {
         let (header, _) = read_table(&out.join(file));
         for column in *columns {
-            assert!(header.iter().any(|h| h == column), "{file} lacks column {column}: {header:?}");
+            assert!(
+                header.iter().any(|h| h == column),
+                "{file} lacks column {column}: {header:?}"
+            );
         }
     }
     let s = summary(out);
     for key in [
-        "objective", "status", "supplier_share", "baseline", "optimized", "firm_value_eur", "territory_value_eur", "n_links", "n_firms",
-        "n_flows", "solve_seconds",
+        "objective",
+        "status",
+        "supplier_share",
+        "baseline",
+        "optimized",
+        "firm_value_eur",
+        "territory_value_eur",
+        "n_links",
+        "n_firms",
+        "n_flows",
+        "solve_seconds",
     ] {
         assert!(s.get(key).is_some(), "summary.json lacks {key}");
     }
@@ -83,7 +153,12 @@ fn check_written_tables(out: &Path) {
     let (_, firms) = read_table(&out.join("firm_values.csv"));
     let firm_sum: f64 = firms.iter().map(|r| number(r, "value_eur")).sum();
     assert_close(firm_sum, c_base - c, 1e-9, "sum of firm values = C_base - C (written)");
-    assert_close(s["firm_value_eur"].as_f64().unwrap(), c_base - c, 1e-12, "firm_value_eur");
+    assert_close(
+        s["firm_value_eur"].as_f64().unwrap(),
+        c_base - c,
+        1e-12,
+        "firm_value_eur",
+    );
     let (_, links) = read_table(&out.join("links.csv"));
     let link_sum: f64 = links.iter().map(|r| number(r, "externality_avoided_eur")).sum();
     assert_close(link_sum, m_base - m, 1e-9, "sum of link dM = M_base - M (written)");
@@ -92,7 +167,12 @@ fn check_written_tables(out: &Path) {
     let category_sum: f64 = categories.iter().map(|r| number(r, "value_eur")).sum();
     assert_close(category_sum, m_base - m, 1e-9, "sum of category values = T (written)");
     for link in &links {
-        assert_close(number(link, "supplier_value_eur") + number(link, "receiver_value_eur"), number(link, "surplus_eur"), 1e-12, "split");
+        assert_close(
+            number(link, "supplier_value_eur") + number(link, "receiver_value_eur"),
+            number(link, "surplus_eur"),
+            1e-12,
+            "split",
+        );
     }
 }
 
@@ -109,17 +189,37 @@ fn optimize_without_inventory_runs_the_bundled_example_from_any_folder() {
     assert_eq!(s["status"], "optimal");
     assert!(s["territory_value_eur"].as_f64().unwrap() > 0.0);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("value captured by firms") && stdout.contains("value accruing to territory"), "{stdout}");
+    assert!(
+        stdout.contains("value captured by firms") && stdout.contains("value accruing to territory"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn the_folder_and_the_bundled_copy_of_dunkirk_agree() {
     let work = tempfile::tempdir().unwrap();
     let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data").join("dunkirk");
-    assert_eq!(symbiose(&["optimize", data.to_str().unwrap(), "--out", "a"], work.path()).status.code(), Some(0));
-    assert_eq!(symbiose(&["optimize", "--out", "b"], work.path()).status.code(), Some(0));
-    for file in ["links.csv", "flow_results.csv", "firm_values.csv", "territory_values.csv"] {
-        assert_eq!(fs::read(work.path().join("a").join(file)).unwrap(), fs::read(work.path().join("b").join(file)).unwrap(), "{file}");
+    assert_eq!(
+        symbiose(&["optimize", data.to_str().unwrap(), "--out", "a"], work.path())
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        symbiose(&["optimize", "--out", "b"], work.path()).status.code(),
+        Some(0)
+    );
+    for file in [
+        "links.csv",
+        "flow_results.csv",
+        "firm_values.csv",
+        "territory_values.csv",
+    ] {
+        assert_eq!(
+            fs::read(work.path().join("a").join(file)).unwrap(),
+            fs::read(work.path().join("b").join(file)).unwrap(),
+            "{file}"
+        );
     }
 }
 
@@ -127,10 +227,24 @@ fn the_folder_and_the_bundled_copy_of_dunkirk_agree() {
 fn every_objective_writes_tables_whose_identities_hold() {
     let work = tempfile::tempdir().unwrap();
     for objective in ["externalities", "private", "social"] {
-        for fixture in ["split_by_distance", "substitution_ratio", "negative_credit", "lexicographic"] {
+        for fixture in [
+            "split_by_distance",
+            "substitution_ratio",
+            "negative_credit",
+            "lexicographic",
+        ] {
             let out = work.path().join(format!("{fixture}-{objective}"));
             let dir = fixture_dir(fixture);
-            let args = ["optimize", dir.to_str().unwrap(), "--objective", objective, "--supplier-share", "0.3", "--out", out.to_str().unwrap()];
+            let args = [
+                "optimize",
+                dir.to_str().unwrap(),
+                "--objective",
+                objective,
+                "--supplier-share",
+                "0.3",
+                "--out",
+                out.to_str().unwrap(),
+            ];
             assert_eq!(symbiose(&args, work.path()).status.code(), Some(0));
             check_written_tables(&out);
             assert_eq!(summary(&out)["objective"], objective);
@@ -142,9 +256,17 @@ fn every_objective_writes_tables_whose_identities_hold() {
 fn same_input_gives_the_same_bytes() {
     let work = tempfile::tempdir().unwrap();
     for out in ["one", "two"] {
-        assert_eq!(symbiose(&["optimize", "--out", out], work.path()).status.code(), Some(0));
+        assert_eq!(
+            symbiose(&["optimize", "--out", out], work.path()).status.code(),
+            Some(0)
+        );
     }
-    for file in ["links.csv", "flow_results.csv", "firm_values.csv", "territory_values.csv"] {
+    for file in [
+        "links.csv",
+        "flow_results.csv",
+        "firm_values.csv",
+        "territory_values.csv",
+    ] {
         let one = fs::read(work.path().join("one").join(file)).unwrap();
         let two = fs::read(work.path().join("two").join(file)).unwrap();
         assert_eq!(one, two, "{file} differs between two runs");
@@ -162,14 +284,21 @@ fn an_invalid_inventory_is_refused_with_every_error_located_and_nothing_written(
     let work = tempfile::tempdir().unwrap();
     let inventory = work.path().join("bad");
     fs::create_dir(&inventory).unwrap();
-    fs::write(inventory.join("firms.csv"), "firm_id,name,lat,lon\na,A,50,2\nb,B,95,2\na,Again,50,2\n").unwrap();
+    fs::write(
+        inventory.join("firms.csv"),
+        "firm_id,name,lat,lon\na,A,50,2\nb,B,95,2\na,Again,50,2\n",
+    )
+    .unwrap();
     fs::write(
         inventory.join("flows.csv"),
         "flow_id,firm_id,kind,resource,quantity,fallback,colour\ns1,a,supply,no_such_resource,10,landfill,red\ns2,zz,supply,bf_slag,-3,landfill,\n",
     )
     .unwrap();
     let out = work.path().join("out");
-    let output = symbiose(&["optimize", inventory.to_str().unwrap(), "--out", out.to_str().unwrap()], work.path());
+    let output = symbiose(
+        &["optimize", inventory.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        work.path(),
+    );
     assert_eq!(output.status.code(), Some(2));
     assert!(!out.exists(), "nothing may be written for an invalid inventory");
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -198,7 +327,10 @@ fn validate_reports_counts_for_a_valid_inventory() {
     let dir = fixture_dir("split_by_distance");
     let output = symbiose(&["validate", dir.to_str().unwrap()], work.path());
     assert_eq!(output.status.code(), Some(0));
-    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "ok: 3 firms, 3 flows, 2 candidate links");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "ok: 3 firms, 3 flows, 2 candidate links"
+    );
 }
 
 #[test]
@@ -212,17 +344,42 @@ fn bom_and_crlf_inventories_are_accepted() {
         fs::write(inventory.join(path.file_name().unwrap()), format!("\u{feff}{text}")).unwrap();
     }
     let out = work.path().join("out");
-    assert_eq!(symbiose(&["optimize", inventory.to_str().unwrap(), "--out", out.to_str().unwrap()], work.path()).status.code(), Some(0));
+    assert_eq!(
+        symbiose(
+            &["optimize", inventory.to_str().unwrap(), "--out", out.to_str().unwrap()],
+            work.path()
+        )
+        .status
+        .code(),
+        Some(0)
+    );
     let s = summary(&out);
-    assert_close(s["territory_value_eur"].as_f64().unwrap(), 8600.0, 1e-9, "T as in the LF fixture");
+    assert_close(
+        s["territory_value_eur"].as_f64().unwrap(),
+        8600.0,
+        1e-9,
+        "T as in the LF fixture",
+    );
 }
 
 #[test]
 fn the_exported_catalogue_round_trips_as_overrides() {
     let work = tempfile::tempdir().unwrap();
     let catalogue = work.path().join("catalogue");
-    assert_eq!(symbiose(&["catalogue", "--out", catalogue.to_str().unwrap()], work.path()).status.code(), Some(0));
-    for file in ["resources.csv", "routes.csv", "substitutions.csv", "impacts.csv", "externalities.csv", "SOURCES.md"] {
+    assert_eq!(
+        symbiose(&["catalogue", "--out", catalogue.to_str().unwrap()], work.path())
+            .status
+            .code(),
+        Some(0)
+    );
+    for file in [
+        "resources.csv",
+        "routes.csv",
+        "substitutions.csv",
+        "impacts.csv",
+        "externalities.csv",
+        "SOURCES.md",
+    ] {
         assert!(catalogue.join(file).is_file(), "{file} missing");
     }
     // The Dunkirk inventory with the exported catalogue copied in gives the same results.
@@ -233,9 +390,20 @@ fn the_exported_catalogue_round_trips_as_overrides() {
         let path = entry.unwrap().path();
         fs::copy(&path, inventory.join(path.file_name().unwrap())).unwrap();
     }
-    assert_eq!(symbiose(&["optimize", "--out", "a"], work.path()).status.code(), Some(0));
-    assert_eq!(symbiose(&["optimize", inventory.to_str().unwrap(), "--out", "b"], work.path()).status.code(), Some(0));
-    assert_eq!(fs::read(work.path().join("a/links.csv")).unwrap(), fs::read(work.path().join("b/links.csv")).unwrap());
+    assert_eq!(
+        symbiose(&["optimize", "--out", "a"], work.path()).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        symbiose(&["optimize", inventory.to_str().unwrap(), "--out", "b"], work.path())
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        fs::read(work.path().join("a/links.csv")).unwrap(),
+        fs::read(work.path().join("b/links.csv")).unwrap()
+    );
 }
 
 #[test]
@@ -257,8 +425,23 @@ fn a_zero_time_limit_is_reported_as_such() {
 #[test]
 fn bad_arguments_exit_with_code_two() {
     let work = tempfile::tempdir().unwrap();
-    assert_eq!(symbiose(&["optimize", "--supplier-share", "1.5"], work.path()).status.code(), Some(2));
-    assert_eq!(symbiose(&["optimize", "--objective", "cheapest"], work.path()).status.code(), Some(2));
-    assert_eq!(symbiose(&["optimize", "no/such/folder", "--out", "x"], work.path()).status.code(), Some(2));
+    assert_eq!(
+        symbiose(&["optimize", "--supplier-share", "1.5"], work.path())
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        symbiose(&["optimize", "--objective", "cheapest"], work.path())
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        symbiose(&["optimize", "no/such/folder", "--out", "x"], work.path())
+            .status
+            .code(),
+        Some(2)
+    );
     assert!(!work.path().join("x").exists());
 }

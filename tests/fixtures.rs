@@ -4,10 +4,19 @@
 
 mod common;
 
-use common::{assert_close, run_fixture};
+use common::{assert_abs, assert_close, run_fixture};
 use symbiose::lp::Objective;
 
 const TOL: f64 = 1e-7;
+
+/// For objectives with a second stage: MODEL.md A3 lets the second stage
+/// spend up to 1e-6 * max(1, |v*|) of the first criterion, and HiGHS does
+/// spend it when that lowers the second criterion (negative_credit moves
+/// 0.0001 t). Totals then match within 1e-5 relative, and link quantities
+/// within LEX_ABS: the slack (at most 0.003 EUR in these fixtures) over the
+/// 10 EUR per unit the second criterion gains.
+const LEX_TOL: f64 = 1e-5;
+const LEX_ABS: f64 = 1e-3;
 
 /// tests/data/split_by_distance: supply s1 (100 MWh at a, fallback dump:
 /// 5 EUR, harm 2) and demands d1 at b (60, 10 km) and d2 at c (60, 20 km),
@@ -44,15 +53,35 @@ fn one_supply_split_between_two_demands_by_distance() {
     assert_close(run.firm_value("a").value_eur, 1550.0, TOL, "V_a");
     assert_close(run.firm_value("b").value_eur, 1050.0, TOL, "V_b");
     assert_close(run.firm_value("c").value_eur, 500.0, TOL, "V_c");
-    assert_close(run.firm_value("c").optimized_cost_eur, 60.0 * 40.0 - 500.0, TOL, "c's optimized cost");
+    assert_close(
+        run.firm_value("c").optimized_cost_eur,
+        60.0 * 40.0 - 500.0,
+        TOL,
+        "c's optimized cost",
+    );
     assert_close(run.category("harm").avoided, 360.0, TOL, "harm avoided");
     assert_close(run.category("ghg").avoided, 50.0, TOL, "ghg avoided");
     assert_close(v.territory_value_local_eur, 3600.0, TOL, "local T");
     assert_close(v.territory_value_global_eur, 5000.0, TOL, "global T");
     assert_close(run.flow("d2").fallback_quantity, 20.0, TOL, "g_c");
-    assert_close(run.flow("s1").shadow_price_eur_per_unit, -60.0, 1e-6, "shadow price of s1");
-    assert_close(run.flow("d1").shadow_price_eur_per_unit, 70.0, 1e-6, "shadow price of d1");
-    assert_close(run.flow("d2").shadow_price_eur_per_unit, 80.0, 1e-6, "shadow price of d2");
+    assert_close(
+        run.flow("s1").shadow_price_eur_per_unit,
+        -60.0,
+        1e-6,
+        "shadow price of s1",
+    );
+    assert_close(
+        run.flow("d1").shadow_price_eur_per_unit,
+        70.0,
+        1e-6,
+        "shadow price of d1",
+    );
+    assert_close(
+        run.flow("d2").shadow_price_eur_per_unit,
+        80.0,
+        1e-6,
+        "shadow price of d2",
+    );
     run.assert_identities();
 }
 
@@ -64,10 +93,30 @@ fn shadow_prices_follow_the_first_stage_objective() {
     let run = run_fixture("split_by_distance", Objective::Private);
     assert_close(run.link_flow("s1", "d1"), 60.0, TOL, "x s1->d1");
     assert_close(run.link_flow("s1", "d2"), 40.0, TOL, "x s1->d2");
-    assert_close(run.flow("s1").shadow_price_eur_per_unit, -20.0, 1e-6, "shadow price of s1");
-    assert_close(run.flow("d1").shadow_price_eur_per_unit, 30.0, 1e-6, "shadow price of d1");
-    assert_close(run.flow("d2").shadow_price_eur_per_unit, 40.0, 1e-6, "shadow price of d2");
-    assert_close(run.solution.first_stage_objective, 2200.0, TOL, "first-stage objective = C");
+    assert_close(
+        run.flow("s1").shadow_price_eur_per_unit,
+        -20.0,
+        1e-6,
+        "shadow price of s1",
+    );
+    assert_close(
+        run.flow("d1").shadow_price_eur_per_unit,
+        30.0,
+        1e-6,
+        "shadow price of d1",
+    );
+    assert_close(
+        run.flow("d2").shadow_price_eur_per_unit,
+        40.0,
+        1e-6,
+        "shadow price of d2",
+    );
+    assert_close(
+        run.solution.first_stage_objective,
+        2200.0,
+        TOL,
+        "first-stage objective = C",
+    );
 }
 
 /// tests/data/substitution_ratio: 1000 t slag (landfill 50 EUR, 1 t
@@ -98,7 +147,12 @@ fn substitution_ratio_scales_delivered_quantity() {
     assert_close(run.category("landfill").avoided, 625.0, TOL, "landfill avoided");
     assert_close(run.category("truck").value_eur, -125.0, TOL, "truck value");
     assert_close(run.flow("slag").shadow_price_eur_per_unit, 60.0, 1e-6, "y_slag");
-    assert_close(run.flow("clinker").shadow_price_eur_per_unit, -68.4375, 1e-6, "y_clinker per t");
+    assert_close(
+        run.flow("clinker").shadow_price_eur_per_unit,
+        -68.4375,
+        1e-6,
+        "y_clinker per t",
+    );
     run.assert_identities();
 }
 
@@ -159,23 +213,42 @@ fn distance_override_replaces_great_circle() {
 #[test]
 fn negative_impact_credit_is_a_territory_gain_firms_must_be_paid_for() {
     let run = run_fixture("negative_credit", Objective::Externalities);
-    assert_close(run.link_flow("residue", "feed"), 100.0, TOL, "x");
-    assert_close(run.valuation.optimized.externality_eur, -2000.0, TOL, "M");
-    assert_close(run.valuation.territory_value_eur, 2000.0, TOL, "T");
-    assert_close(run.valuation.firm_value_eur, -1000.0, TOL, "C_base - C");
-    assert_close(run.firm_value("a").compensation_needed_eur, 500.0, TOL, "a compensation");
-    assert_close(run.firm_value("b").compensation_needed_eur, 500.0, TOL, "b compensation");
+    assert_abs(run.link_flow("residue", "feed"), 100.0, LEX_ABS, "x");
+    assert_close(run.valuation.optimized.externality_eur, -2000.0, LEX_TOL, "M");
+    assert_close(run.valuation.territory_value_eur, 2000.0, LEX_TOL, "T");
+    assert_close(run.valuation.firm_value_eur, -1000.0, LEX_TOL, "C_base - C");
+    assert_close(
+        run.firm_value("a").compensation_needed_eur,
+        500.0,
+        LEX_TOL,
+        "a compensation",
+    );
+    assert_close(
+        run.firm_value("b").compensation_needed_eur,
+        500.0,
+        LEX_TOL,
+        "b compensation",
+    );
     run.assert_identities();
 
     let private = run_fixture("negative_credit", Objective::Private);
-    assert_close(private.link_flow("residue", "feed"), 0.0, TOL, "private x");
-    assert_close(private.valuation.optimized.private_cost_eur, 3000.0, TOL, "private C");
-    assert!(private.valuation.links.is_empty());
+    assert_abs(private.link_flow("residue", "feed"), 0.0, LEX_ABS, "private x");
+    assert_close(
+        private.valuation.optimized.private_cost_eur,
+        3000.0,
+        LEX_TOL,
+        "private C",
+    );
 
     let social = run_fixture("negative_credit", Objective::Social);
-    assert_close(social.link_flow("residue", "feed"), 100.0, TOL, "social x");
+    assert_abs(social.link_flow("residue", "feed"), 100.0, LEX_ABS, "social x");
     let v = &social.valuation;
-    assert_close(v.optimized.private_cost_eur + v.optimized.externality_eur, 2000.0, TOL, "C + M");
+    assert_close(
+        v.optimized.private_cost_eur + v.optimized.externality_eur,
+        2000.0,
+        LEX_TOL,
+        "C + M",
+    );
 }
 
 /// tests/data/zero_quantity: s0 and d0 have quantity 0 and get no link; d1
@@ -205,14 +278,14 @@ fn zero_quantities_give_no_links() {
 fn lexicographic_objectives_break_ties_on_the_second_criterion() {
     for objective in [Objective::Externalities, Objective::Private] {
         let run = run_fixture("lexicographic", objective);
-        assert_close(run.link_flow("s1", "d1"), 50.0, TOL, "x s1->d1");
-        assert_close(run.link_flow("s2", "d1"), 0.0, TOL, "x s2->d1");
-        assert_close(run.link_flow("s3", "d2"), 50.0, TOL, "x s3->d2");
-        assert_close(run.link_flow("s4", "d2"), 0.0, TOL, "x s4->d2");
-        assert_close(run.valuation.optimized.private_cost_eur, 400.0, TOL, "C");
-        assert_close(run.valuation.baseline.private_cost_eur, 4800.0, TOL, "C_base");
-        assert_close(run.valuation.optimized.externality_eur, 1500.0, TOL, "M");
-        assert_close(run.valuation.baseline.externality_eur, 6500.0, TOL, "M_base");
+        assert_abs(run.link_flow("s1", "d1"), 50.0, LEX_ABS, "x s1->d1");
+        assert_abs(run.link_flow("s2", "d1"), 0.0, LEX_ABS, "x s2->d1");
+        assert_abs(run.link_flow("s3", "d2"), 50.0, LEX_ABS, "x s3->d2");
+        assert_abs(run.link_flow("s4", "d2"), 0.0, LEX_ABS, "x s4->d2");
+        assert_close(run.valuation.optimized.private_cost_eur, 400.0, LEX_TOL, "C");
+        assert_close(run.valuation.baseline.private_cost_eur, 4800.0, LEX_TOL, "C_base");
+        assert_close(run.valuation.optimized.externality_eur, 1500.0, LEX_TOL, "M");
+        assert_close(run.valuation.baseline.externality_eur, 6500.0, LEX_TOL, "M_base");
         run.assert_identities();
     }
 }

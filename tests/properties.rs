@@ -50,26 +50,40 @@ fn territory() -> impl Strategy<Value = GenTerritory> {
         0.0..20.0f64,
         0.0..300.0f64,
         prop::collection::vec(
-            (0usize..6, any::<bool>(), 0usize..2, prop_oneof![Just(0.0), 1.0..1000.0f64], prop::option::of(20.0..120.0f64)),
+            (
+                0usize..6,
+                any::<bool>(),
+                0usize..2,
+                prop_oneof![Just(0.0), 1.0..1000.0f64],
+                prop::option::of(20.0..120.0f64),
+            ),
             1..9,
         ),
     )
-        .prop_map(|(firms, resources, substitution, disposal, sourcing, harm_value, ghg_value, flows)| {
-            let n_firms = firms.len();
-            GenTerritory {
-                firms,
-                resources,
-                substitution,
-                disposal,
-                sourcing,
-                harm_value,
-                ghg_value,
-                flows: flows
-                    .into_iter()
-                    .map(|(firm, supply, resource, quantity, quality)| GenFlow { firm: firm % n_firms, supply, resource, quantity, quality })
-                    .collect(),
-            }
-        })
+        .prop_map(
+            |(firms, resources, substitution, disposal, sourcing, harm_value, ghg_value, flows)| {
+                let n_firms = firms.len();
+                GenTerritory {
+                    firms,
+                    resources,
+                    substitution,
+                    disposal,
+                    sourcing,
+                    harm_value,
+                    ghg_value,
+                    flows: flows
+                        .into_iter()
+                        .map(|(firm, supply, resource, quantity, quality)| GenFlow {
+                            firm: firm % n_firms,
+                            supply,
+                            resource,
+                            quantity,
+                            quality,
+                        })
+                        .collect(),
+                }
+            },
+        )
 }
 
 fn table(name: &str, text: String) -> symbiose::inventory::RawTable {
@@ -85,18 +99,31 @@ fn to_tables(t: &GenTerritory) -> InventoryTables {
     }
     let mut flows = String::from("flow_id,firm_id,kind,resource,quantity,fallback,quality\n");
     for (i, f) in t.flows.iter().enumerate() {
-        let (kind, route) = if f.supply { ("supply", "dispose") } else { ("demand", "source") };
+        let (kind, route) = if f.supply {
+            ("supply", "dispose")
+        } else {
+            ("demand", "source")
+        };
         let quality = f.quality.map(|q| q.to_string()).unwrap_or_default();
-        flows += &format!("q{i},f{},{kind},r{},{},{route},{quality}\n", f.firm, f.resource, f.quantity);
+        flows += &format!(
+            "q{i},f{},{kind},r{},{},{route},{quality}\n",
+            f.firm, f.resource, f.quantity
+        );
     }
     let mut resources = String::from("resource,category,unit,transport_cost_eur_per_unit_km,max_distance_km\n");
     let mut impacts = String::from("subject,category,amount_per_unit\n");
     for (i, (cost, harm, max)) in t.resources.iter().enumerate() {
-        resources += &format!("r{i},material,t,{cost},{}\n", max.map(|m| m.to_string()).unwrap_or_default());
+        resources += &format!(
+            "r{i},material,t,{cost},{}\n",
+            max.map(|m| m.to_string()).unwrap_or_default()
+        );
         impacts += &format!("transport:r{i},harm,{harm}\n");
     }
     let (ratio, processing, sub_ghg) = t.substitution;
-    impacts += &format!("substitution:r0>r1,ghg,{sub_ghg}\nroute:dispose,harm,{}\nroute:source,ghg,{}\n", t.disposal.1, t.sourcing.1);
+    impacts += &format!(
+        "substitution:r0>r1,ghg,{sub_ghg}\nroute:dispose,harm,{}\nroute:source,ghg,{}\n",
+        t.disposal.1, t.sourcing.1
+    );
     InventoryTables {
         firms: table("firms.csv", firms),
         flows: table("flows.csv", flows),
@@ -105,16 +132,24 @@ fn to_tables(t: &GenTerritory) -> InventoryTables {
             resources: Some(table("resources.csv", resources)),
             routes: Some(table(
                 "routes.csv",
-                format!("route,kind,unit,cost_eur_per_unit\ndispose,disposal,t,{}\nsource,sourcing,t,{}\n", t.disposal.0, t.sourcing.0),
+                format!(
+                    "route,kind,unit,cost_eur_per_unit\ndispose,disposal,t,{}\nsource,sourcing,t,{}\n",
+                    t.disposal.0, t.sourcing.0
+                ),
             )),
             substitutions: Some(table(
                 "substitutions.csv",
-                format!("supply_resource,demand_resource,ratio,processing_cost_eur_per_unit\nr0,r1,{ratio},{processing}\n"),
+                format!(
+                    "supply_resource,demand_resource,ratio,processing_cost_eur_per_unit\nr0,r1,{ratio},{processing}\n"
+                ),
             )),
             impacts: Some(table("impacts.csv", impacts)),
             externalities: Some(table(
                 "externalities.csv",
-                format!("category,unit,value_eur_per_unit,scope\nharm,u,{},local\nghg,t,{},global\n", t.harm_value, t.ghg_value),
+                format!(
+                    "category,unit,value_eur_per_unit,scope\nharm,u,{},local\nghg,t,{},global\n",
+                    t.harm_value, t.ghg_value
+                ),
             )),
         },
         distances: None,
@@ -126,6 +161,9 @@ fn haversine(a: (f64, f64), b: (f64, f64)) -> f64 {
     let h = ((la2 - la1) / 2.0).sin().powi(2) + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
     2.0 * 6371.0 * h.sqrt().asin()
 }
+
+/// A stage objective as a function of the link and fallback variables.
+type StageObjective<'a> = &'a dyn Fn(&[good_lp::Variable], &[good_lp::Variable]) -> Expression;
 
 /// The independent solution: (C, M) at the optimum of `objective`.
 fn independent_solution(t: &GenTerritory, objective: Objective) -> (f64, f64) {
@@ -139,7 +177,12 @@ fn independent_solution(t: &GenTerritory, objective: Objective) -> (f64, f64) {
     }
     let mut links = Vec::new();
     for (s, fs) in t.flows.iter().enumerate().filter(|(_, f)| f.supply && f.quantity > 0.0) {
-        for (d, fd) in t.flows.iter().enumerate().filter(|(_, f)| !f.supply && f.quantity > 0.0) {
+        for (d, fd) in t
+            .flows
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !f.supply && f.quantity > 0.0)
+        {
             let (ratio, processing, sub_ext) = match (fs.resource, fd.resource) {
                 (a, b) if a == b => (1.0, 0.0, 0.0),
                 (0, 1) => (t.substitution.0, t.substitution.1, t.substitution.2 * t.ghg_value),
@@ -158,22 +201,40 @@ fn independent_solution(t: &GenTerritory, objective: Objective) -> (f64, f64) {
             if max.is_some_and(|m| dist > m) {
                 continue;
             }
-            links.push(L { s, d, ratio, cost: tcost * dist + processing, ext: tharm * dist * t.harm_value + sub_ext });
+            links.push(L {
+                s,
+                d,
+                ratio,
+                cost: tcost * dist + processing,
+                ext: tharm * dist * t.harm_value + sub_ext,
+            });
         }
     }
     let fallback_cost = |f: &GenFlow| if f.supply { t.disposal.0 } else { t.sourcing.0 };
-    let fallback_ext = |f: &GenFlow| if f.supply { t.disposal.1 * t.harm_value } else { t.sourcing.1 * t.ghg_value };
+    let fallback_ext = |f: &GenFlow| {
+        if f.supply {
+            t.disposal.1 * t.harm_value
+        } else {
+            t.sourcing.1 * t.ghg_value
+        }
+    };
 
-    let solve_stage = |first: &dyn Fn(&[good_lp::Variable], &[good_lp::Variable]) -> Expression,
-                       second: Option<(&dyn Fn(&[good_lp::Variable], &[good_lp::Variable]) -> Expression, f64)>|
-     -> (f64, f64, f64) {
+    let solve_stage = |first: StageObjective, second: Option<(StageObjective, f64)>| -> (f64, f64, f64) {
         let mut vars = ProblemVariables::new();
         let x: Vec<_> = links.iter().map(|_| vars.add(variable().min(0.0))).collect();
         let fb: Vec<_> = t.flows.iter().map(|_| vars.add(variable().min(0.0))).collect();
         let cost: Expression = links.iter().zip(&x).map(|(l, v)| l.cost * *v).sum::<Expression>()
-            + t.flows.iter().zip(&fb).map(|(f, v)| fallback_cost(f) * *v).sum::<Expression>();
+            + t.flows
+                .iter()
+                .zip(&fb)
+                .map(|(f, v)| fallback_cost(f) * *v)
+                .sum::<Expression>();
         let ext: Expression = links.iter().zip(&x).map(|(l, v)| l.ext * *v).sum::<Expression>()
-            + t.flows.iter().zip(&fb).map(|(f, v)| fallback_ext(f) * *v).sum::<Expression>();
+            + t.flows
+                .iter()
+                .zip(&fb)
+                .map(|(f, v)| fallback_ext(f) * *v)
+                .sum::<Expression>();
         let objective = match second {
             Some((second, _)) => second(&x, &fb),
             None => first(&x, &fb),
@@ -201,11 +262,19 @@ fn independent_solution(t: &GenTerritory, objective: Objective) -> (f64, f64) {
     // Coefficients again, as expressions, for the stage objectives.
     let cost_of = |x: &[good_lp::Variable], fb: &[good_lp::Variable]| -> Expression {
         links.iter().zip(x).map(|(l, v)| l.cost * *v).sum::<Expression>()
-            + t.flows.iter().zip(fb).map(|(f, v)| fallback_cost(f) * *v).sum::<Expression>()
+            + t.flows
+                .iter()
+                .zip(fb)
+                .map(|(f, v)| fallback_cost(f) * *v)
+                .sum::<Expression>()
     };
     let ext_of = |x: &[good_lp::Variable], fb: &[good_lp::Variable]| -> Expression {
         links.iter().zip(x).map(|(l, v)| l.ext * *v).sum::<Expression>()
-            + t.flows.iter().zip(fb).map(|(f, v)| fallback_ext(f) * *v).sum::<Expression>()
+            + t.flows
+                .iter()
+                .zip(fb)
+                .map(|(f, v)| fallback_ext(f) * *v)
+                .sum::<Expression>()
     };
     let social_of = |x: &[good_lp::Variable], fb: &[good_lp::Variable]| cost_of(x, fb) + ext_of(x, fb);
     match objective {

@@ -41,7 +41,13 @@ pub const FLOWS_SCHEMA: Schema = Schema {
     optional: &["quality", "unit"],
 };
 pub const RESOURCES_SCHEMA: Schema = Schema {
-    required: &["resource", "category", "unit", "transport_cost_eur_per_unit_km", "max_distance_km"],
+    required: &[
+        "resource",
+        "category",
+        "unit",
+        "transport_cost_eur_per_unit_km",
+        "max_distance_km",
+    ],
     optional: &["ewc_code"],
 };
 pub const ROUTES_SCHEMA: Schema = Schema {
@@ -49,7 +55,12 @@ pub const ROUTES_SCHEMA: Schema = Schema {
     optional: &[],
 };
 pub const SUBSTITUTIONS_SCHEMA: Schema = Schema {
-    required: &["supply_resource", "demand_resource", "ratio", "processing_cost_eur_per_unit"],
+    required: &[
+        "supply_resource",
+        "demand_resource",
+        "ratio",
+        "processing_cost_eur_per_unit",
+    ],
     optional: &[],
 };
 pub const IMPACTS_SCHEMA: Schema = Schema {
@@ -128,64 +139,160 @@ impl Builder<'_> {
         let default = &tables.default_catalogue;
         let overrides = &tables.catalogue_overrides;
 
-        let categories_map = self.merged(&default.externalities, &overrides.externalities, &EXTERNALITIES_SCHEMA, |reader, row, errors| {
-            let key = reader.text(row, "category", errors)?;
-            let unit = reader.text(row, "unit", errors);
-            let value = reader.number(row, "value_eur_per_unit", errors);
-            let value = reader.check(row, "value_eur_per_unit", value, |v| v >= 0.0, "value must be >= 0", errors);
-            let scope = reader.choice(row, "scope", &[("global", Scope::Global), ("local", Scope::Local)], errors);
-            Some((key, CategoryRecord { unit: unit?, value: value?, scope: scope? }))
-        });
-        let resources_map = self.merged(&default.resources, &overrides.resources, &RESOURCES_SCHEMA, |reader, row, errors| {
-            let key = reader.text(row, "resource", errors)?;
-            let category = reader.choice(
-                row,
-                "category",
-                &[
-                    ("material", ResourceCategory::Material),
-                    ("energy", ResourceCategory::Energy),
-                    ("water", ResourceCategory::Water),
-                    ("service", ResourceCategory::Service),
-                ],
-                errors,
-            );
-            let unit = reader.text(row, "unit", errors);
-            let transport_cost = reader.number(row, "transport_cost_eur_per_unit_km", errors);
-            let transport_cost = reader.check(row, "transport_cost_eur_per_unit_km", transport_cost, |v| v >= 0.0, "transport cost must be >= 0", errors);
-            let max_distance = reader.opt_number(row, "max_distance_km", errors).ok()?;
-            if let Some(max) = max_distance {
-                reader.check(row, "max_distance_km", Some(max), |v| v > 0.0, "max distance must be > 0 (leave it empty for unlimited)", errors)?;
-            }
-            Some((key, ResourceRecord { category: category?, unit: unit?, transport_cost: transport_cost?, max_distance }))
-        });
-        let routes_map = self.merged(&default.routes, &overrides.routes, &ROUTES_SCHEMA, |reader, row, errors| {
-            let key = reader.text(row, "route", errors)?;
-            let kind = reader.choice(row, "kind", &[("disposal", RouteKind::Disposal), ("sourcing", RouteKind::Sourcing)], errors);
-            let unit = reader.text(row, "unit", errors);
-            let cost = reader.number(row, "cost_eur_per_unit", errors);
-            Some((key, RouteRecord { kind: kind?, unit: unit?, cost: cost? }))
-        });
-        let substitutions_map = self.merged(&default.substitutions, &overrides.substitutions, &SUBSTITUTIONS_SCHEMA, |reader, row, errors| {
-            let supply = reader.text(row, "supply_resource", errors);
-            let demand = reader.text(row, "demand_resource", errors);
-            let ratio = reader.number(row, "ratio", errors);
-            let ratio = reader.check(row, "ratio", ratio, |v| v > 0.0, "ratio must be > 0", errors);
-            let cost = reader.number(row, "processing_cost_eur_per_unit", errors);
-            let cost = reader.check(row, "processing_cost_eur_per_unit", cost, |v| v >= 0.0, "processing cost must be >= 0", errors);
-            Some(((supply?, demand?), SubstitutionRecord { ratio: ratio?, processing_cost: cost? }))
-        });
-        let impacts_map = self.merged(&default.impacts, &overrides.impacts, &IMPACTS_SCHEMA, |reader, row, errors| {
-            let subject = reader.text(row, "subject", errors);
-            let category = reader.text(row, "category", errors);
-            let amount = reader.number(row, "amount_per_unit", errors);
-            Some(((subject?, category?), amount?))
-        });
+        let categories_map = self.merged(
+            &default.externalities,
+            &overrides.externalities,
+            &EXTERNALITIES_SCHEMA,
+            |reader, row, errors| {
+                let key = reader.text(row, "category", errors)?;
+                let unit = reader.text(row, "unit", errors);
+                let value = reader.number(row, "value_eur_per_unit", errors);
+                let value = reader.check(
+                    row,
+                    "value_eur_per_unit",
+                    value,
+                    |v| v >= 0.0,
+                    "value must be >= 0",
+                    errors,
+                );
+                let scope = reader.choice(
+                    row,
+                    "scope",
+                    &[("global", Scope::Global), ("local", Scope::Local)],
+                    errors,
+                );
+                Some((
+                    key,
+                    CategoryRecord {
+                        unit: unit?,
+                        value: value?,
+                        scope: scope?,
+                    },
+                ))
+            },
+        );
+        let resources_map = self.merged(
+            &default.resources,
+            &overrides.resources,
+            &RESOURCES_SCHEMA,
+            |reader, row, errors| {
+                let key = reader.text(row, "resource", errors)?;
+                let category = reader.choice(
+                    row,
+                    "category",
+                    &[
+                        ("material", ResourceCategory::Material),
+                        ("energy", ResourceCategory::Energy),
+                        ("water", ResourceCategory::Water),
+                        ("service", ResourceCategory::Service),
+                    ],
+                    errors,
+                );
+                let unit = reader.text(row, "unit", errors);
+                let transport_cost = reader.number(row, "transport_cost_eur_per_unit_km", errors);
+                let transport_cost = reader.check(
+                    row,
+                    "transport_cost_eur_per_unit_km",
+                    transport_cost,
+                    |v| v >= 0.0,
+                    "transport cost must be >= 0",
+                    errors,
+                );
+                let max_distance = reader.opt_number(row, "max_distance_km", errors).ok()?;
+                if let Some(max) = max_distance {
+                    reader.check(
+                        row,
+                        "max_distance_km",
+                        Some(max),
+                        |v| v > 0.0,
+                        "max distance must be > 0 (leave it empty for unlimited)",
+                        errors,
+                    )?;
+                }
+                Some((
+                    key,
+                    ResourceRecord {
+                        category: category?,
+                        unit: unit?,
+                        transport_cost: transport_cost?,
+                        max_distance,
+                    },
+                ))
+            },
+        );
+        let routes_map = self.merged(
+            &default.routes,
+            &overrides.routes,
+            &ROUTES_SCHEMA,
+            |reader, row, errors| {
+                let key = reader.text(row, "route", errors)?;
+                let kind = reader.choice(
+                    row,
+                    "kind",
+                    &[("disposal", RouteKind::Disposal), ("sourcing", RouteKind::Sourcing)],
+                    errors,
+                );
+                let unit = reader.text(row, "unit", errors);
+                let cost = reader.number(row, "cost_eur_per_unit", errors);
+                Some((
+                    key,
+                    RouteRecord {
+                        kind: kind?,
+                        unit: unit?,
+                        cost: cost?,
+                    },
+                ))
+            },
+        );
+        let substitutions_map = self.merged(
+            &default.substitutions,
+            &overrides.substitutions,
+            &SUBSTITUTIONS_SCHEMA,
+            |reader, row, errors| {
+                let supply = reader.text(row, "supply_resource", errors);
+                let demand = reader.text(row, "demand_resource", errors);
+                let ratio = reader.number(row, "ratio", errors);
+                let ratio = reader.check(row, "ratio", ratio, |v| v > 0.0, "ratio must be > 0", errors);
+                let cost = reader.number(row, "processing_cost_eur_per_unit", errors);
+                let cost = reader.check(
+                    row,
+                    "processing_cost_eur_per_unit",
+                    cost,
+                    |v| v >= 0.0,
+                    "processing cost must be >= 0",
+                    errors,
+                );
+                Some((
+                    (supply?, demand?),
+                    SubstitutionRecord {
+                        ratio: ratio?,
+                        processing_cost: cost?,
+                    },
+                ))
+            },
+        );
+        let impacts_map = self.merged(
+            &default.impacts,
+            &overrides.impacts,
+            &IMPACTS_SCHEMA,
+            |reader, row, errors| {
+                let subject = reader.text(row, "subject", errors);
+                let category = reader.text(row, "category", errors);
+                let amount = reader.number(row, "amount_per_unit", errors);
+                Some(((subject?, category?), amount?))
+            },
+        );
 
         // Catalogue entities, sorted by id so that indices do not depend on
         // which file a row came from.
         let categories: Vec<Category> = categories_map
             .iter()
-            .map(|(id, r)| Category { id: id.clone(), unit: r.value.unit.clone(), value_eur_per_unit: r.value.value, scope: r.value.scope })
+            .map(|(id, r)| Category {
+                id: id.clone(),
+                unit: r.value.unit.clone(),
+                value_eur_per_unit: r.value.value,
+                scope: r.value.scope,
+            })
             .collect();
         let category_index: HashMap<&str, CategoryIdx> = ids_to_index(categories_map.keys(), CategoryIdx::from_index);
         let mut resources: Vec<Resource> = resources_map
@@ -202,7 +309,13 @@ impl Builder<'_> {
         let resource_index: HashMap<&str, ResourceIdx> = ids_to_index(resources_map.keys(), ResourceIdx::from_index);
         let mut routes: Vec<Route> = routes_map
             .iter()
-            .map(|(id, r)| Route { id: id.clone(), kind: r.value.kind, unit: r.value.unit.clone(), cost_eur_per_unit: r.value.cost, impacts: Vec::new() })
+            .map(|(id, r)| Route {
+                id: id.clone(),
+                kind: r.value.kind,
+                unit: r.value.unit.clone(),
+                cost_eur_per_unit: r.value.cost,
+                impacts: Vec::new(),
+            })
             .collect();
         let route_index: HashMap<&str, RouteIdx> = ids_to_index(routes_map.keys(), RouteIdx::from_index);
 
@@ -212,10 +325,18 @@ impl Builder<'_> {
             let supply_idx = resource_index.get(supply.as_str()).copied();
             let demand_idx = resource_index.get(demand.as_str()).copied();
             if supply_idx.is_none() {
-                self.errors.push(record.error("supply_resource", format!("unknown resource {supply:?}")).with_hint("add it to resources.csv or fix the spelling"));
+                self.errors.push(
+                    record
+                        .error("supply_resource", format!("unknown resource {supply:?}"))
+                        .with_hint("add it to resources.csv or fix the spelling"),
+                );
             }
             if demand_idx.is_none() {
-                self.errors.push(record.error("demand_resource", format!("unknown resource {demand:?}")).with_hint("add it to resources.csv or fix the spelling"));
+                self.errors.push(
+                    record
+                        .error("demand_resource", format!("unknown resource {demand:?}"))
+                        .with_hint("add it to resources.csv or fix the spelling"),
+                );
             }
             if let (Some(s), Some(d)) = (supply_idx, demand_idx) {
                 substitution_by_pair.insert(
@@ -250,14 +371,20 @@ impl Builder<'_> {
         // Impacts, attached to their subjects.
         for ((subject, category), record) in &impacts_map {
             let Some(&category_idx) = category_index.get(category.as_str()) else {
-                self.errors.push(record.error("category", format!("unknown externality category {category:?}")).with_hint("add it to externalities.csv or fix the spelling"));
+                self.errors.push(
+                    record
+                        .error("category", format!("unknown externality category {category:?}"))
+                        .with_hint("add it to externalities.csv or fix the spelling"),
+                );
                 continue;
             };
             let amount = record.value;
             let entry = (category_idx, amount);
             let target: Option<&mut ImpactVec> = match subject.split_once(':') {
                 Some(("route", route)) => route_index.get(route).map(|r| &mut routes[r.index()].impacts),
-                Some(("transport", resource)) => resource_index.get(resource).map(|r| &mut resources[r.index()].transport_impacts),
+                Some(("transport", resource)) => resource_index
+                    .get(resource)
+                    .map(|r| &mut resources[r.index()].transport_impacts),
                 Some(("substitution", pair)) => pair
                     .split_once('>')
                     .and_then(|(a, b)| Some((*resource_index.get(a)?, *resource_index.get(b)?)))
@@ -276,21 +403,36 @@ impl Builder<'_> {
                 Some(vector) => add_scaled(vector, &[entry], 1.0),
                 None => self.errors.push(
                     record
-                        .error("subject", format!("subject {subject:?} names no known route, resource or substitution pair"))
+                        .error(
+                            "subject",
+                            format!("subject {subject:?} names no known route, resource or substitution pair"),
+                        )
                         .with_hint("the name after the prefix must exist in the catalogue"),
                 ),
             }
         }
 
         let firms = self.firms(&tables.firms);
-        let firm_index: HashMap<&str, FirmIdx> = firms.iter().enumerate().map(|(i, f)| (f.id.as_str(), FirmIdx::from_index(i))).collect();
-        let flows = self.flows(&tables.flows, &firm_index, &resource_index, &route_index, &resources, &routes);
+        let firm_index: HashMap<&str, FirmIdx> = firms
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.id.as_str(), FirmIdx::from_index(i)))
+            .collect();
+        let flows = self.flows(
+            &tables.flows,
+            &firm_index,
+            &resource_index,
+            &route_index,
+            &resources,
+            &routes,
+        );
         let distance_overrides = match &tables.distances {
             Some(table) => self.distances(table, &firm_index),
             None => HashMap::new(),
         };
         if firms.len() > u32::MAX as usize || flows.len() > u32::MAX as usize {
-            self.errors.push(InputError::file(&tables.flows.file, "more than 4 billion rows"));
+            self.errors
+                .push(InputError::file(&tables.flows.file, "more than 4 billion rows"));
         }
 
         let mut substitutions_by_supply = vec![Vec::new(); resources.len()];
@@ -300,7 +442,16 @@ impl Builder<'_> {
         if !self.errors.is_empty() {
             return None;
         }
-        Some(Inventory { firms, flows, resources, routes, substitutions, categories, substitutions_by_supply, distance_overrides })
+        Some(Inventory {
+            firms,
+            flows,
+            resources,
+            routes,
+            substitutions,
+            categories,
+            substitutions_by_supply,
+            distance_overrides,
+        })
     }
 
     /// Parses the default and the override table of one catalogue file and
@@ -331,19 +482,33 @@ impl Builder<'_> {
         let Some(reader) = TableReader::new(table, schema, self.errors, self.warnings) else {
             return Vec::new();
         };
-        let mut seen: HashMap<K, usize> = HashMap::new();
+        let mut seen: BTreeMap<K, usize> = BTreeMap::new();
         let mut records = Vec::new();
         for row in &table.rows {
-            let Some((key, value)) = parse(&reader, row, self.errors) else { continue };
+            let Some((key, value)) = parse(&reader, row, self.errors) else {
+                continue;
+            };
             if let Some(first_line) = seen.get(&key) {
                 self.errors.push(
-                    InputError::at(&table.file, row.line, Some(schema.required[0]), format!("duplicate key {key:?}, first given on line {first_line}"))
-                        .with_hint("ids must be unique within a file: remove or rename one of the rows"),
+                    InputError::at(
+                        &table.file,
+                        row.line,
+                        Some(schema.required[0]),
+                        format!("duplicate key {key:?}, first given on line {first_line}"),
+                    )
+                    .with_hint("ids must be unique within a file: remove or rename one of the rows"),
                 );
                 continue;
             }
             seen.insert(key.clone(), row.line);
-            records.push((key, Located { file: table.file.clone(), line: row.line, value }));
+            records.push((
+                key,
+                Located {
+                    file: table.file.clone(),
+                    line: row.line,
+                    value,
+                },
+            ));
         }
         records
     }
@@ -353,12 +518,33 @@ impl Builder<'_> {
             let id = reader.text(row, "firm_id", errors)?;
             let name = reader.text(row, "name", errors);
             let lat = reader.number(row, "lat", errors);
-            let lat = reader.check(row, "lat", lat, |v| (-90.0..=90.0).contains(&v), "latitude must be within [-90, 90]", errors);
+            let lat = reader.check(
+                row,
+                "lat",
+                lat,
+                |v| (-90.0..=90.0).contains(&v),
+                "latitude must be within [-90, 90]",
+                errors,
+            );
             let lon = reader.number(row, "lon", errors);
-            let lon = reader.check(row, "lon", lon, |v| (-180.0..=180.0).contains(&v), "longitude must be within [-180, 180]", errors);
+            let lon = reader.check(
+                row,
+                "lon",
+                lon,
+                |v| (-180.0..=180.0).contains(&v),
+                "longitude must be within [-180, 180]",
+                errors,
+            );
             Some((
                 id.clone(),
-                Firm { id, name: name?, lat: lat?, lon: lon?, sector: reader.opt_text(row, "sector"), zone: reader.opt_text(row, "zone") },
+                Firm {
+                    id,
+                    name: name?,
+                    lat: lat?,
+                    lon: lon?,
+                    sector: reader.opt_text(row, "sector"),
+                    zone: reader.opt_text(row, "zone"),
+                },
             ))
         });
         records.into_iter().map(|(_, record)| record.value).collect()
@@ -460,7 +646,10 @@ impl Builder<'_> {
                 match firm_index.get(id.as_str()) {
                     Some(idx) => Some(*idx),
                     None => {
-                        errors.push(InputError::at(&table.file, row.line, Some(column), format!("unknown firm {id:?}")).with_hint("the firm must be listed in firms.csv"));
+                        errors.push(
+                            InputError::at(&table.file, row.line, Some(column), format!("unknown firm {id:?}"))
+                                .with_hint("the firm must be listed in firms.csv"),
+                        );
                         None
                     }
                 }
@@ -468,7 +657,14 @@ impl Builder<'_> {
             let from = resolve("from_firm");
             let to = resolve("to_firm");
             let distance = reader.number(row, "distance_km", errors);
-            let distance = reader.check(row, "distance_km", distance, |v| v >= 0.0, "distance must be >= 0", errors);
+            let distance = reader.check(
+                row,
+                "distance_km",
+                distance,
+                |v| v >= 0.0,
+                "distance must be >= 0",
+                errors,
+            );
             Some(((from?, to?), distance?))
         });
         let explicit: HashSet<(FirmIdx, FirmIdx)> = records.iter().map(|(key, _)| *key).collect();
@@ -484,5 +680,7 @@ impl Builder<'_> {
 }
 
 fn ids_to_index<'a, I: Copy>(ids: impl Iterator<Item = &'a String>, make: impl Fn(usize) -> I) -> HashMap<&'a str, I> {
-    ids.enumerate().map(|(position, id)| (id.as_str(), make(position))).collect()
+    ids.enumerate()
+        .map(|(position, id)| (id.as_str(), make(position)))
+        .collect()
 }

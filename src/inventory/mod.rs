@@ -292,13 +292,22 @@ impl Inventory {
     }
 
     pub fn firm_index(&self, id: &str) -> Option<FirmIdx> {
-        self.firms.iter().position(|firm| firm.id == id).map(FirmIdx::from_index)
+        self.firms
+            .iter()
+            .position(|firm| firm.id == id)
+            .map(FirmIdx::from_index)
     }
     pub fn flow_index(&self, id: &str) -> Option<FlowIdx> {
-        self.flows.iter().position(|flow| flow.id == id).map(FlowIdx::from_index)
+        self.flows
+            .iter()
+            .position(|flow| flow.id == id)
+            .map(FlowIdx::from_index)
     }
     pub fn category_index(&self, id: &str) -> Option<CategoryIdx> {
-        self.categories.iter().position(|c| c.id == id).map(CategoryIdx::from_index)
+        self.categories
+            .iter()
+            .position(|c| c.id == id)
+            .map(CategoryIdx::from_index)
     }
 }
 
@@ -330,6 +339,9 @@ mod tests {
     fn add_scaled_merges_sorted() {
         let mut a = vec![(CategoryIdx(0), 1.0), (CategoryIdx(2), 2.0)];
         add_scaled(&mut a, &[(CategoryIdx(1), 1.0), (CategoryIdx(2), 1.0)], 3.0);
-        assert_eq!(a, vec![(CategoryIdx(0), 1.0), (CategoryIdx(1), 3.0), (CategoryIdx(2), 5.0)]);
+        assert_eq!(
+            a,
+            vec![(CategoryIdx(0), 1.0), (CategoryIdx(1), 3.0), (CategoryIdx(2), 5.0)]
+        );
     }
 }

@@ -121,6 +121,10 @@ pub struct Schema {
 /// Documentation columns accepted in every file without a warning.
 pub const DOC_COLUMNS: &[&str] = &["source", "year", "note", "description"];
 
+/// A cell that could not be read; the reason is already in the error list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidCell;
+
 /// Reads the cells of one table by column name, collecting errors.
 pub struct TableReader<'a> {
     pub table: &'a RawTable,
@@ -150,11 +154,10 @@ impl<'a> TableReader<'a> {
             if !index.contains_key(required) {
                 complete = false;
                 errors.push(
-                    InputError::at(&table.file, 1, Some(required), "missing required column")
-                        .with_hint(format!(
-                            "the header must name the columns {}",
-                            schema.required.join(", ")
-                        )),
+                    InputError::at(&table.file, 1, Some(required), "missing required column").with_hint(format!(
+                        "the header must name the columns {}",
+                        schema.required.join(", ")
+                    )),
                 );
             }
         }
@@ -196,7 +199,10 @@ impl<'a> TableReader<'a> {
         match self.cell(row, column) {
             Some(value) => Some(value.to_string()),
             None => {
-                errors.push(self.error(row, column, "empty value").with_hint("this column is required"));
+                errors.push(
+                    self.error(row, column, "empty value")
+                        .with_hint("this column is required"),
+                );
                 None
             }
         }
@@ -221,26 +227,24 @@ impl<'a> TableReader<'a> {
         }
     }
 
-    /// An optional finite number: `Ok(None)` when empty, `Err(())` when present but invalid.
+    /// An optional finite number: `Ok(None)` when empty, `Err(InvalidCell)`
+    /// (already reported in `errors`) when present but invalid.
     pub fn opt_number(
         &self,
         row: &RawRow,
         column: &str,
         errors: &mut Vec<InputError>,
-    ) -> Result<Option<f64>, ()> {
+    ) -> Result<Option<f64>, InvalidCell> {
         match self.cell(row, column) {
-            Some(value) => self.parse_number(row, column, value, errors).map(Some).ok_or(()),
+            Some(value) => self
+                .parse_number(row, column, value, errors)
+                .map(Some)
+                .ok_or(InvalidCell),
             None => Ok(None),
         }
     }
 
-    fn parse_number(
-        &self,
-        row: &RawRow,
-        column: &str,
-        value: &str,
-        errors: &mut Vec<InputError>,
-    ) -> Option<f64> {
+    fn parse_number(&self, row: &RawRow, column: &str, value: &str, errors: &mut Vec<InputError>) -> Option<f64> {
         match value.parse::<f64>() {
             Ok(number) if number.is_finite() => Some(number),
             Ok(_) => {
@@ -256,7 +260,10 @@ impl<'a> TableReader<'a> {
                 } else {
                     "give a plain number such as 12.5 or 1e6"
                 };
-                errors.push(self.error(row, column, format!("expected a number, found {value:?}")).with_hint(hint));
+                errors.push(
+                    self.error(row, column, format!("expected a number, found {value:?}"))
+                        .with_hint(hint),
+                );
                 None
             }
         }

@@ -12,7 +12,10 @@ use symbiose::lp::{LpSolution, Objective, SolveOptions};
 use symbiose::valuation::Valuation;
 
 pub fn fixture_dir(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("data").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("data")
+        .join(name)
 }
 
 pub fn load_fixture(name: &str) -> Inventory {
@@ -30,9 +33,17 @@ pub struct Run {
 }
 
 pub fn run_inventory(inventory: Inventory, objective: Objective, supplier_share: f64) -> Run {
-    let options = SolveOptions { objective, ..SolveOptions::default() };
+    let options = SolveOptions {
+        objective,
+        ..SolveOptions::default()
+    };
     let (links, solution, valuation) = optimize_inventory(&inventory, &options, supplier_share).expect("solves");
-    Run { inventory, links, solution, valuation }
+    Run {
+        inventory,
+        links,
+        solution,
+        valuation,
+    }
 }
 
 pub fn run_fixture(name: &str, objective: Objective) -> Run {
@@ -79,14 +90,22 @@ impl Run {
     }
 
     pub fn category(&self, id: &str) -> &symbiose::valuation::CategoryValue {
-        let idx = self.inventory.category_index(id).unwrap_or_else(|| panic!("no category {id}"));
+        let idx = self
+            .inventory
+            .category_index(id)
+            .unwrap_or_else(|| panic!("no category {id}"));
         &self.valuation.categories[idx.index()]
     }
 
     pub fn candidate_pairs(&self) -> Vec<(String, String)> {
         self.links
             .iter()
-            .map(|l| (self.inventory.flow(l.supply).id.clone(), self.inventory.flow(l.demand).id.clone()))
+            .map(|l| {
+                (
+                    self.inventory.flow(l.supply).id.clone(),
+                    self.inventory.flow(l.demand).id.clone(),
+                )
+            })
             .collect()
     }
 
@@ -95,11 +114,35 @@ impl Run {
     pub fn assert_identities(&self) {
         let v = &self.valuation;
         let firm_sum: f64 = v.firms.iter().map(|f| f.value_eur).sum();
-        assert_close(firm_sum, v.baseline.private_cost_eur - v.optimized.private_cost_eur, 1e-9, "sum of firm values = C_base - C");
+        assert_close(
+            firm_sum,
+            v.baseline.private_cost_eur - v.optimized.private_cost_eur,
+            1e-9,
+            "sum of firm values = C_base - C",
+        );
         let link_sum: f64 = v.links.iter().map(|l| l.externality_avoided_eur).sum();
-        assert_close(link_sum, v.baseline.externality_eur - v.optimized.externality_eur, 1e-9, "sum of link dM = M_base - M");
+        assert_close(
+            link_sum,
+            v.baseline.externality_eur - v.optimized.externality_eur,
+            1e-9,
+            "sum of link dM = M_base - M",
+        );
         let category_sum: f64 = v.categories.iter().map(|c| c.value_eur).sum();
         assert_close(category_sum, v.territory_value_eur, 1e-9, "sum of category values = T");
-        assert_close(v.territory_value_global_eur + v.territory_value_local_eur, v.territory_value_eur, 1e-9, "global + local = T");
+        assert_close(
+            v.territory_value_global_eur + v.territory_value_local_eur,
+            v.territory_value_eur,
+            1e-9,
+            "global + local = T",
+        );
     }
+}
+
+/// |actual - expected| <= tolerance.
+#[track_caller]
+pub fn assert_abs(actual: f64, expected: f64, tolerance: f64, what: &str) {
+    assert!(
+        (actual - expected).abs() <= tolerance,
+        "{what}: got {actual}, expected {expected} (absolute tolerance {tolerance})"
+    );
 }
