@@ -457,6 +457,44 @@ mod tests {
     }
 
     #[test]
+    fn every_default_catalogue_row_names_its_source_and_year() {
+        for (name, text) in DEFAULT_CATALOGUE.iter().filter(|(name, _)| name.ends_with(".csv")) {
+            let table = parse_csv(name, text.as_bytes()).unwrap();
+            let column = |wanted: &str| {
+                table
+                    .columns
+                    .iter()
+                    .position(|c| c == wanted)
+                    .unwrap_or_else(|| panic!("{name} has no {wanted} column"))
+            };
+            let (source, year) = (column("source"), column("year"));
+            for row in &table.rows {
+                assert!(
+                    row.cells[source].as_deref().is_some_and(|s| !s.trim().is_empty()),
+                    "{name}:{} has no source",
+                    row.line
+                );
+                let year: i32 = row.cells[year]
+                    .as_deref()
+                    .and_then(|y| y.trim().parse().ok())
+                    .unwrap_or(0);
+                assert!(
+                    (1990..=2030).contains(&year),
+                    "{name}:{} has no plausible year",
+                    row.line
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_bundled_example_loads_cleanly() {
+        let loaded = load_inventory(&InventorySource::BundledDunkirk).expect("the bundled example is valid");
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        assert!(loaded.inventory.firms().len() >= 20 && loaded.inventory.flows().len() >= 50);
+    }
+
+    #[test]
     fn header_only_gives_no_rows() {
         let table = parse_csv("t.csv", b"a,b\n").unwrap();
         assert_eq!(table.columns, vec!["a", "b"]);

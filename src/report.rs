@@ -90,7 +90,11 @@ fn text_column(name: &str, values: Vec<String>) -> Column {
     Column::new(name.into(), values)
 }
 
-fn number_column(name: &str, values: Vec<f64>) -> Column {
+fn number_column(name: &str, mut values: Vec<f64>) -> Column {
+    // Adding +0.0 turns -0.0 into 0.0, so no table shows a negative zero.
+    for value in &mut values {
+        *value += 0.0;
+    }
     Column::new(name.into(), values)
 }
 

@@ -296,7 +296,15 @@ fn independent_solution(t: &GenTerritory, objective: Objective) -> (f64, f64) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    // A fixed seed keeps CI reproducible; set PROPTEST_RNG_SEED (and
+    // PROPTEST_CASES) to explore further.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(64),
+        rng_seed: proptest::test_runner::RngSeed::Fixed(
+            std::env::var("PROPTEST_RNG_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20261127),
+        ),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn values_balances_and_optimum_match_an_independent_solution(t in territory(), alpha in 0.0..=1.0f64) {
@@ -311,8 +319,13 @@ proptest! {
                 assert_close(value.matched + value.fallback_quantity, flow.quantity, 1e-9, "balance");
                 prop_assert!(value.fallback_quantity >= -1e-9 * flow.quantity.max(1.0), "negative fallback {}", value.fallback_quantity);
             }
-            // The optimum is never worse than the baseline on its own criterion.
-            let scale = 1e-7 * v.baseline.private_cost_eur.abs().max(v.baseline.externality_eur.abs()).max(1.0);
+            // The optimum is never worse than the baseline on its own
+            // criterion, up to the lexicographic slack of MODEL.md A3
+            // (1e-6 * max(1, |v*|), which the second stage may spend).
+            let magnitude = [v.baseline.private_cost_eur, v.baseline.externality_eur, v.optimized.private_cost_eur, v.optimized.externality_eur]
+                .iter()
+                .fold(1.0f64, |m, x| m.max(x.abs()));
+            let scale = 1.01e-6 * magnitude;
             match objective {
                 Objective::Externalities => prop_assert!(v.optimized.externality_eur <= v.baseline.externality_eur + scale),
                 Objective::Private => prop_assert!(v.optimized.private_cost_eur <= v.baseline.private_cost_eur + scale),
