@@ -2,7 +2,7 @@
 //! value -> write. The binary parses arguments into these configs, calls one
 //! function, prints and exits with [`AppError::exit_code`].
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::candidates::{candidate_links, Link};
 use crate::inventory::{InputWarning, Inventory};
@@ -36,6 +36,8 @@ pub enum AppError {
     Input(#[from] LoadError),
     #[error(transparent)]
     Solve(#[from] SolveError),
+    #[error(transparent)]
+    Scenario(#[from] crate::scenario::ScenarioError),
     #[error("writing results to {path}: {message}")]
     Output { path: PathBuf, message: String },
 }
@@ -43,8 +45,8 @@ pub enum AppError {
 impl AppError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            AppError::Input(_) => exit_code::INVALID_INPUT,
-            AppError::Solve(SolveError::Infeasible) => exit_code::INFEASIBLE,
+            AppError::Input(_) | AppError::Scenario(_) => exit_code::INVALID_INPUT,
+            AppError::Solve(SolveError::Infeasible | SolveError::Unplaceable(_)) => exit_code::INFEASIBLE,
             AppError::Solve(SolveError::Unbounded | SolveError::InfeasibleOrUnbounded) => exit_code::UNBOUNDED,
             AppError::Solve(SolveError::TimeLimitWithoutSolution) => exit_code::TIME_LIMIT,
             AppError::Solve(_) => exit_code::SOLVER_FAILURE,
@@ -62,6 +64,17 @@ pub struct OptimizeConfig {
     pub time_limit_seconds: Option<f64>,
     pub threads: Option<u32>,
     pub out: PathBuf,
+    pub allocation: Allocation,
+}
+
+/// How the firms' value is shared in firm_values.csv.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allocation {
+    /// Each link's surplus split by the supplier share (MODEL.md A4) only.
+    Equal,
+    /// Also the Shapley value of each firm (`samples` permutations when the
+    /// game is too large to enumerate).
+    Shapley { samples: usize },
 }
 
 /// Everything one optimization produced.
@@ -114,24 +127,52 @@ pub fn optimize(config: &OptimizeConfig) -> Result<Optimized, AppError> {
         objective: config.objective,
         time_limit_seconds: config.time_limit_seconds,
         threads: config.threads,
+        bound: None,
     };
-    let (links, solution, valuation) = optimize_inventory(&loaded.inventory, &options, config.supplier_share)?;
+    optimize_and_write(
+        loaded.inventory,
+        loaded.warnings,
+        config.source.describe(),
+        &options,
+        config.supplier_share,
+        config.allocation,
+        &config.out,
+    )
+}
+
+/// Solves an inventory already in memory (loaded, or changed by a
+/// scenario) and writes the five tables into `out`.
+pub fn optimize_and_write(
+    inventory: Inventory,
+    warnings: Vec<InputWarning>,
+    description: String,
+    options: &SolveOptions,
+    supplier_share: f64,
+    allocation: Allocation,
+    out: &Path,
+) -> Result<Optimized, AppError> {
+    let (links, solution, valuation) = optimize_inventory(&inventory, options, supplier_share)?;
+    let shapley = match allocation {
+        Allocation::Equal => None,
+        Allocation::Shapley { samples } => Some(crate::scenario::shapley(&inventory, options, samples, false)?),
+    };
     let info = RunInfo {
-        inventory: config.source.describe(),
-        objective: config.objective,
+        inventory: description,
+        objective: options.objective,
         status: solution.status,
         solve_seconds: solution.solve_seconds,
         n_candidate_links: links.len(),
     };
-    let summary = summary(&loaded.inventory, &valuation, &info);
+    let summary = summary(&inventory, &valuation, &info);
     let output_error = |message: String| AppError::Output {
-        path: config.out.clone(),
+        path: out.to_path_buf(),
         message,
     };
     let mut files = Vec::new();
-    for (name, mut frame) in
-        result_tables(&loaded.inventory, &links, &valuation).map_err(|e| output_error(e.to_string()))?
-    {
+    for (name, mut frame) in result_tables(&inventory, &links, &valuation).map_err(|e| output_error(e.to_string()))? {
+        if let (Some(shapley), "firm_values.csv") = (&shapley, name) {
+            add_shapley_columns(&inventory, &mut frame, shapley).map_err(|e| output_error(e.to_string()))?;
+        }
         files.push((
             name.to_string(),
             csv_bytes(&mut frame).map_err(|e| output_error(e.to_string()))?,
@@ -140,15 +181,216 @@ pub fn optimize(config: &OptimizeConfig) -> Result<Optimized, AppError> {
     let mut json = serde_json::to_vec_pretty(&summary).map_err(|e| output_error(e.to_string()))?;
     json.push(b'\n');
     files.push(("summary.json".to_string(), json));
-    write_outputs_atomically(&config.out, &files).map_err(|e| output_error(e.to_string()))?;
+    write_outputs_atomically(out, &files).map_err(|e| output_error(e.to_string()))?;
     Ok(Optimized {
-        inventory: loaded.inventory,
-        warnings: loaded.warnings,
+        inventory,
+        warnings,
         links,
         solution,
         valuation,
         summary,
     })
+}
+
+/// Appends shapley_value_eur (and its standard error) to firm_values.csv,
+/// matching rows by firm_id.
+fn add_shapley_columns(
+    inventory: &Inventory,
+    frame: &mut polars::prelude::DataFrame,
+    shapley: &crate::scenario::ShapleyValues,
+) -> polars::prelude::PolarsResult<()> {
+    use polars::prelude::*;
+    let ids: Vec<String> = frame
+        .column("firm_id")?
+        .str()?
+        .iter()
+        .map(|id| id.unwrap_or_default().to_string())
+        .collect();
+    let lookup = crate::scenario::firm_indices(inventory);
+    let pick = |values: &[f64]| -> Vec<f64> {
+        ids.iter()
+            .map(|id| {
+                lookup
+                    .get(id.as_str())
+                    .map(|firm| values[firm.index()] + 0.0)
+                    .unwrap_or(0.0)
+            })
+            .collect()
+    };
+    frame.with_column(Column::new("shapley_value_eur".into(), pick(&shapley.values)))?;
+    frame.with_column(Column::new(
+        "shapley_standard_error_eur".into(),
+        pick(&shapley.standard_errors),
+    ))?;
+    Ok(())
+}
+
+/// Runs `work` on a rayon pool of `threads` threads (the global pool when `None`).
+pub fn with_threads<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> Result<T, AppError> {
+    match threads {
+        None => Ok(work()),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+            .map(|pool| pool.install(work))
+            .map_err(|e| AppError::Output {
+                path: PathBuf::from("."),
+                message: format!("cannot start {n} threads: {e}"),
+            }),
+    }
+}
+
+fn write_set(out: &Path, files: Vec<(String, Vec<u8>)>) -> Result<(), AppError> {
+    write_outputs_atomically(out, &files).map_err(|e| AppError::Output {
+        path: out.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+fn table_bytes(
+    out: &Path,
+    frame: polars::prelude::PolarsResult<polars::prelude::DataFrame>,
+) -> Result<Vec<u8>, AppError> {
+    let error = |e: polars::prelude::PolarsError| AppError::Output {
+        path: out.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut frame = frame.map_err(error)?;
+    csv_bytes(&mut frame).map_err(error)
+}
+
+/// `symbiose run`: one scenario (its `[set]`, removals and bans; `[[vary]]`
+/// is for `sweep`), the usual five tables.
+pub fn run_scenario(path: &Path, out: &Path, allocation: Allocation) -> Result<Optimized, AppError> {
+    let mut study = crate::scenario::load_study(path)?;
+    study.vary.clear();
+    let (inventory, share) = study.instance(0)?;
+    let options = study.solve_options(None);
+    optimize_and_write(
+        inventory,
+        Vec::new(),
+        format!("{} (scenario {})", study.source.describe(), path.display()),
+        &options,
+        share,
+        allocation,
+        out,
+    )
+}
+
+/// What a sweep produced.
+#[derive(Debug)]
+pub struct Swept {
+    pub n_scenarios: usize,
+    pub n_solved: usize,
+    pub rows: Vec<crate::scenario::SweepRow>,
+}
+
+/// `symbiose sweep`: the grid (or one shard of it) in parallel; writes
+/// sweep.csv, sweep_meta.json and, with a varied parameter, sweep.svg.
+pub fn sweep(
+    path: &Path,
+    out: &Path,
+    shard: Option<crate::scenario::Shard>,
+    threads: Option<usize>,
+    quiet: bool,
+) -> Result<Swept, AppError> {
+    use crate::scenario::{run_sweep, sweep_chart, sweep_csv, SweepMeta};
+    let study = crate::scenario::load_study(path)?;
+    let rows = with_threads(threads, || run_sweep(&study, shard, quiet))??;
+    let csv = sweep_csv(&study, &rows).map_err(|message| AppError::Output {
+        path: out.to_path_buf(),
+        message,
+    })?;
+    let meta = SweepMeta {
+        scenario_file: path.display().to_string(),
+        n_scenarios: study.n_scenarios(),
+        shard: shard
+            .map(|s| format!("{}/{}", s.index, s.count))
+            .unwrap_or_else(|| "1/1".to_string()),
+        scenarios: rows.iter().map(|row| row.scenario).collect(),
+    };
+    let mut files = vec![
+        ("sweep.csv".to_string(), csv),
+        (
+            "sweep_meta.json".to_string(),
+            serde_json::to_vec_pretty(&meta).unwrap_or_default(),
+        ),
+    ];
+    if let Some(chart) = sweep_chart(&study, &rows) {
+        files.push(("sweep.svg".to_string(), chart.into_bytes()));
+    }
+    write_set(out, files)?;
+    Ok(Swept {
+        n_scenarios: study.n_scenarios(),
+        n_solved: rows.iter().filter(|row| row.metrics.is_some()).count(),
+        rows,
+    })
+}
+
+/// `symbiose merge`: shard folders into one sweep.csv.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), AppError> {
+    let csv = crate::scenario::merge_sweeps(dirs).map_err(|message| {
+        AppError::Scenario(crate::scenario::ScenarioError {
+            file: "merge".to_string(),
+            message,
+        })
+    })?;
+    write_set(out, vec![("sweep.csv".to_string(), csv)])
+}
+
+/// `symbiose resilience`: each firm removed in turn; writes resilience.csv.
+pub fn resilience(
+    source: &InventorySource,
+    options: &SolveOptions,
+    supplier_share: f64,
+    out: &Path,
+    threads: Option<usize>,
+    quiet: bool,
+) -> Result<(Inventory, Vec<crate::scenario::ResilienceRow>), AppError> {
+    let inventory = load_inventory(source)?.inventory;
+    let rows = with_threads(threads, || {
+        crate::scenario::resilience(&inventory, options, supplier_share, quiet)
+    })??;
+    let csv = table_bytes(out, crate::scenario::resilience_table(&inventory, &rows))?;
+    write_set(out, vec![("resilience.csv".to_string(), csv)])?;
+    Ok((inventory, rows))
+}
+
+/// `symbiose pareto`: the epsilon-constraint front; writes pareto.csv,
+/// pareto.svg and pareto_summary.json.
+pub fn pareto(
+    source: &InventorySource,
+    n_points: usize,
+    out: &Path,
+    threads: Option<usize>,
+    quiet: bool,
+) -> Result<crate::scenario::ParetoFront, AppError> {
+    let inventory = load_inventory(source)?.inventory;
+    let front = with_threads(threads, || crate::scenario::pareto_front(&inventory, n_points, quiet))??;
+    let csv = table_bytes(out, crate::scenario::pareto_table(&front))?;
+    let summary = serde_json::json!({
+        "n_points": front.points.len(),
+        "private_optimum": {"private_cost_eur": front.private_optimum.private_cost_eur, "externality_eur": front.private_optimum.externality_eur},
+        "externalities_optimum": {"private_cost_eur": front.externalities_optimum.private_cost_eur, "externality_eur": front.externalities_optimum.externality_eur},
+        "social_optimum": {"private_cost_eur": front.social_optimum.private_cost_eur, "externality_eur": front.social_optimum.externality_eur},
+        "cost_of_territory_view_eur": front.cost_of_territory_view_eur(),
+        "externality_of_private_view_eur": front.externality_of_private_view_eur(),
+    });
+    write_set(
+        out,
+        vec![
+            ("pareto.csv".to_string(), csv),
+            (
+                "pareto.svg".to_string(),
+                crate::scenario::pareto_chart(&front).into_bytes(),
+            ),
+            (
+                "pareto_summary.json".to_string(),
+                serde_json::to_vec_pretty(&summary).unwrap_or_default(),
+            ),
+        ],
+    )?;
+    Ok(front)
 }
 
 /// What `symbiose validate` found in a valid inventory.

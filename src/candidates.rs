@@ -33,7 +33,7 @@ pub fn candidate_links(inventory: &Inventory) -> Vec<Link> {
     }
     let mut links = Vec::new();
     for (position, supply) in flows.iter().enumerate() {
-        if supply.kind != FlowKind::Supply || supply.quantity <= 0.0 {
+        if supply.kind != FlowKind::Supply || supply.quantity <= 0.0 || !inventory.may_exchange(supply.firm) {
             continue;
         }
         let supply_idx = FlowIdx::from_index(position);
@@ -43,7 +43,7 @@ pub fn candidate_links(inventory: &Inventory) -> Vec<Link> {
             let substitution = inventory.substitution(substitution_idx);
             for &demand_idx in &demands_by_resource[substitution.demand_resource.index()] {
                 let demand = inventory.flow(demand_idx);
-                if demand.firm == supply.firm {
+                if demand.firm == supply.firm || !inventory.may_exchange(demand.firm) {
                     continue;
                 }
                 if let Some(minimum) = demand.quality {

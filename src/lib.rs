@@ -14,4 +14,5 @@ pub mod inventory;
 pub mod io;
 pub mod lp;
 pub mod report;
+pub mod scenario;
 pub mod valuation;

@@ -52,8 +52,14 @@ pub struct SolveOptions {
     pub objective: Objective,
     /// Wall-clock limit for the whole solve (both stages), in seconds.
     pub time_limit_seconds: Option<f64>,
-    /// HiGHS threads; `None` leaves HiGHS's default.
+    /// HiGHS threads (`None`: 1). HiGHS sizes its thread pool at the first
+    /// solve of a process and refuses a different count afterwards, so every
+    /// solve of a process must use the same value; symbiose's parallelism is
+    /// across scenarios (rayon), one HiGHS thread each.
     pub threads: Option<u32>,
+    /// An extra constraint on one criterion (the epsilon of an
+    /// epsilon-constraint Pareto front).
+    pub bound: Option<CriterionBound>,
 }
 
 impl Default for SolveOptions {
@@ -62,8 +68,25 @@ impl Default for SolveOptions {
             objective: Objective::Externalities,
             time_limit_seconds: None,
             threads: None,
+            bound: None,
         }
     }
+}
+
+/// The two criteria of MODEL.md A3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Criterion {
+    /// C, EUR per year.
+    PrivateCost,
+    /// M, EUR per year.
+    Externality,
+}
+
+/// criterion <= max_eur.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CriterionBound {
+    pub criterion: Criterion,
+    pub max_eur: f64,
 }
 
 /// How good the returned solution is.
@@ -89,6 +112,8 @@ impl SolutionStatus {
 pub enum SolveError {
     #[error("the problem is infeasible: no flow assignment meets every balance")]
     Infeasible,
+    #[error("the problem is infeasible: with the banned routes, these flows cannot be placed (flow: quantity left over, in resource units): {}", format_unplaceable(.0))]
+    Unplaceable(Vec<(String, f64)>),
     #[error("the problem is unbounded: some cost can decrease without limit")]
     Unbounded,
     #[error("the problem is infeasible or unbounded (HiGHS could not tell which)")]
@@ -103,6 +128,14 @@ pub enum SolveError {
     NumericalTrouble(String),
     #[error("HiGHS failed: {0}")]
     Solver(String),
+}
+
+fn format_unplaceable(flows: &[(String, f64)]) -> String {
+    flows
+        .iter()
+        .map(|(flow, quantity)| format!("{flow}: {quantity}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The solver's answer, indexed like the candidate links and the flows.
@@ -171,7 +204,16 @@ pub fn solve(inventory: &Inventory, links: &[Link], options: &SolveOptions) -> R
     };
 
     let mut variables = ProblemVariables::new();
-    let columns = variables.add_vector(variable().min(0.0), n_columns);
+    let mut columns = variables.add_vector(variable().min(0.0), links.len());
+    // A flow whose fallback route is banned may not fall back at all.
+    columns.extend(flows.iter().map(|flow| {
+        let upper = if inventory.route(flow.fallback).banned {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+        variables.add(variable().min(0.0).max(upper))
+    }));
     let mut objective = Expression::with_capacity(n_columns);
     for (column, cost) in columns.iter().zip(&first) {
         if *cost != 0.0 {
@@ -189,23 +231,41 @@ pub fn solve(inventory: &Inventory, links: &[Link], options: &SolveOptions) -> R
     for (row, flow) in rows.into_iter().zip(flows) {
         problem.add_constraint(row.eq(flow.quantity));
     }
+    if let Some(bound) = options.bound {
+        let coefficients = match bound.criterion {
+            Criterion::PrivateCost => &costs.private,
+            Criterion::Externality => &costs.externality,
+        };
+        let mut row = Expression::with_capacity(n_columns);
+        for (column, coefficient) in columns.iter().zip(coefficients) {
+            if *coefficient != 0.0 {
+                row.add_mul(*coefficient, *column);
+            }
+        }
+        problem.add_constraint(row.leq(bound.max_eur));
+    }
     let mut model = problem
         .try_into_inner()
         .map_err(|e| SolveError::Solver(format!("building the model: {e}")))?;
     model.make_quiet();
-    if let Some(threads) = options.threads {
-        set_option(&mut model, "threads", threads as i32)?;
-    }
+    set_option(&mut model, "threads", options.threads.unwrap_or(1) as i32)?;
 
     let started = Instant::now();
     if let Some(limit) = options.time_limit_seconds {
         set_option(&mut model, "time_limit", limit.max(0.0))?;
     }
     let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
-    let mut status = classify(
+    let mut status = match classify(
         solved.status(),
         solved.primal_solution_status() == HighsSolutionStatus::Feasible,
-    )?;
+    ) {
+        Err(SolveError::Infeasible | SolveError::InfeasibleOrUnbounded)
+            if flows.iter().any(|flow| inventory.route(flow.fallback).banned) =>
+        {
+            return Err(explain_banned_infeasibility(inventory, links));
+        }
+        other => other?,
+    };
     let solution = solved.get_solution();
     let first_stage_objective = solved.objective_value();
     let shadow_prices = solution.dual_rows()[..flows.len()].to_vec();
@@ -276,6 +336,61 @@ pub fn solve(inventory: &Inventory, links: &[Link], options: &SolveOptions) -> R
         first_stage_objective,
         solve_seconds,
     })
+}
+
+/// When banned routes make the problem infeasible, finds the flows that
+/// cannot be placed: an elastic copy of the problem lets banned fallbacks
+/// run again and minimises their total use (in resource units); the flows
+/// left with a banned fallback in that solution are the ones to name.
+fn explain_banned_infeasibility(inventory: &Inventory, links: &[Link]) -> SolveError {
+    let flows = inventory.flows();
+    let mut variables = ProblemVariables::new();
+    let link_columns = variables.add_vector(variable().min(0.0), links.len());
+    let fallback_columns = variables.add_vector(variable().min(0.0), flows.len());
+    let mut objective = Expression::with_capacity(flows.len());
+    for (flow, column) in flows.iter().zip(&fallback_columns) {
+        if inventory.route(flow.fallback).banned {
+            objective.add_mul(1.0, *column);
+        }
+    }
+    let mut rows: Vec<Expression> = fallback_columns
+        .iter()
+        .map(|column| Expression::from(*column))
+        .collect();
+    for (link, column) in links.iter().zip(&link_columns) {
+        rows[link.supply.index()].add_mul(1.0, *column);
+        rows[link.demand.index()].add_mul(link.ratio, *column);
+    }
+    let mut problem = variables.minimise(objective).using(highs);
+    for (row, flow) in rows.into_iter().zip(flows) {
+        problem.add_constraint(row.eq(flow.quantity));
+    }
+    let Ok(mut model) = problem.try_into_inner() else {
+        return SolveError::Infeasible;
+    };
+    model.make_quiet();
+    let _ = model.try_set_option("threads", 1);
+    match model.try_solve() {
+        Ok(solved) if solved.status() == HighsModelStatus::Optimal => {
+            let values = solved.get_solution().columns().to_vec();
+            let mut unplaceable: Vec<(String, f64)> = flows
+                .iter()
+                .enumerate()
+                .filter(|(position, flow)| {
+                    inventory.route(flow.fallback).banned
+                        && values[links.len() + position] > 1e-9 * flow.quantity.max(1.0)
+                })
+                .map(|(position, flow)| (flow.id.clone(), values[links.len() + position]))
+                .collect();
+            unplaceable.sort_by(|a, b| a.0.cmp(&b.0));
+            if unplaceable.is_empty() {
+                SolveError::Infeasible
+            } else {
+                SolveError::Unplaceable(unplaceable)
+            }
+        }
+        _ => SolveError::Infeasible,
+    }
 }
 
 fn set_option<V: highs::HighsOptionValue>(model: &mut highs::Model, name: &str, value: V) -> Result<(), SolveError> {

@@ -5,10 +5,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use symbiose::app::{self, exit_code, AppError, OptimizeConfig};
+use symbiose::app::{self, exit_code, Allocation, AppError, OptimizeConfig};
 use symbiose::inventory::{InputError, InputWarning};
 use symbiose::io::{write_catalogue, InventorySource, LoadError};
 use symbiose::lp::Objective;
+use symbiose::lp::SolveOptions;
+use symbiose::report::euros;
+use symbiose::scenario::Shard;
 
 #[derive(Parser)]
 #[command(
@@ -54,6 +57,89 @@ enum Command {
         /// How many links to list in the printed summary
         #[arg(long, default_value_t = 5)]
         top: usize,
+        /// Fair shares: `shapley` adds each firm's Shapley value to firm_values.csv
+        #[arg(long, value_enum, default_value_t = AllocationArg::Equal)]
+        allocation: AllocationArg,
+        /// Permutations sampled for Shapley values when more than 12 firms take part
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
+    /// Run one scenario file: its overrides, removals and bans; writes the five tables
+    #[command(
+        after_help = "Example:\n  symbiose run scenarios/carbon.toml --out results/\n\nA scenario file (TOML):\n  inventory = \"bundled:dunkirk\"     # or a folder relative to the file\n  objective = \"social\"\n  supplier_share = 0.5\n  remove_firms = [\"dk6\"]\n  ban_routes = [\"landfill\"]\n  [set]\n  \"externality.co2e_t\" = 500.0\n  \"route_cost.landfill\" = 150.0\n\nParameters: externality.<category>, route_cost.<route>, transport_cost.<resource>,\nmax_distance.<resource>, flow_quantity.<flow_id>, flow_factor.<flow_id>, supplier_share.\n[[vary]] blocks are ignored by run (see sweep)."
+    )]
+    Run {
+        /// Scenario file (TOML)
+        scenario: PathBuf,
+        /// Output folder
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Fair shares, as for optimize
+        #[arg(long, value_enum, default_value_t = AllocationArg::Equal)]
+        allocation: AllocationArg,
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
+    /// Solve the grid of a scenario file's [[vary]] blocks in parallel; writes sweep.csv and sweep.svg
+    #[command(
+        after_help = "Example:\n  symbiose sweep scenarios/carbon.toml --out sweep/\n  symbiose sweep scenarios/carbon.toml --shard 2/4 --out shard2/   # one quarter of the grid\n  symbiose merge shard1/ shard2/ shard3/ shard4/ --out sweep/\n\n  [[vary]]\n  parameter = \"externality.co2e_t\"\n  values = [0, 100, 250, 500, 775]"
+    )]
+    Sweep {
+        /// Scenario file (TOML) with [[vary]] blocks
+        scenario: PathBuf,
+        /// Output folder
+        #[arg(long, default_value = "sweep")]
+        out: PathBuf,
+        /// Run only the I-th of N shares of the grid (1-based), e.g. 2/4
+        #[arg(long, value_parser = Shard::parse)]
+        shard: Option<Shard>,
+        /// Worker threads (default: RAYON_NUM_THREADS or the number of cores); one HiGHS thread per solve
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print nothing but errors
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Combine the outputs of sharded sweeps into one sweep.csv
+    #[command(after_help = "Example:\n  symbiose merge shard1/ shard2/ --out sweep/")]
+    Merge {
+        /// Shard output folders
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output folder
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Remove each firm in turn and re-optimize: which firms the territory depends on
+    #[command(after_help = "Example:\n  symbiose resilience data/dunkirk --out resilience/")]
+    Resilience {
+        /// Inventory folder; default: the bundled Dunkirk example
+        inventory: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = ObjectiveArg::Externalities)]
+        objective: ObjectiveArg,
+        #[arg(long, default_value_t = 0.5, value_parser = parse_share)]
+        supplier_share: f64,
+        #[arg(long, default_value = "resilience")]
+        out: PathBuf,
+        #[arg(long)]
+        threads: Option<usize>,
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// The Pareto front of private cost against externalities (epsilon-constraint)
+    #[command(after_help = "Example:\n  symbiose pareto data/dunkirk --points 20 --out pareto/")]
+    Pareto {
+        /// Inventory folder; default: the bundled Dunkirk example
+        inventory: Option<PathBuf>,
+        /// Number of epsilon steps between the two lexicographic optima
+        #[arg(long, default_value_t = 20)]
+        points: usize,
+        #[arg(long, default_value = "pareto")]
+        out: PathBuf,
+        #[arg(long)]
+        threads: Option<usize>,
+        #[arg(short, long)]
+        quiet: bool,
     },
     /// Write the default catalogue as editable CSV files
     #[command(
@@ -64,6 +150,21 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AllocationArg {
+    /// Supplier share only (MODEL.md A4)
+    Equal,
+    /// Also the Shapley value of each firm
+    Shapley,
+}
+
+fn allocation(arg: AllocationArg, samples: usize) -> Allocation {
+    match arg {
+        AllocationArg::Equal => Allocation::Equal,
+        AllocationArg::Shapley => Allocation::Shapley { samples },
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -130,7 +231,18 @@ fn report_error(error: &AppError) {
             );
         }
         AppError::Solve(solve_error) => eprintln!("error: {solve_error}; nothing was written"),
-        AppError::Output { .. } => eprintln!("error: {error}"),
+        AppError::Output { .. } | AppError::Scenario(_) => eprintln!("error: {error}"),
+    }
+}
+
+/// Prints an error (if any) and turns the outcome into the exit code.
+fn finish(result: Result<u8, AppError>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            report_error(&error);
+            ExitCode::from(error.exit_code())
+        }
     }
 }
 
@@ -173,6 +285,8 @@ fn main() -> ExitCode {
             time_limit,
             out,
             top,
+            allocation: allocation_arg,
+            samples,
         } => {
             let config = OptimizeConfig {
                 source: source(inventory),
@@ -181,6 +295,7 @@ fn main() -> ExitCode {
                 time_limit_seconds: time_limit,
                 threads: None,
                 out,
+                allocation: allocation(allocation_arg, samples),
             };
             match app::optimize(&config) {
                 Ok(optimized) => {
@@ -195,6 +310,96 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Run {
+            scenario,
+            out,
+            allocation: allocation_arg,
+            samples,
+        } => finish(
+            app::run_scenario(&scenario, &out, allocation(allocation_arg, samples)).map(|optimized| {
+                print_warnings(&optimized.warnings);
+                print!("{}", optimized.human_summary(5));
+                println!("  tables written to {}", out.display());
+                optimized.exit_code()
+            }),
+        ),
+        Command::Sweep {
+            scenario,
+            out,
+            shard,
+            threads,
+            quiet,
+        } => finish(app::sweep(&scenario, &out, shard, threads, quiet).map(|swept| {
+            if !quiet {
+                println!(
+                    "{} of {} scenarios solved{}; sweep.csv written to {}",
+                    swept.n_solved,
+                    swept.rows.len(),
+                    if swept.rows.len() < swept.n_scenarios {
+                        format!(" (this shard of a grid of {})", swept.n_scenarios)
+                    } else {
+                        String::new()
+                    },
+                    out.display()
+                );
+            }
+            exit_code::OK
+        })),
+        Command::Merge { dirs, out } => finish(app::merge(&dirs, &out).map(|()| {
+            println!("merged {} shard folder(s) into {}", dirs.len(), out.join("sweep.csv").display());
+            exit_code::OK
+        })),
+        Command::Resilience {
+            inventory,
+            objective,
+            supplier_share,
+            out,
+            threads,
+            quiet,
+        } => {
+            let options = SolveOptions {
+                objective: objective.into(),
+                ..SolveOptions::default()
+            };
+            finish(
+                app::resilience(&source(inventory), &options, supplier_share, &out, threads, quiet).map(
+                    |(inventory, mut rows)| {
+                        if !quiet {
+                            rows.sort_by(|a, b| b.territory_value_lost_eur.total_cmp(&a.territory_value_lost_eur));
+                            println!("firms the territory depends on most (territory value lost if they leave):");
+                            for row in rows.iter().take(5) {
+                                println!(
+                                    "  {:<34}{:>16} EUR/yr, {} link(s) lost",
+                                    inventory.firm(row.firm).id,
+                                    euros(row.territory_value_lost_eur),
+                                    row.links_lost
+                                );
+                            }
+                            println!("resilience.csv written to {}", out.display());
+                        }
+                        exit_code::OK
+                    },
+                ),
+            )
+        }
+        Command::Pareto {
+            inventory,
+            points,
+            out,
+            threads,
+            quiet,
+        } => finish(app::pareto(&source(inventory), points, &out, threads, quiet).map(|front| {
+            if !quiet {
+                println!(
+                    "{} non-dominated points; the territory's view costs the firms {} EUR/yr and saves {} EUR/yr of externalities against the firms' view",
+                    front.points.len(),
+                    euros(front.cost_of_territory_view_eur()),
+                    euros(front.externality_of_private_view_eur())
+                );
+                println!("pareto.csv and pareto.svg written to {}", out.display());
+            }
+            exit_code::OK
+        })),
         Command::Catalogue { out } => match write_catalogue(&out) {
             Ok(()) => {
                 println!("default catalogue written to {}", out.display());

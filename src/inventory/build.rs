@@ -315,6 +315,7 @@ impl Builder<'_> {
                 unit: r.value.unit.clone(),
                 cost_eur_per_unit: r.value.cost,
                 impacts: Vec::new(),
+                banned: false,
             })
             .collect();
         let route_index: HashMap<&str, RouteIdx> = ids_to_index(routes_map.keys(), RouteIdx::from_index);
@@ -442,7 +443,9 @@ impl Builder<'_> {
         if !self.errors.is_empty() {
             return None;
         }
+        let exchange_allowed = vec![true; firms.len()];
         Some(Inventory {
+            exchange_allowed,
             firms,
             flows,
             resources,
@@ -630,6 +633,7 @@ impl Builder<'_> {
                     unit,
                     unit_factor,
                     fallback,
+                    fallback_units_per_unit: route_units_per_resource_unit,
                     fallback_cost_eur: route.cost_eur_per_unit * route_units_per_resource_unit,
                     fallback_impacts,
                     quality,

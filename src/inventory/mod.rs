@@ -102,6 +102,8 @@ pub struct Flow {
     /// Resource units per unit of the flow's own unit (1 when they are the same).
     pub unit_factor: f64,
     pub fallback: RouteIdx,
+    /// Route units per resource unit (1 when the route is in the resource's unit).
+    pub fallback_units_per_unit: f64,
     /// Private cost of the fallback, EUR per resource unit.
     pub fallback_cost_eur: f64,
     /// Impacts of the fallback per resource unit.
@@ -164,6 +166,8 @@ pub struct Route {
     pub cost_eur_per_unit: f64,
     /// Impacts per route unit (subject `route:<route>`).
     pub impacts: ImpactVec,
+    /// A what-if ban: flows may not fall back on this route (false in a loaded inventory).
+    pub banned: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -215,6 +219,9 @@ pub struct Inventory {
     pub(crate) substitutions_by_supply: Vec<Vec<SubstitutionIdx>>,
     /// distances.csv, both directions filled in (a reverse row of its own wins).
     pub(crate) distance_overrides: HashMap<(FirmIdx, FirmIdx), f64>,
+    /// Per firm: may it take part in links? All true in a loaded inventory;
+    /// coalition games (Shapley values) switch outsiders off.
+    pub(crate) exchange_allowed: Vec<bool>,
 }
 
 /// Mean Earth radius used by the haversine distance (MODEL.md A2).
@@ -289,6 +296,11 @@ impl Inventory {
             .iter()
             .map(|(category, amount)| self.category(*category).value_eur_per_unit * amount)
             .sum()
+    }
+
+    /// Whether a firm may take part in links (false only inside coalition games).
+    pub fn may_exchange(&self, firm: FirmIdx) -> bool {
+        self.exchange_allowed[firm.index()]
     }
 
     pub fn firm_index(&self, id: &str) -> Option<FirmIdx> {
