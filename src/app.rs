@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::candidates::{candidate_links, Link};
 use crate::inventory::{InputWarning, Inventory};
 use crate::io::{csv_bytes, load_inventory, write_outputs_atomically, InventorySource, LoadError};
-use crate::lp::{solve, LpSolution, Objective, SolutionStatus, SolveError, SolveOptions};
+use crate::lp::{LpSolution, Objective, SolutionStatus, SolveError, SolveOptions};
 use crate::report::{human_summary, result_tables, summary, RunInfo, Summary};
 use crate::valuation::{value_solution, Valuation};
 
@@ -107,8 +107,19 @@ pub fn optimize_inventory(
     options: &SolveOptions,
     supplier_share: f64,
 ) -> Result<(Vec<Link>, LpSolution, Valuation), SolveError> {
+    optimize_inventory_warm(inventory, options, supplier_share, &mut crate::lp::WarmStart::default())
+}
+
+/// As [`optimize_inventory`], reusing the HiGHS model kept in `warm` when
+/// the candidate links are the same as last time.
+pub fn optimize_inventory_warm(
+    inventory: &Inventory,
+    options: &SolveOptions,
+    supplier_share: f64,
+    warm: &mut crate::lp::WarmStart,
+) -> Result<(Vec<Link>, LpSolution, Valuation), SolveError> {
     let links = candidate_links(inventory);
-    let solution = solve(inventory, &links, options)?;
+    let solution = warm.solve(inventory, &links, options)?;
     let valuation = value_solution(
         inventory,
         &links,
@@ -292,11 +303,12 @@ pub fn sweep(
     out: &Path,
     shard: Option<crate::scenario::Shard>,
     threads: Option<usize>,
+    warm_start: bool,
     quiet: bool,
 ) -> Result<Swept, AppError> {
     use crate::scenario::{run_sweep, sweep_chart, sweep_csv, SweepMeta};
     let study = crate::scenario::load_study(path)?;
-    let rows = with_threads(threads, || run_sweep(&study, shard, quiet))??;
+    let rows = with_threads(threads, || run_sweep(&study, shard, warm_start, quiet))??;
     let csv = sweep_csv(&study, &rows).map_err(|message| AppError::Output {
         path: out.to_path_buf(),
         message,

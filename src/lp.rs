@@ -177,45 +177,275 @@ fn column_costs(inventory: &Inventory, links: &[Link]) -> ColumnCosts {
 
 /// Solves the A3 program for the given candidate links.
 pub fn solve(inventory: &Inventory, links: &[Link], options: &SolveOptions) -> Result<LpSolution, SolveError> {
+    WarmStart::default().solve(inventory, links, options)
+}
+
+/// A HiGHS model kept between solves of inventories that share their
+/// candidate links (scenarios changing costs, values or quantities): the
+/// next solve changes costs and bounds in place and starts from the last
+/// basis instead of building the model again.
+///
+/// A warm-started solve reaches the same optimum value, but where several
+/// solutions tie it may return another one than a cold solve would: sweeps
+/// use it only when asked, since a plain sweep's bytes must not depend on
+/// which scenario a thread solved before.
+#[derive(Debug, Default)]
+pub struct WarmStart {
+    model: Option<highs::Model>,
+    /// (supply, demand) of each link the kept model was built for.
+    pairs: Vec<(crate::inventory::FlowIdx, crate::inventory::FlowIdx)>,
+    n_flows: usize,
+    /// Solves that reused the kept model.
+    pub reused: usize,
+    /// Solves that built a model.
+    pub built: usize,
+}
+
+fn highs_int(value: usize) -> Result<highs_sys::HighsInt, SolveError> {
+    highs_sys::HighsInt::try_from(value).map_err(|_| SolveError::Solver("too many rows or columns for HiGHS".into()))
+}
+
+fn check_call(status: highs_sys::HighsInt, what: &str) -> Result<(), SolveError> {
+    if status == highs_sys::STATUS_ERROR {
+        Err(SolveError::Solver(format!("HiGHS refused to {what}")))
+    } else {
+        Ok(())
+    }
+}
+
+impl WarmStart {
+    /// Solves like [`solve`], reusing the kept model when the links match.
+    pub fn solve(
+        &mut self,
+        inventory: &Inventory,
+        links: &[Link],
+        options: &SolveOptions,
+    ) -> Result<LpSolution, SolveError> {
+        let flows = inventory.flows();
+        let n_columns = links.len() + flows.len();
+        if flows.is_empty() {
+            return Ok(LpSolution {
+                status: SolutionStatus::Optimal,
+                link_flows: Vec::new(),
+                shadow_prices: Vec::new(),
+                first_stage_objective: 0.0,
+                solve_seconds: 0.0,
+            });
+        }
+        let costs = column_costs(inventory, links);
+        let (first, second): (Vec<f64>, Option<&Vec<f64>>) = match options.objective {
+            Objective::Externalities => (costs.externality.clone(), Some(&costs.private)),
+            Objective::Private => (costs.private.clone(), Some(&costs.externality)),
+            Objective::Social => (
+                costs
+                    .private
+                    .iter()
+                    .zip(&costs.externality)
+                    .map(|(c, m)| c + m)
+                    .collect(),
+                None,
+            ),
+        };
+        let fallback_upper: Vec<f64> = flows
+            .iter()
+            .map(|flow| {
+                if inventory.route(flow.fallback).banned {
+                    0.0
+                } else {
+                    f64::INFINITY
+                }
+            })
+            .collect();
+        let reusable = options.bound.is_none()
+            && self.model.is_some()
+            && self.n_flows == flows.len()
+            && self.pairs.len() == links.len()
+            && self
+                .pairs
+                .iter()
+                .zip(links)
+                .all(|(pair, link)| *pair == (link.supply, link.demand));
+        let mut model = match (reusable, self.model.take()) {
+            (true, Some(mut model)) => {
+                // Same columns and rows: change costs, quantities, fallback
+                // bounds and ratios in place.
+                let quantities: Vec<f64> = flows.iter().map(|flow| flow.quantity).collect();
+                let lower = vec![0.0; flows.len()];
+                let (last_column, last_row) = (highs_int(n_columns - 1)?, highs_int(flows.len() - 1)?);
+                let first_fallback = highs_int(links.len())?;
+                // SAFETY: `model` owns a live Highs instance; every slice has
+                // exactly one entry per column or row of the given range and
+                // outlives the call.
+                unsafe {
+                    let highs_ptr = model.as_mut_ptr();
+                    check_call(
+                        highs_sys::Highs_changeColsCostByRange(highs_ptr, 0, last_column, first.as_ptr()),
+                        "change costs",
+                    )?;
+                    check_call(
+                        highs_sys::Highs_changeRowsBoundsByRange(
+                            highs_ptr,
+                            0,
+                            last_row,
+                            quantities.as_ptr(),
+                            quantities.as_ptr(),
+                        ),
+                        "change quantities",
+                    )?;
+                    check_call(
+                        highs_sys::Highs_changeColsBoundsByRange(
+                            highs_ptr,
+                            first_fallback,
+                            last_column,
+                            lower.as_ptr(),
+                            fallback_upper.as_ptr(),
+                        ),
+                        "change fallback bounds",
+                    )?;
+                    for (position, link) in links.iter().enumerate() {
+                        check_call(
+                            highs_sys::Highs_changeCoeff(
+                                highs_ptr,
+                                highs_int(link.demand.index())?,
+                                highs_int(position)?,
+                                link.ratio,
+                            ),
+                            "change a ratio",
+                        )?;
+                    }
+                }
+                self.reused += 1;
+                model
+            }
+            _ => {
+                self.built += 1;
+                build_model(inventory, links, options, &first, &costs, &fallback_upper)?
+            }
+        };
+        set_option(&mut model, "threads", options.threads.unwrap_or(1) as i32)?;
+        set_option(
+            &mut model,
+            "time_limit",
+            options.time_limit_seconds.map_or(f64::INFINITY, |l| l.max(0.0)),
+        )?;
+
+        let started = Instant::now();
+        let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+        let mut status = match classify(
+            solved.status(),
+            solved.primal_solution_status() == HighsSolutionStatus::Feasible,
+        ) {
+            Err(SolveError::Infeasible | SolveError::InfeasibleOrUnbounded)
+                if flows.iter().any(|flow| inventory.route(flow.fallback).banned) =>
+            {
+                return Err(explain_banned_infeasibility(inventory, links));
+            }
+            other => other?,
+        };
+        let solution = solved.get_solution();
+        let first_stage_objective = solved.objective_value();
+        let shadow_prices = solution.dual_rows()[..flows.len()].to_vec();
+        let mut column_values = solution.columns().to_vec();
+        let mut model: highs::Model = solved.into();
+
+        if let (Some(second), SolutionStatus::Optimal) = (second, status) {
+            let bound = first_stage_objective + LEXICOGRAPHIC_TOLERANCE * first_stage_objective.abs().max(1.0);
+            let (index, value): (Vec<highs_sys::HighsInt>, Vec<f64>) = first
+                .iter()
+                .enumerate()
+                .filter(|(_, cost)| **cost != 0.0)
+                .map(|(column, cost)| (column as highs_sys::HighsInt, *cost))
+                .unzip();
+            let (count, last) = (highs_int(index.len())?, highs_int(n_columns - 1)?);
+            // SAFETY: the pointer is a live Highs instance owned by `model`;
+            // the index and value slices have `count` entries and outlive the
+            // call; the cost slice has exactly `n_columns` entries for columns 0..=last.
+            unsafe {
+                let highs_ptr = model.as_mut_ptr();
+                check_call(
+                    highs_sys::Highs_addRow(
+                        highs_ptr,
+                        f64::NEG_INFINITY,
+                        bound,
+                        count,
+                        index.as_ptr(),
+                        value.as_ptr(),
+                    ),
+                    "add the second-stage row",
+                )?;
+                check_call(
+                    highs_sys::Highs_changeColsCostByRange(highs_ptr, 0, last, second.as_ptr()),
+                    "change costs",
+                )?;
+            }
+            if let Some(limit) = options.time_limit_seconds {
+                set_option(
+                    &mut model,
+                    "time_limit",
+                    (limit - started.elapsed().as_secs_f64()).max(0.0),
+                )?;
+            }
+            let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+            match classify(
+                solved.status(),
+                solved.primal_solution_status() == HighsSolutionStatus::Feasible,
+            ) {
+                Ok(second_status) => {
+                    status = second_status;
+                    column_values = solved.get_solution().columns().to_vec();
+                }
+                // The first stage's solution is feasible for the first stage and
+                // optimal for it: keep it, flagged as not proven optimal overall.
+                Err(SolveError::TimeLimitWithoutSolution) => status = SolutionStatus::TimeLimit,
+                Err(other) => return Err(other),
+            }
+            model = solved.into();
+            // Drop the second-stage row so the model can serve the next scenario.
+            let row = highs_int(flows.len())?;
+            // SAFETY: live Highs instance; row `row` exists (added above).
+            check_call(
+                unsafe { highs_sys::Highs_deleteRowsByRange(model.as_mut_ptr(), row, row) },
+                "delete the second-stage row",
+            )?;
+        }
+        let solve_seconds = started.elapsed().as_secs_f64();
+        column_values.truncate(links.len());
+        if options.bound.is_none() {
+            self.pairs = links.iter().map(|link| (link.supply, link.demand)).collect();
+            self.n_flows = flows.len();
+            self.model = Some(model);
+        }
+        Ok(LpSolution {
+            status,
+            link_flows: column_values,
+            shadow_prices,
+            first_stage_objective,
+            solve_seconds,
+        })
+    }
+}
+
+/// Writes the A3 model with good_lp and hands back the HiGHS model underneath.
+fn build_model(
+    inventory: &Inventory,
+    links: &[Link],
+    options: &SolveOptions,
+    first: &[f64],
+    costs: &ColumnCosts,
+    fallback_upper: &[f64],
+) -> Result<highs::Model, SolveError> {
     let flows = inventory.flows();
     let n_columns = links.len() + flows.len();
-    let costs = column_costs(inventory, links);
-    if flows.is_empty() {
-        return Ok(LpSolution {
-            status: SolutionStatus::Optimal,
-            link_flows: Vec::new(),
-            shadow_prices: Vec::new(),
-            first_stage_objective: 0.0,
-            solve_seconds: 0.0,
-        });
-    }
-    let (first, second): (Vec<f64>, Option<&Vec<f64>>) = match options.objective {
-        Objective::Externalities => (costs.externality.clone(), Some(&costs.private)),
-        Objective::Private => (costs.private.clone(), Some(&costs.externality)),
-        Objective::Social => (
-            costs
-                .private
-                .iter()
-                .zip(&costs.externality)
-                .map(|(c, m)| c + m)
-                .collect(),
-            None,
-        ),
-    };
-
     let mut variables = ProblemVariables::new();
     let mut columns = variables.add_vector(variable().min(0.0), links.len());
     // A flow whose fallback route is banned may not fall back at all.
-    columns.extend(flows.iter().map(|flow| {
-        let upper = if inventory.route(flow.fallback).banned {
-            0.0
-        } else {
-            f64::INFINITY
-        };
-        variables.add(variable().min(0.0).max(upper))
-    }));
+    columns.extend(
+        fallback_upper
+            .iter()
+            .map(|upper| variables.add(variable().min(0.0).max(*upper))),
+    );
     let mut objective = Expression::with_capacity(n_columns);
-    for (column, cost) in columns.iter().zip(&first) {
+    for (column, cost) in columns.iter().zip(first) {
         if *cost != 0.0 {
             objective.add_mul(*cost, *column);
         }
@@ -248,94 +478,7 @@ pub fn solve(inventory: &Inventory, links: &[Link], options: &SolveOptions) -> R
         .try_into_inner()
         .map_err(|e| SolveError::Solver(format!("building the model: {e}")))?;
     model.make_quiet();
-    set_option(&mut model, "threads", options.threads.unwrap_or(1) as i32)?;
-
-    let started = Instant::now();
-    if let Some(limit) = options.time_limit_seconds {
-        set_option(&mut model, "time_limit", limit.max(0.0))?;
-    }
-    let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
-    let mut status = match classify(
-        solved.status(),
-        solved.primal_solution_status() == HighsSolutionStatus::Feasible,
-    ) {
-        Err(SolveError::Infeasible | SolveError::InfeasibleOrUnbounded)
-            if flows.iter().any(|flow| inventory.route(flow.fallback).banned) =>
-        {
-            return Err(explain_banned_infeasibility(inventory, links));
-        }
-        other => other?,
-    };
-    let solution = solved.get_solution();
-    let first_stage_objective = solved.objective_value();
-    let shadow_prices = solution.dual_rows()[..flows.len()].to_vec();
-    let mut column_values = solution.columns().to_vec();
-
-    if let (Some(second), SolutionStatus::Optimal) = (second, status) {
-        let mut model: highs::Model = solved.into();
-        let bound = first_stage_objective + LEXICOGRAPHIC_TOLERANCE * first_stage_objective.abs().max(1.0);
-        let (index, value): (Vec<highs_sys::HighsInt>, Vec<f64>) = first
-            .iter()
-            .enumerate()
-            .filter(|(_, cost)| **cost != 0.0)
-            .map(|(column, cost)| (column as highs_sys::HighsInt, *cost))
-            .unzip();
-        let count = highs_sys::HighsInt::try_from(index.len())
-            .map_err(|_| SolveError::Solver("too many columns for HiGHS".into()))?;
-        let last = highs_sys::HighsInt::try_from(n_columns - 1)
-            .map_err(|_| SolveError::Solver("too many columns for HiGHS".into()))?;
-        // SAFETY: the pointer is a live Highs instance owned by `model`; the
-        // index and value slices have `count` entries and outlive the call;
-        // the cost slice has exactly `n_columns` entries for columns 0..=last.
-        let (add, change) = unsafe {
-            let highs_ptr = model.as_mut_ptr();
-            let add = highs_sys::Highs_addRow(
-                highs_ptr,
-                f64::NEG_INFINITY,
-                bound,
-                count,
-                index.as_ptr(),
-                value.as_ptr(),
-            );
-            let change = highs_sys::Highs_changeColsCostByRange(highs_ptr, 0, last, second.as_ptr());
-            (add, change)
-        };
-        if add == highs_sys::STATUS_ERROR || change == highs_sys::STATUS_ERROR {
-            return Err(SolveError::Solver(
-                "could not set up the second stage of the lexicographic objective".into(),
-            ));
-        }
-        if let Some(limit) = options.time_limit_seconds {
-            set_option(
-                &mut model,
-                "time_limit",
-                (limit - started.elapsed().as_secs_f64()).max(0.0),
-            )?;
-        }
-        let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
-        match classify(
-            solved.status(),
-            solved.primal_solution_status() == HighsSolutionStatus::Feasible,
-        ) {
-            Ok(second_status) => {
-                status = second_status;
-                column_values = solved.get_solution().columns().to_vec();
-            }
-            // The first stage's solution is feasible for the first stage and
-            // optimal for it: keep it, flagged as not proven optimal overall.
-            Err(SolveError::TimeLimitWithoutSolution) => status = SolutionStatus::TimeLimit,
-            Err(other) => return Err(other),
-        }
-    }
-    let solve_seconds = started.elapsed().as_secs_f64();
-    column_values.truncate(links.len());
-    Ok(LpSolution {
-        status,
-        link_flows: column_values,
-        shadow_prices,
-        first_stage_objective,
-        solve_seconds,
-    })
+    Ok(model)
 }
 
 /// When banned routes make the problem infeasible, finds the flows that

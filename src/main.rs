@@ -96,6 +96,10 @@ enum Command {
         /// Worker threads (default: RAYON_NUM_THREADS or the number of cores); one HiGHS thread per solve
         #[arg(long)]
         threads: Option<usize>,
+        /// Keep each worker's HiGHS model between scenarios and change costs and bounds in place
+        /// (faster; where optima tie, the solution picked may then depend on the order of solves)
+        #[arg(long)]
+        warm_start: bool,
         /// Print nothing but errors
         #[arg(short, long)]
         quiet: bool,
@@ -328,8 +332,9 @@ fn main() -> ExitCode {
             out,
             shard,
             threads,
+            warm_start,
             quiet,
-        } => finish(app::sweep(&scenario, &out, shard, threads, quiet).map(|swept| {
+        } => finish(app::sweep(&scenario, &out, shard, threads, warm_start, quiet).map(|swept| {
             if !quiet {
                 println!(
                     "{} of {} scenarios solved{}; sweep.csv written to {}",

@@ -19,10 +19,10 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use crate::app::{optimize_inventory, AppError};
+use crate::app::{optimize_inventory, optimize_inventory_warm, AppError};
 use crate::inventory::{CategoryIdx, FirmIdx, FlowIdx, Inventory, ResourceIdx, RouteIdx};
 use crate::io::{csv_bytes, load_inventory, InventorySource};
-use crate::lp::{Criterion, CriterionBound, Objective, SolveError, SolveOptions};
+use crate::lp::{Criterion, CriterionBound, Objective, SolveError, SolveOptions, WarmStart};
 use crate::valuation::Valuation;
 
 /// A scenario file as written by the user (TOML).
@@ -382,11 +382,17 @@ impl Metrics {
     }
 }
 
-/// Solves one grid point with one HiGHS thread.
-pub fn solve_point(study: &Study, scenario: usize) -> Result<SweepRow, ScenarioError> {
+/// Solves one grid point with one HiGHS thread, reusing `warm`'s model
+/// when given one.
+pub fn solve_point(study: &Study, scenario: usize, warm: Option<&mut WarmStart>) -> Result<SweepRow, ScenarioError> {
     let (inventory, share) = study.instance(scenario)?;
     let values = study.point(scenario);
-    let row = match optimize_inventory(&inventory, &study.solve_options(Some(1)), share) {
+    let options = study.solve_options(Some(1));
+    let result = match warm {
+        Some(warm) => optimize_inventory_warm(&inventory, &options, share, warm),
+        None => optimize_inventory(&inventory, &options, share),
+    };
+    let row = match result {
         Ok((_, solution, valuation)) => SweepRow {
             scenario,
             values,
@@ -432,16 +438,23 @@ fn progress_bar(len: usize, message: &str, quiet: bool) -> ProgressBar {
 }
 
 /// Solves the grid points of `shard` (all when `None`) in parallel on the
-/// current rayon pool, with a progress bar on stderr.
-pub fn run_sweep(study: &Study, shard: Option<Shard>, quiet: bool) -> Result<Vec<SweepRow>, ScenarioError> {
+/// current rayon pool, with a progress bar on stderr. With `warm_start`,
+/// each worker keeps its HiGHS model from one scenario to the next (see
+/// [`WarmStart`] for what that may change).
+pub fn run_sweep(
+    study: &Study,
+    shard: Option<Shard>,
+    warm_start: bool,
+    quiet: bool,
+) -> Result<Vec<SweepRow>, ScenarioError> {
     let indices: Vec<usize> = (0..study.n_scenarios())
         .filter(|index| shard.is_none_or(|shard| shard.contains(*index)))
         .collect();
     let bar = progress_bar(indices.len(), "sweep", quiet);
     let rows: Result<Vec<SweepRow>, ScenarioError> = indices
         .par_iter()
-        .map(|index| {
-            let row = solve_point(study, *index);
+        .map_init(WarmStart::default, |warm, index| {
+            let row = solve_point(study, *index, warm_start.then_some(warm));
             bar.inc(1);
             row
         })

@@ -29,6 +29,7 @@ fn co2_avoided_does_not_decrease_with_the_carbon_value() {
         out.path(),
         None,
         None,
+        false,
         true,
     )
     .unwrap();
@@ -60,9 +61,9 @@ fn sharded_then_merged_sweep_equals_the_plain_one_whatever_the_threads() {
     let work = tempfile::tempdir().unwrap();
     let grid = scenario_path("grid.toml");
     let plain = work.path().join("plain");
-    app::sweep(&grid, &plain, None, Some(2), true).unwrap();
+    app::sweep(&grid, &plain, None, Some(2), false, true).unwrap();
     let single = work.path().join("single");
-    app::sweep(&grid, &single, None, Some(1), true).unwrap();
+    app::sweep(&grid, &single, None, Some(1), false, true).unwrap();
     let expected = std::fs::read(plain.join("sweep.csv")).unwrap();
     assert_eq!(
         std::fs::read(single.join("sweep.csv")).unwrap(),
@@ -71,7 +72,7 @@ fn sharded_then_merged_sweep_equals_the_plain_one_whatever_the_threads() {
     );
     let shards: Vec<PathBuf> = (1..=3).map(|i| work.path().join(format!("shard{i}"))).collect();
     for (i, dir) in shards.iter().enumerate() {
-        app::sweep(&grid, dir, Some(Shard { index: i + 1, count: 3 }), Some(1), true).unwrap();
+        app::sweep(&grid, dir, Some(Shard { index: i + 1, count: 3 }), Some(1), false, true).unwrap();
     }
     let merged = work.path().join("merged");
     app::merge(&shards, &merged).unwrap();
@@ -84,6 +85,35 @@ fn sharded_then_merged_sweep_equals_the_plain_one_whatever_the_threads() {
     // A missing shard is an error, not a short table.
     let error = app::merge(&shards[..2], &work.path().join("short")).unwrap_err();
     assert!(error.to_string().contains("missing"), "{error}");
+}
+
+/// Warm starts reuse one HiGHS model per worker: the optimum value of every
+/// scenario must be the cold solve's (the solution itself may differ where
+/// optima tie). The grid changes costs and values, so the model is reused.
+#[test]
+fn warm_started_sweeps_reach_the_same_optima() {
+    let study = scenario::load_study(&scenario_path("grid.toml")).unwrap();
+    let mut warm = symbiose::lp::WarmStart::default();
+    for index in 0..study.n_scenarios() {
+        let (inventory, share) = study.instance(index).unwrap();
+        let options = study.solve_options(None);
+        let (_, cold, cold_values) = optimize_inventory(&inventory, &options, share).unwrap();
+        let (_, hot, _) = app::optimize_inventory_warm(&inventory, &options, share, &mut warm).unwrap();
+        assert_close(
+            hot.first_stage_objective,
+            cold.first_stage_objective,
+            1e-9,
+            &format!("scenario {index}: C + M"),
+        );
+        assert_close(
+            hot.first_stage_objective,
+            cold_values.optimized.private_cost_eur + cold_values.optimized.externality_eur,
+            1e-9,
+            "objective = C + M",
+        );
+    }
+    assert_eq!(warm.built, 1, "one model built");
+    assert_eq!(warm.reused, study.n_scenarios() - 1, "then reused");
 }
 
 #[test]
