@@ -190,6 +190,11 @@ fn scope_color(scope: &str) -> &'static str {
 
 const CATEGORIES: [&str; 4] = ["material", "energy", "water", "service"];
 
+/// `1 link`, `2 links`.
+fn plural(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
 /// SVG coordinates with one decimal.
 fn px(value: f64) -> String {
     format!("{value:.1}")
@@ -227,14 +232,14 @@ fn header(page: &mut String, results: &Results) {
         page,
         "<header>\n<h1>Industrial symbiosis: what the matched flows are worth</h1>\n\
          <p class=\"meta\">Inventory <b>{}</b> &middot; objective <b>{}</b> &middot; solution {} \
-         &middot; supplier share {} &middot; {} firms, {} flows, {} links in use{}</p>\n</header>\n",
+         &middot; supplier share {} &middot; {}, {}, {} in use{}</p>\n</header>\n",
         escape(summary.inventory.as_deref().unwrap_or("(not recorded)")),
         escape(&summary.objective),
         status,
         summary.supplier_share,
-        summary.n_firms,
-        summary.n_flows,
-        summary.n_links,
+        plural(summary.n_firms, "firm", "firms"),
+        plural(summary.n_flows, "flow", "flows"),
+        plural(summary.n_links, "link", "links"),
         summary
             .n_candidate_links
             .map(|n| format!(" of {n} candidates"))
@@ -285,8 +290,9 @@ fn summary_section(page: &mut String, results: &Results, profile: &TerritoryProf
         "Firms taking part",
         &format!("{} <small>of {}</small>", actors.n_firms_taking_part, actors.n_firms),
         &format!(
-            "{} links between {} pairs of firms",
-            actors.n_links, actors.n_firm_pairs
+            "{} between {}",
+            plural(actors.n_links, "link", "links"),
+            plural(actors.n_firm_pairs, "pair of firms", "pairs of firms")
         ),
     );
     let needing: Vec<_> = results
@@ -590,7 +596,9 @@ fn sankey_svg(results: &Results, measure: Measure) -> String {
 
     // Vertical layout: node heights proportional to value; each node gets at
     // least room for its label.
-    let (proportional, min_slot, gap, top) = (460.0, 16.0, 5.0, 8.0);
+    let (min_slot, gap, top) = (16.0, 5.0, 8.0);
+    // A few firms get a short diagram, many firms a tall one.
+    let proportional = (36.0 * left.len().max(right.len()) as f64).clamp(120.0, 460.0);
     let scale = proportional / total;
     let column = |nodes: &[SankeyNode]| -> (Vec<(f64, f64)>, f64) {
         let mut y = 0.0;
@@ -750,7 +758,8 @@ fn sankey_section(page: &mut String, results: &Results) {
     );
     for measure in [Measure::Externality, Measure::Surplus] {
         let negative = results.links.iter().filter(|link| measure.of(link) < 0.0).count();
-        let note = if negative > 0 {
+        let positive = results.links.iter().any(|link| measure.of(link) > 0.0);
+        let note = if negative > 0 && positive {
             format!(
                 " {negative} link(s) with a negative {} are drawn as dashed lines.",
                 measure.label()
@@ -810,11 +819,11 @@ fn map_svg(results: &Results, key_firms: &[String]) -> String {
     }
     // Pad the box so that circles and labels at the edge stay inside, and
     // give a single point some extent.
+    let x_factor = ((lat_min + lat_max) / 2.0).to_radians().cos().max(0.05);
     let lat_pad = ((lat_max - lat_min) * 0.08).max(0.005);
-    let lon_pad = ((lon_max - lon_min) * 0.08).max(0.005);
+    let lon_pad = ((lon_max - lon_min) * 0.08).max(0.01 / x_factor);
     let (lat_min, lat_max) = ((lat_min - lat_pad).max(-90.0), (lat_max + lat_pad).min(90.0));
     let (lon_min, lon_max) = (lon_min - lon_pad, lon_max + lon_pad);
-    let x_factor = ((lat_min + lat_max) / 2.0).to_radians().cos().max(0.05);
     let (span_x, span_y) = ((lon_max - lon_min) * x_factor, lat_max - lat_min);
     let (margin, width, max_height) = (44.0, 1000.0, 620.0);
     let available = width - 2.0 * margin;
@@ -1354,15 +1363,23 @@ fn profile_section(page: &mut String, profile: &TerritoryProfile) {
         page,
         "<div class=\"part\"><h3>1. The actor system</h3>\n<div class=\"part-grid\"><div>\n<ul class=\"facts\">\
          <li><b>{}</b> of {} firms take part ({})</li>\
-         <li><b>{}</b> links between <b>{}</b> pairs of firms</li>\
-         <li><b>{}</b> supplier firms, <b>{}</b> receiver firms</li></ul>\n",
+         <li><b>{}</b> {} between <b>{}</b> {}</li>\
+         <li><b>{}</b> supplier {}, <b>{}</b> receiver {}</li></ul>\n",
         actors.n_firms_taking_part,
         actors.n_firms,
         percent(actors.share_of_firms_taking_part),
         actors.n_links,
+        if actors.n_links == 1 { "link" } else { "links" },
         actors.n_firm_pairs,
+        if actors.n_firm_pairs == 1 {
+            "pair of firms"
+        } else {
+            "pairs of firms"
+        },
         actors.n_supplier_firms,
-        actors.n_receiver_firms
+        if actors.n_supplier_firms == 1 { "firm" } else { "firms" },
+        actors.n_receiver_firms,
+        if actors.n_receiver_firms == 1 { "firm" } else { "firms" },
     );
     if !actors.links_by_category.is_empty() {
         put!(
@@ -1829,6 +1846,112 @@ document.body.dataset.status = 'ok';
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::{FirmRow, SummaryView};
+    use crate::valuation::Totals;
+
+    fn firm(id: &str, lat: f64, lon: f64, value_eur: f64) -> FirmRow {
+        FirmRow {
+            firm_id: id.to_string(),
+            name: format!("Firm {id}"),
+            baseline_cost_eur: 0.0,
+            optimized_cost_eur: -value_eur,
+            value_eur,
+            compensation_needed_eur: (-value_eur).max(0.0),
+            n_links: 1,
+            lat,
+            lon,
+            sector: None,
+            zone: None,
+        }
+    }
+
+    fn link(supplier: &str, receiver: &str, category: &str, surplus_eur: f64, externality_avoided_eur: f64) -> LinkRow {
+        LinkRow {
+            supply_flow_id: format!("{supplier}_out"),
+            demand_flow_id: format!("{receiver}_in"),
+            supplier_firm_id: supplier.to_string(),
+            receiver_firm_id: receiver.to_string(),
+            supply_resource: "r".to_string(),
+            demand_resource: "r".to_string(),
+            distance_km: 1.0,
+            quantity: 10.0,
+            delivered: 10.0,
+            unit_cost_eur: 0.0,
+            surplus_eur,
+            supplier_value_eur: surplus_eur / 2.0,
+            receiver_value_eur: surplus_eur / 2.0,
+            externality_avoided_eur,
+            supply_category: category.to_string(),
+            demand_category: category.to_string(),
+            supply_unit: "t".to_string(),
+            demand_unit: "t".to_string(),
+        }
+    }
+
+    fn results(firms: Vec<FirmRow>, links: Vec<LinkRow>) -> Results {
+        Results {
+            summary: SummaryView {
+                objective: "externalities".to_string(),
+                status: "optimal".to_string(),
+                proven_optimal: Some(true),
+                supplier_share: 0.5,
+                baseline: Totals::default(),
+                optimized: Totals::default(),
+                firm_value_eur: 0.0,
+                territory_value_eur: 0.0,
+                n_links: links.len(),
+                n_firms: firms.len(),
+                n_flows: 0,
+                n_candidate_links: None,
+                inventory: None,
+                symbiose_version: None,
+            },
+            links,
+            flows: Vec::new(),
+            firms,
+            categories: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_link_with_a_negative_value_is_a_dashed_line_and_widths_follow_values() {
+        let results = results(
+            vec![
+                firm("a", 50.0, 2.0, 1.0),
+                firm("b", 50.1, 2.1, 1.0),
+                firm("c", 50.2, 2.0, -1.0),
+            ],
+            vec![
+                link("a", "b", "energy", 300.0, 10.0),
+                link("a", "c", "water", -20.0, 30.0),
+            ],
+        );
+        let surplus = sankey_svg(&results, Measure::Surplus);
+        assert_eq!(surplus.matches("class=\"band band-zero\"").count(), 1);
+        assert_eq!(surplus.matches("class=\"band\"").count(), 1);
+        let externality = sankey_svg(&results, Measure::Externality);
+        assert_eq!(externality.matches("class=\"band\"").count(), 2);
+        assert!(!externality.contains("band-zero"));
+        // Supplier a carries both bands: its node is as tall as the two together.
+        assert!(externality.contains("Firm a <tspan class=\"muted\">40</tspan>"));
+        let map = map_svg(&results, &["a".to_string()]);
+        assert_eq!(map.matches("class=\"map-link\"").count(), 2);
+        assert!(map.contains("firm-compensation"));
+        assert!(map.contains(">Firm a</text>"));
+    }
+
+    #[test]
+    fn many_firms_share_one_sankey_node() {
+        let firms: Vec<FirmRow> = (0..30)
+            .map(|i| firm(&format!("f{i:02}"), 50.0, 2.0 + i as f64 * 0.01, 1.0))
+            .collect();
+        let links: Vec<LinkRow> = (1..30)
+            .map(|i| link("f00", &format!("f{i:02}"), "service", 1.0, i as f64))
+            .collect();
+        let svg = sankey_svg(&results(firms, links), Measure::Externality);
+        assert_eq!(svg.matches("<g class=\"node\">").count(), 1 + SANKEY_MAX_NODES);
+        assert!(svg.contains(&format!("{} other firms", 29 - (SANKEY_MAX_NODES - 1))));
+    }
 
     #[test]
     fn text_is_escaped_for_html_and_attributes() {

@@ -475,20 +475,16 @@ fn results_from_files(
         None => None,
     };
     let (links, flow_results, firm_values, territory_values) = (csv(), csv(), csv(), csv());
-    match (summary, links, flow_results, firm_values, territory_values) {
-        (Some(summary), Some(links), Some(flow_results), Some(firm_values), Some(territory_values))
-            if errors.is_empty() =>
-        {
-            results_from_tables(&ResultTables {
-                summary,
-                links,
-                flow_results,
-                firm_values,
-                territory_values,
-            })
-        }
-        _ => Err(errors),
-    }
+    results_from_tables(
+        &ResultTables {
+            summary,
+            links,
+            flow_results,
+            firm_values,
+            territory_values,
+        },
+        errors,
+    )
 }
 
 /// Writes the embedded default catalogue as editable CSV files.

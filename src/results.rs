@@ -145,13 +145,15 @@ impl Results {
 }
 
 /// The raw content of a results folder: summary.json as (display name,
-/// bytes) and the four tables parsed by `io::parse_csv`.
+/// bytes) and the four tables parsed by `io::parse_csv`. `None` stands for a
+/// file that could not be read, whose error is already reported: the other
+/// files are still checked, so that one run reports every problem.
 pub struct ResultTables {
-    pub summary: (String, Vec<u8>),
-    pub links: RawTable,
-    pub flow_results: RawTable,
-    pub firm_values: RawTable,
-    pub territory_values: RawTable,
+    pub summary: Option<(String, Vec<u8>)>,
+    pub links: Option<RawTable>,
+    pub flow_results: Option<RawTable>,
+    pub firm_values: Option<RawTable>,
+    pub territory_values: Option<RawTable>,
 }
 
 const LINK_COLUMNS: &[&str] = &[
@@ -216,35 +218,44 @@ const REWRITE_HINT: &str =
     "run `symbiose optimize --out DIR` again with this version to write a complete results folder";
 
 /// Reads typed rows out of the raw tables; every problem is collected.
-pub fn results_from_tables(tables: &ResultTables) -> Result<Results, Vec<InputError>> {
-    let mut errors = Vec::new();
-    let summary = parse_summary(&tables.summary.0, &tables.summary.1, &mut errors);
-    let links = read_rows(&tables.links, LINK_COLUMNS, &[], &mut errors, |reader, row, errors| {
-        let text = |column: &str, errors: &mut Vec<InputError>| reader.text(row, column, errors);
-        let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
-        Some(LinkRow {
-            supply_flow_id: text("supply_flow_id", errors)?,
-            demand_flow_id: text("demand_flow_id", errors)?,
-            supplier_firm_id: text("supplier_firm_id", errors)?,
-            receiver_firm_id: text("receiver_firm_id", errors)?,
-            supply_resource: text("supply_resource", errors)?,
-            demand_resource: text("demand_resource", errors)?,
-            distance_km: number("distance_km", errors)?,
-            quantity: number("quantity", errors)?,
-            delivered: number("delivered", errors)?,
-            unit_cost_eur: number("unit_cost_eur", errors)?,
-            surplus_eur: number("surplus_eur", errors)?,
-            supplier_value_eur: number("supplier_value_eur", errors)?,
-            receiver_value_eur: number("receiver_value_eur", errors)?,
-            externality_avoided_eur: number("externality_avoided_eur", errors)?,
-            supply_category: text("supply_category", errors)?,
-            demand_category: text("demand_category", errors)?,
-            supply_unit: text("supply_unit", errors)?,
-            demand_unit: text("demand_unit", errors)?,
-        })
-    });
+/// `errors` holds the problems met before (files missing or unreadable).
+pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -> Result<Results, Vec<InputError>> {
+    let summary = tables
+        .summary
+        .as_ref()
+        .and_then(|(file, bytes)| parse_summary(file, bytes, &mut errors));
+    let links = read_rows(
+        tables.links.as_ref(),
+        LINK_COLUMNS,
+        &[],
+        &mut errors,
+        |reader, row, errors| {
+            let text = |column: &str, errors: &mut Vec<InputError>| reader.text(row, column, errors);
+            let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
+            Some(LinkRow {
+                supply_flow_id: text("supply_flow_id", errors)?,
+                demand_flow_id: text("demand_flow_id", errors)?,
+                supplier_firm_id: text("supplier_firm_id", errors)?,
+                receiver_firm_id: text("receiver_firm_id", errors)?,
+                supply_resource: text("supply_resource", errors)?,
+                demand_resource: text("demand_resource", errors)?,
+                distance_km: number("distance_km", errors)?,
+                quantity: number("quantity", errors)?,
+                delivered: number("delivered", errors)?,
+                unit_cost_eur: number("unit_cost_eur", errors)?,
+                surplus_eur: number("surplus_eur", errors)?,
+                supplier_value_eur: number("supplier_value_eur", errors)?,
+                receiver_value_eur: number("receiver_value_eur", errors)?,
+                externality_avoided_eur: number("externality_avoided_eur", errors)?,
+                supply_category: text("supply_category", errors)?,
+                demand_category: text("demand_category", errors)?,
+                supply_unit: text("supply_unit", errors)?,
+                demand_unit: text("demand_unit", errors)?,
+            })
+        },
+    );
     let flows = read_rows(
-        &tables.flow_results,
+        tables.flow_results.as_ref(),
         FLOW_COLUMNS,
         &[],
         &mut errors,
@@ -268,7 +279,7 @@ pub fn results_from_tables(tables: &ResultTables) -> Result<Results, Vec<InputEr
         },
     );
     let firms = read_rows(
-        &tables.firm_values,
+        tables.firm_values.as_ref(),
         FIRM_COLUMNS,
         &["sector", "zone"],
         &mut errors,
@@ -316,7 +327,7 @@ pub fn results_from_tables(tables: &ResultTables) -> Result<Results, Vec<InputEr
         },
     );
     let categories = read_rows(
-        &tables.territory_values,
+        tables.territory_values.as_ref(),
         CATEGORY_COLUMNS,
         &[],
         &mut errors,
@@ -338,7 +349,7 @@ pub fn results_from_tables(tables: &ResultTables) -> Result<Results, Vec<InputEr
     );
 
     // Cross-table checks, only on tables that were read completely.
-    if let (Some(links), Some(firms)) = (&links, &firms) {
+    if let (Some(links), Some(firms), Some(links_table)) = (&links, &firms, &tables.links) {
         let known: HashSet<&str> = firms.iter().map(|(firm, _)| firm.firm_id.as_str()).collect();
         for (link, line) in links {
             for (column, firm) in [
@@ -348,7 +359,7 @@ pub fn results_from_tables(tables: &ResultTables) -> Result<Results, Vec<InputEr
                 if !known.contains(firm.as_str()) {
                     errors.push(
                         InputError::at(
-                            &tables.links.file,
+                            &links_table.file,
                             *line,
                             Some(column),
                             format!("firm {firm:?} is not in firm_values.csv"),
@@ -365,7 +376,7 @@ pub fn results_from_tables(tables: &ResultTables) -> Result<Results, Vec<InputEr
             (summary.n_flows, flows.as_ref().map(Vec::len), &tables.flow_results),
             (summary.n_firms, firms.as_ref().map(Vec::len), &tables.firm_values),
         ] {
-            if let Some(rows) = rows {
+            if let (Some(rows), Some(table)) = (rows, table) {
                 if rows != count {
                     errors.push(
                         InputError::file(&table.file, format!("{rows} row(s) where summary.json counts {count}"))
@@ -408,12 +419,13 @@ fn parse_summary(file: &str, bytes: &[u8], errors: &mut Vec<InputError>) -> Opti
 /// required column or any row is invalid (the reasons are in `errors`).
 /// Each row comes with its line number.
 fn read_rows<T>(
-    table: &RawTable,
+    table: Option<&RawTable>,
     required: &'static [&'static str],
     optional: &'static [&'static str],
     errors: &mut Vec<InputError>,
     read: impl Fn(&TableReader, &RawRow, &mut Vec<InputError>) -> Option<T>,
 ) -> Option<Vec<(T, usize)>> {
+    let table = table?;
     let n_errors = errors.len();
     let schema = Schema { required, optional };
     // Columns this version does not use are fine in a results folder.
@@ -459,32 +471,36 @@ mod tests {
 
     fn tables(links: &str) -> ResultTables {
         ResultTables {
-            summary: ("summary.json".to_string(), SUMMARY.as_bytes().to_vec()),
-            links: table("links.csv", links),
-            flow_results: table(
+            summary: Some(("summary.json".to_string(), SUMMARY.as_bytes().to_vec())),
+            links: Some(table("links.csv", links)),
+            flow_results: Some(table(
                 "flow_results.csv",
                 "flow_id,firm_id,kind,resource,unit,quantity,matched,fallback,fallback_quantity,shadow_price_eur_per_unit\n\
                  d,b,demand,r,t,1,1,buy,0,0\ns,a,supply,r,t,1,1,dump,0,0\n",
-            ),
-            firm_values: table(
+            )),
+            firm_values: Some(table(
                 "firm_values.csv",
                 "firm_id,name,baseline_cost_eur,optimized_cost_eur,value_eur,compensation_needed_eur,n_links,lat,lon,sector,zone\n\
                  a,A,5,2,3,0,1,51,2,,\nb,B,5,2,3,0,1,51.1,2.1,C24,port\n",
-            ),
-            territory_values: table(
+            )),
+            territory_values: Some(table(
                 "territory_values.csv",
                 "category,unit,scope,baseline,optimized,avoided,value_eur_per_unit,value_eur\nco2e_t,t,global,1,0,1,15,15\n",
-            ),
+            )),
         }
+    }
+
+    fn read(links: &str) -> Result<Results, Vec<InputError>> {
+        results_from_tables(&tables(links), Vec::new())
     }
 
     const LINKS_HEADER: &str = "supply_flow_id,demand_flow_id,supplier_firm_id,receiver_firm_id,supply_resource,demand_resource,distance_km,quantity,delivered,unit_cost_eur,surplus_eur,supplier_value_eur,receiver_value_eur,externality_avoided_eur,unit_externality_eur,supply_category,demand_category,supply_unit,demand_unit\n";
 
     #[test]
     fn a_complete_folder_reads_back() {
-        let results = results_from_tables(&tables(&format!(
+        let results = read(&format!(
             "{LINKS_HEADER}s,d,a,b,r,r,1,1,1,0,6,3,3,15,0,material,material,t,t\n"
-        )))
+        ))
         .unwrap();
         assert_eq!(results.links.len(), 1);
         assert_eq!(results.firms[1].zone.as_deref(), Some("port"));
@@ -495,24 +511,24 @@ mod tests {
 
     #[test]
     fn problems_name_their_file_line_and_column() {
-        let errors = results_from_tables(&tables(&format!(
+        let errors = read(&format!(
             "{LINKS_HEADER}s,d,a,zz,r,r,1,x,1,0,6,3,3,15,0,material,material,t,t\n"
-        )))
+        ))
         .unwrap_err();
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0].line, Some(2));
         assert_eq!(errors[0].column.as_deref(), Some("quantity"));
 
-        let errors = results_from_tables(&tables(&format!(
+        let errors = read(&format!(
             "{LINKS_HEADER}s,d,a,zz,r,r,1,1,1,0,6,3,3,15,0,material,material,t,t\n"
-        )))
+        ))
         .unwrap_err();
         assert!(
             errors[0].message.contains("\"zz\" is not in firm_values.csv"),
             "{errors:?}"
         );
 
-        let errors = results_from_tables(&tables("supply_flow_id,demand_flow_id\n")).unwrap_err();
+        let errors = read("supply_flow_id,demand_flow_id\n").unwrap_err();
         assert!(
             errors.iter().all(|e| e.file == "links.csv" && e.line == Some(1)),
             "{errors:?}"
