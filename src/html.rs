@@ -1018,8 +1018,18 @@ fn map_svg(results: &Results, key_firms: &[String]) -> String {
     }
 
     // Labels for the firms the network depends on most, placed where they
-    // do not overlap an earlier label.
-    let mut placed: Vec<(f64, f64, f64, f64)> = Vec::new();
+    // overlap no earlier label and, if possible, no other firm's circle.
+    type Box = (f64, f64, f64, f64);
+    let intersects = |a: Box, b: Box| a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3;
+    let circles: Vec<(&str, Box)> = firms
+        .iter()
+        .map(|firm| {
+            let (x, y) = project(firm.lat, firm.lon);
+            let radius = radius_of.get(firm.firm_id.as_str()).copied().unwrap_or(3.0);
+            (firm.firm_id.as_str(), (x - radius, y - radius, x + radius, y + radius))
+        })
+        .collect();
+    let mut placed: Vec<Box> = Vec::new();
     for firm_id in key_firms {
         let Some(firm) = results.firm(firm_id) else {
             continue;
@@ -1028,31 +1038,37 @@ fn map_svg(results: &Results, key_firms: &[String]) -> String {
         let radius = radius_of.get(firm_id.as_str()).copied().unwrap_or(4.0);
         let label = shorten(&firm_label(results, firm_id), 32);
         let text_width = label.chars().count() as f64 * 6.9;
+        let gap = radius + 4.0;
         let candidates = [
-            (x + radius + 4.0, y + 4.0, "start"),
-            (x - radius - 4.0, y + 4.0, "end"),
-            (x, y - radius - 6.0, "middle"),
-            (x, y + radius + 15.0, "middle"),
-            (x + radius + 4.0, y + 20.0, "start"),
-            (x - radius - 4.0, y - 12.0, "end"),
+            (x + gap, y + 4.0, "start"),
+            (x - gap, y + 4.0, "end"),
+            (x, y - gap - 2.0, "middle"),
+            (x, y + gap + 11.0, "middle"),
+            (x + gap * 0.7, y - gap * 0.7 - 2.0, "start"),
+            (x + gap * 0.7, y + gap * 0.7 + 10.0, "start"),
+            (x - gap * 0.7, y - gap * 0.7 - 2.0, "end"),
+            (x - gap * 0.7, y + gap * 0.7 + 10.0, "end"),
         ];
-        let bounds = |(tx, ty, anchor): (f64, f64, &str)| {
+        let bounds = |(tx, ty, anchor): (f64, f64, &str)| -> Box {
             let x0 = match anchor {
                 "start" => tx,
                 "end" => tx - text_width,
                 _ => tx - text_width / 2.0,
             };
-            (x0, ty - 12.0, x0 + text_width, ty + 3.0)
+            (x0, ty - 11.0, x0 + text_width, ty + 2.0)
         };
-        let overlaps = |b: (f64, f64, f64, f64)| {
-            placed.iter().any(|p| b.0 < p.2 && p.0 < b.2 && b.1 < p.3 && p.1 < b.3)
-                || b.0 < left
-                || b.2 > left + map_width
+        let clear_of_labels =
+            |b: Box| !placed.iter().any(|p| intersects(b, *p)) && b.0 >= left && b.2 <= left + map_width && b.1 >= top;
+        let clear_of_circles = |b: Box| {
+            !circles
+                .iter()
+                .any(|(other, circle)| *other != firm_id.as_str() && intersects(b, *circle))
         };
         let choice = candidates
             .iter()
             .copied()
-            .find(|candidate| !overlaps(bounds(*candidate)))
+            .find(|c| clear_of_labels(bounds(*c)) && clear_of_circles(bounds(*c)))
+            .or_else(|| candidates.iter().copied().find(|c| clear_of_labels(bounds(*c))))
             .unwrap_or(candidates[0]);
         placed.push(bounds(choice));
         put!(
@@ -1794,6 +1810,11 @@ footer { margin-top: 36px; padding-top: 10px; border-top: 1px solid var(--line);
   .card, .part, th { background: none; border: 1px solid var(--line); }
   .table-wrap { overflow: visible; }
   table { font-size: 8pt; }
+  table.sortable { table-layout: fixed; }
+  th, td { padding: 2px 3px; overflow-wrap: anywhere; }
+  td.name { min-width: 0; }
+  .num { white-space: normal; }
+  .unit { font-size: 7pt; }
   table.sortable th::after { content: none; }
   svg .band { fill-opacity: .6; }
   a { color: inherit; text-decoration: none; }
