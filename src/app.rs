@@ -52,6 +52,8 @@ pub enum AppError {
     Solve(#[from] SolveError),
     #[error("writing results to {path}: {message}")]
     Output { path: PathBuf, message: String },
+    #[error("{0}")]
+    Argument(String),
     #[error("{} is not a complete results folder: {} problem(s)", .dir.display(), .errors.len())]
     Results { dir: PathBuf, errors: Vec<InputError> },
 }
@@ -65,7 +67,7 @@ impl AppError {
             AppError::Solve(SolveError::TimeLimitWithoutSolution) => exit_code::TIME_LIMIT,
             AppError::Solve(_) => exit_code::SOLVER_FAILURE,
             AppError::Output { .. } => exit_code::FAILURE,
-            AppError::Results { .. } => exit_code::INVALID_INPUT,
+            AppError::Results { .. } | AppError::Argument(_) => exit_code::INVALID_INPUT,
         }
     }
 }
@@ -217,10 +219,6 @@ pub struct Reported {
 /// `symbiose report`: the HTML report of a results folder, from its tables
 /// alone. A missing or malformed table is an input error (exit code 2).
 pub fn report(config: &ReportConfig) -> Result<Reported, AppError> {
-    let results = read_results_folder(&config.results_dir).map_err(|errors| AppError::Results {
-        dir: config.results_dir.clone(),
-        errors,
-    })?;
     let path = config
         .out
         .clone()
@@ -229,15 +227,26 @@ pub fn report(config: &ReportConfig) -> Result<Reported, AppError> {
         path: path.clone(),
         message,
     };
-    let name = path
-        .file_name()
-        .ok_or_else(|| output_error("--out must name a file, such as report.html".to_string()))?
-        .to_string_lossy()
-        .to_string();
+    if path.is_dir() {
+        return Err(AppError::Argument(format!(
+            "--out {} is a folder: give a file, such as report.html",
+            path.display()
+        )));
+    }
+    let Some(name) = path.file_name().map(|name| name.to_string_lossy().to_string()) else {
+        return Err(AppError::Argument(format!(
+            "--out {} does not name a file: give one, such as report.html",
+            path.display()
+        )));
+    };
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    let results = read_results_folder(&config.results_dir).map_err(|errors| AppError::Results {
+        dir: config.results_dir.clone(),
+        errors,
+    })?;
     let profile = territory_profile(&results);
     let page = html::render(&results, &profile);
     write_outputs_atomically(&dir, &[(name, page.into_bytes())]).map_err(|e| output_error(e.to_string()))?;

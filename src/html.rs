@@ -441,6 +441,8 @@ struct SankeyNode {
     /// Tooltip: the firm (or the firms merged into this node).
     title: String,
     value: f64,
+    /// The node of the smaller firms, drawn last.
+    merged: bool,
 }
 
 struct SankeyBand {
@@ -471,6 +473,7 @@ fn sankey_column(results: &Results, totals: &BTreeMap<&str, f64>) -> (Vec<Sankey
             label: shorten(&name, 30),
             title: format!("{name} ({firm})"),
             value: *value,
+            merged: false,
         });
     }
     if kept < firms.len() {
@@ -485,6 +488,7 @@ fn sankey_column(results: &Results, totals: &BTreeMap<&str, f64>) -> (Vec<Sankey
             label: format!("{} other firms", rest.len()),
             title,
             value: rest.iter().map(|(_, value)| value).sum(),
+            merged: true,
         });
     }
     (nodes, node_of)
@@ -561,7 +565,7 @@ fn sankey_svg(results: &Results, measure: Measure) -> String {
         weight.2 += band.left as f64;
         weight.3 += 1;
     }
-    let has_other = right.last().is_some_and(|node| node.label.ends_with("other firms"));
+    let has_other = right.last().is_some_and(|node| node.merged);
     let mut right_order: Vec<usize> = (0..right.len()).collect();
     let center = |node: usize| {
         let (weighted, weight, plain, count) = weights[node];
@@ -587,6 +591,7 @@ fn sankey_svg(results: &Results, measure: Measure) -> String {
             label: right[*node].label.clone(),
             title: right[*node].title.clone(),
             value: right[*node].value,
+            merged: right[*node].merged,
         })
         .collect();
     right = reordered;

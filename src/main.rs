@@ -144,7 +144,7 @@ fn report_error(error: &AppError) {
             );
         }
         AppError::Solve(solve_error) => eprintln!("error: {solve_error}; nothing was written"),
-        AppError::Output { .. } => eprintln!("error: {error}"),
+        AppError::Output { .. } | AppError::Argument(_) => eprintln!("error: {error}"),
         AppError::Results { errors, .. } => {
             print_input_errors(errors);
             eprintln!("error: {error}; nothing was written");

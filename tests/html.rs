@@ -386,6 +386,10 @@ fn the_report_is_self_contained_with_its_figures_and_tables() {
     let output = symbiose(&["report", "out", "--out", "again/report.html"], work.path());
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(fs::read_to_string(work.path().join("again/report.html")).unwrap(), html);
+    // --out must name a file, not a folder.
+    let output = symbiose(&["report", "out", "--out", "again"], work.path());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is a folder"));
     // Without --out, into the folder itself.
     fs::remove_file(out.join("report.html")).unwrap();
     let output = symbiose(&["report", "out"], work.path());
