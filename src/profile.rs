@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::inventory::units::conversion_factor;
-use crate::results::Results;
+use crate::results::{CategoryRow, Results};
 
 /// How many firms the profile names as those the network depends on most.
 pub const KEY_FIRMS: usize = 5;
@@ -121,18 +121,9 @@ pub struct Externalities {
     pub global_eur: f64,
     /// Sum of value_eur over the categories of local scope.
     pub local_eur: f64,
-    pub categories: Vec<CategoryAvoided>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CategoryAvoided {
-    pub category: String,
-    pub unit: String,
-    pub scope: String,
-    pub baseline: f64,
-    pub optimized: f64,
-    pub avoided: f64,
-    pub value_eur: f64,
+    /// territory_values.csv as it is: baseline, optimized, avoided in
+    /// physical units, and value_eur.
+    pub categories: Vec<CategoryRow>,
 }
 
 /// Computes the profile from the result tables.
@@ -312,18 +303,6 @@ fn externalities(results: &Results) -> Externalities {
         avoided_eur: summary.territory_value_eur,
         global_eur: scope_total("global"),
         local_eur: scope_total("local"),
-        categories: results
-            .categories
-            .iter()
-            .map(|c| CategoryAvoided {
-                category: c.category.clone(),
-                unit: c.unit.clone(),
-                scope: c.scope.clone(),
-                baseline: c.baseline,
-                optimized: c.optimized,
-                avoided: c.avoided,
-                value_eur: c.value_eur,
-            })
-            .collect(),
+        categories: results.categories.clone(),
     }
 }

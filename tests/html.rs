@@ -12,51 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{assert_close, fixture_dir};
+use common::{assert_close, fixture_dir, number, read_table, symbiose, Row};
 use serde_json::Value;
-use symbiose::io::parse_csv;
-
-fn symbiose(args: &[&str], cwd: &Path) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_symbiose"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("runs the binary");
-    eprintln!(
-        "$ (cd {}; symbiose {})\nexit: {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        cwd.display(),
-        args.join(" "),
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
-type Row = HashMap<String, String>;
-
-fn read_table(path: &Path) -> Vec<Row> {
-    let bytes = fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let table = parse_csv(&path.display().to_string(), &bytes).expect("output CSV parses");
-    table
-        .rows
-        .iter()
-        .map(|row| {
-            table
-                .columns
-                .iter()
-                .cloned()
-                .zip(row.cells.iter().map(|c| c.clone().unwrap_or_default()))
-                .collect()
-        })
-        .collect()
-}
-
-fn number(row: &Row, column: &str) -> f64 {
-    row[column]
-        .parse()
-        .unwrap_or_else(|_| panic!("column {column} holds {:?}", row[column]))
-}
 
 fn json(path: &Path) -> Value {
     let bytes = fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
@@ -104,10 +61,10 @@ fn the_territory_profile_adds_up_to_the_tables() {
     let out = bundled_report(work.path());
     let profile = json(&out.join("territory_profile.json"));
     let summary = json(&out.join("summary.json"));
-    let flows = read_table(&out.join("flow_results.csv"));
-    let links = read_table(&out.join("links.csv"));
-    let firms = read_table(&out.join("firm_values.csv"));
-    let categories = read_table(&out.join("territory_values.csv"));
+    let flows = read_table(&out.join("flow_results.csv")).1;
+    let links = read_table(&out.join("links.csv")).1;
+    let firms = read_table(&out.join("firm_values.csv")).1;
+    let categories = read_table(&out.join("territory_values.csv")).1;
 
     // Resources: per resource, the matched quantities of flow_results.csv.
     for (part, kind) in [("waste_diverted", "supply"), ("virgin_resources_saved", "demand")] {
@@ -256,7 +213,7 @@ fn the_territory_profile_adds_up_to_the_tables() {
 fn the_tables_carry_what_the_report_needs() {
     let work = tempfile::tempdir().unwrap();
     let out = bundled_report(work.path());
-    let links = read_table(&out.join("links.csv"));
+    let links = read_table(&out.join("links.csv")).1;
     let dk6 = links
         .iter()
         .find(|row| row["supply_resource"] == "steel_mill_gas")
@@ -267,7 +224,7 @@ fn the_tables_carry_what_the_report_needs() {
         (dk6["supply_unit"].as_str(), dk6["demand_unit"].as_str()),
         ("MWh", "MWh")
     );
-    let firms = read_table(&out.join("firm_values.csv"));
+    let firms = read_table(&out.join("firm_values.csv")).1;
     let steelworks = firms
         .iter()
         .find(|row| row["firm_id"] == "arcelormittal_dunkerque")
@@ -290,8 +247,8 @@ fn the_tables_carry_what_the_report_needs() {
 fn the_geojson_has_one_feature_per_firm_and_per_link() {
     let work = tempfile::tempdir().unwrap();
     let out = bundled_report(work.path());
-    let firms = read_table(&out.join("firm_values.csv"));
-    let links = read_table(&out.join("links.csv"));
+    let firms = read_table(&out.join("firm_values.csv")).1;
+    let links = read_table(&out.join("links.csv")).1;
     let position: HashMap<&str, (f64, f64)> = firms
         .iter()
         .map(|row| (row["firm_id"].as_str(), (number(row, "lon"), number(row, "lat"))))
