@@ -14,6 +14,7 @@ use polars::prelude::*;
 use crate::inventory::build::CatalogueTables;
 use crate::inventory::table::{sort_errors, TableFile};
 use crate::inventory::{build_inventory, InputError, InputWarning, Inventory, InventoryTables, RawRow, RawTable};
+use crate::results::{results_from_tables, ResultTables, Results, RESULT_FILES};
 
 /// The default catalogue, embedded in the binary: (file name, contents).
 pub const DEFAULT_CATALOGUE: &[(&str, &str)] = &[
@@ -644,6 +645,85 @@ pub fn write_outputs_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> std:
         }
     }
     result
+}
+
+/// Reads a results folder back (the A5 tables and summary.json) for a
+/// report; every missing or malformed file is reported at once.
+pub fn read_results_folder(dir: &Path) -> Result<Results, Vec<InputError>> {
+    if !dir.is_dir() {
+        return Err(vec![InputError::file(&dir.display().to_string(), "not a folder")
+            .with_hint("give the folder that `symbiose optimize --out` wrote")]);
+    }
+    results_from_files(|name| {
+        let path = dir.join(name);
+        let shown = path.display().to_string();
+        match fs::read(&path) {
+            Ok(bytes) => (shown, Ok(Some(bytes))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (shown, Ok(None)),
+            Err(e) => (shown, Err(format!("cannot read the file: {e}"))),
+        }
+    })
+}
+
+/// Reads back output files about to be written into `dir` (name, bytes),
+/// so that `optimize` draws its report from exactly the tables it writes.
+pub fn results_from_outputs(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Results, Vec<InputError>> {
+    results_from_files(|name| {
+        let shown = dir.join(name).display().to_string();
+        let bytes = files
+            .iter()
+            .find(|(file, _)| file == name)
+            .map(|(_, bytes)| bytes.clone());
+        (shown, Ok(bytes))
+    })
+}
+
+/// `fetch(name)` gives a file's display name and its bytes (`None` when missing).
+fn results_from_files(
+    fetch: impl Fn(&str) -> (String, Result<Option<Vec<u8>>, String>),
+) -> Result<Results, Vec<InputError>> {
+    let mut errors = Vec::new();
+    let mut contents = Vec::with_capacity(RESULT_FILES.len());
+    for name in RESULT_FILES {
+        let (shown, bytes) = fetch(name);
+        match bytes {
+            Ok(Some(bytes)) => contents.push(Some((shown, bytes))),
+            Ok(None) => {
+                errors.push(
+                    InputError::file(&shown, "missing from the results folder")
+                        .with_hint("a results folder holds the files that `symbiose optimize --out DIR` writes"),
+                );
+                contents.push(None);
+            }
+            Err(message) => {
+                errors.push(InputError::file(&shown, message));
+                contents.push(None);
+            }
+        }
+    }
+    let mut tables = contents.into_iter();
+    let summary = tables.next().flatten();
+    let mut csv = || match tables.next().flatten() {
+        Some((shown, bytes)) => match parse_csv(&shown, &bytes) {
+            Ok(table) => Some(table),
+            Err(error) => {
+                errors.push(error);
+                None
+            }
+        },
+        None => None,
+    };
+    let (links, flow_results, firm_values, territory_values) = (csv(), csv(), csv(), csv());
+    results_from_tables(
+        &ResultTables {
+            summary,
+            links,
+            flow_results,
+            firm_values,
+            territory_values,
+        },
+        errors,
+    )
 }
 
 /// Writes the embedded default catalogue as editable CSV files.

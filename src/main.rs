@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use symbiose::app::{self, exit_code, AppError, OptimizeConfig};
+use symbiose::app::{self, exit_code, AppError, OptimizeConfig, ReportConfig};
 use symbiose::inventory::{InputError, InputWarning};
 use symbiose::io::{write_catalogue, InventorySource, LoadError};
 use symbiose::lp::Objective;
@@ -34,7 +34,7 @@ enum Command {
     },
     /// Match supplies to demands and write the result tables
     #[command(
-        after_help = "Examples:\n  symbiose optimize data/dunkirk --out results/\n  symbiose optimize --objective social --supplier-share 0.3 --out results/\n\nWithout INVENTORY, optimizes the bundled Dunkirk example. Writes summary.json, links.csv,\nflow_results.csv, firm_values.csv and territory_values.csv into --out."
+        after_help = "Examples:\n  symbiose optimize data/dunkirk --out results/\n  symbiose optimize --objective social --supplier-share 0.3 --out results/\n  symbiose optimize --report --out results/    # also results/report.html\n\nWithout INVENTORY, optimizes the bundled Dunkirk example. Writes summary.json, links.csv,\nflow_results.csv, firm_values.csv, territory_values.csv, territory_profile.json,\nfirms.geojson and links.geojson into --out (and report.html with --report)."
     )]
     Optimize {
         /// Inventory folder; default: the bundled Dunkirk example
@@ -54,6 +54,20 @@ enum Command {
         /// How many links to list in the printed summary
         #[arg(long, default_value_t = 5)]
         top: usize,
+        /// Also write report.html (the HTML report) into the output folder
+        #[arg(long)]
+        report: bool,
+    },
+    /// Write the HTML report of a results folder
+    #[command(
+        after_help = "Examples:\n  symbiose report results/                      # writes results/report.html\n  symbiose report results/ --out dunkirk-report.html\n\nReads only the results folder that `symbiose optimize --out` wrote (summary.json,\nlinks.csv, flow_results.csv, firm_values.csv, territory_values.csv) and writes one\nself-contained HTML page: summary figures, a Sankey diagram of the flows, a map of the\nfirms and links, value per firm and per externality category, the territory profile\nand the sortable tables. Opens offline; prints on A4."
+    )]
+    Report {
+        /// Results folder written by `symbiose optimize --out`
+        results_dir: PathBuf,
+        /// HTML file to write; default: report.html in RESULTS_DIR
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Write the default catalogue as editable CSV files
     #[command(
@@ -130,7 +144,11 @@ fn report_error(error: &AppError) {
             );
         }
         AppError::Solve(solve_error) => eprintln!("error: {solve_error}; nothing was written"),
-        AppError::Output { .. } => eprintln!("error: {error}"),
+        AppError::Output { .. } | AppError::Argument(_) => eprintln!("error: {error}"),
+        AppError::Results { errors, .. } => {
+            print_input_errors(errors);
+            eprintln!("error: {error}; nothing was written");
+        }
     }
 }
 
@@ -173,6 +191,7 @@ fn main() -> ExitCode {
             time_limit,
             out,
             top,
+            report,
         } => {
             let config = OptimizeConfig {
                 source: source(inventory),
@@ -181,13 +200,35 @@ fn main() -> ExitCode {
                 time_limit_seconds: time_limit,
                 threads: None,
                 out,
+                write_report: report,
             };
             match app::optimize(&config) {
                 Ok(optimized) => {
                     print_warnings(&optimized.warnings);
                     print!("{}", optimized.human_summary(top));
                     println!("  tables written to {}", config.out.display());
+                    if config.write_report {
+                        println!("  report written to {}", config.out.join(app::REPORT_FILE).display());
+                    }
                     ExitCode::from(optimized.exit_code())
+                }
+                Err(error) => {
+                    report_error(&error);
+                    ExitCode::from(error.exit_code())
+                }
+            }
+        }
+        Command::Report { results_dir, out } => {
+            let config = ReportConfig { results_dir, out };
+            match app::report(&config) {
+                Ok(reported) => {
+                    println!(
+                        "report written to {} ({} firms, {} links)",
+                        reported.path.display(),
+                        reported.n_firms,
+                        reported.n_links
+                    );
+                    ExitCode::from(exit_code::OK)
                 }
                 Err(error) => {
                     report_error(&error);
