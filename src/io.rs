@@ -706,8 +706,8 @@ fn results_from_files(
     let mut csv = || match tables.next().flatten() {
         Some((shown, bytes)) => match parse_csv(&shown, &bytes) {
             Ok(table) => Some(table),
-            Err(error) => {
-                errors.push(error);
+            Err(more) => {
+                errors.extend(more);
                 None
             }
         },

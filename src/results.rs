@@ -15,7 +15,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::inventory::table::{Schema, TableReader};
+use crate::inventory::table::{Rule, Schema, TableReader};
 use crate::inventory::{InputError, RawRow, RawTable};
 use crate::valuation::Totals;
 
@@ -290,24 +290,33 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
                 row,
                 "n_links",
                 reader.number(row, "n_links", errors),
-                |n| n >= 0.0 && n.fract() == 0.0,
-                "n_links must be a whole number >= 0",
+                Rule {
+                    holds: |n: f64| n >= 0.0 && n.fract() == 0.0,
+                    message: "n_links must be a whole number >= 0",
+                    hint: "symbiose writes a count of links here",
+                },
                 errors,
             );
             let lat = reader.check(
                 row,
                 "lat",
                 reader.number(row, "lat", errors),
-                |lat| (-90.0..=90.0).contains(&lat),
-                "lat must be in [-90, 90]",
+                Rule {
+                    holds: |lat: f64| (-90.0..=90.0).contains(&lat),
+                    message: "lat must be in [-90, 90]",
+                    hint: "a WGS84 latitude in degrees",
+                },
                 errors,
             );
             let lon = reader.check(
                 row,
                 "lon",
                 reader.number(row, "lon", errors),
-                |lon| (-180.0..=180.0).contains(&lon),
-                "lon must be in [-180, 180]",
+                Rule {
+                    holds: |lon: f64| (-180.0..=180.0).contains(&lon),
+                    message: "lon must be in [-180, 180]",
+                    hint: "a WGS84 longitude in degrees",
+                },
                 errors,
             );
             Some(FirmRow {
@@ -395,8 +404,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
             categories: categories.into_iter().map(|(row, _)| row).collect(),
         }),
         _ => {
-            errors.sort_by_key(InputError::sort_key);
-            errors.dedup();
+            crate::inventory::table::sort_errors(&mut errors, &[]);
             Err(errors)
         }
     }
