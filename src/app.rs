@@ -5,11 +5,25 @@
 use std::path::{Path, PathBuf};
 
 use crate::candidates::{candidate_links, Link};
-use crate::inventory::{InputWarning, Inventory};
-use crate::io::{csv_bytes, load_inventory, write_outputs_atomically, InventorySource, LoadError};
+use crate::geojson::{firms_geojson, links_geojson};
+use crate::html;
+use crate::inventory::{InputError, InputWarning, Inventory};
+use crate::io::{
+    csv_bytes, load_inventory, read_results_folder, results_from_outputs, write_outputs_atomically, InventorySource,
+    LoadError,
+};
 use crate::lp::{LpSolution, Objective, SolutionStatus, SolveError, SolveOptions};
+use crate::profile::territory_profile;
 use crate::report::{human_summary, result_tables, summary, RunInfo, Summary};
+use crate::results::Results;
 use crate::valuation::{value_solution, Valuation};
+
+/// Files `optimize` writes beside the A5 tables (README, "The outputs").
+pub const PROFILE_FILE: &str = "territory_profile.json";
+pub const FIRMS_GEOJSON_FILE: &str = "firms.geojson";
+pub const LINKS_GEOJSON_FILE: &str = "links.geojson";
+/// The HTML report `optimize --report` writes into the output folder.
+pub const REPORT_FILE: &str = "report.html";
 
 /// Exit codes, one per kind of outcome (documented in the README).
 pub mod exit_code {
@@ -40,6 +54,10 @@ pub enum AppError {
     Scenario(#[from] crate::scenario::ScenarioError),
     #[error("writing results to {path}: {message}")]
     Output { path: PathBuf, message: String },
+    #[error("{0}")]
+    Argument(String),
+    #[error("{} is not a complete results folder: {} problem(s)", .dir.display(), .errors.len())]
+    Results { dir: PathBuf, errors: Vec<InputError> },
 }
 
 impl AppError {
@@ -51,6 +69,7 @@ impl AppError {
             AppError::Solve(SolveError::TimeLimitWithoutSolution) => exit_code::TIME_LIMIT,
             AppError::Solve(_) => exit_code::SOLVER_FAILURE,
             AppError::Output { .. } => exit_code::FAILURE,
+            AppError::Results { .. } | AppError::Argument(_) => exit_code::INVALID_INPUT,
         }
     }
 }
@@ -65,6 +84,8 @@ pub struct OptimizeConfig {
     pub threads: Option<u32>,
     pub out: PathBuf,
     pub allocation: Allocation,
+    /// Also write report.html into `out`.
+    pub write_report: bool,
 }
 
 /// How the firms' value is shared in firm_values.csv.
@@ -130,8 +151,9 @@ pub fn optimize_inventory_warm(
     Ok((links, solution, valuation))
 }
 
-/// `symbiose optimize`: load, solve, value, write the five tables.
-/// Nothing is written unless a solution was found.
+/// `symbiose optimize`: load, solve, value, write the five tables, the
+/// territory profile and the GeoJSON files (and report.html on request),
+/// all in one atomic set. Nothing is written unless a solution was found.
 pub fn optimize(config: &OptimizeConfig) -> Result<Optimized, AppError> {
     let loaded = load_inventory(&config.source)?;
     let options = SolveOptions {
@@ -147,6 +169,7 @@ pub fn optimize(config: &OptimizeConfig) -> Result<Optimized, AppError> {
         &options,
         config.supplier_share,
         config.allocation,
+        config.write_report,
         &config.out,
     )
 }
@@ -160,6 +183,7 @@ pub fn optimize_and_write(
     options: &SolveOptions,
     supplier_share: f64,
     allocation: Allocation,
+    write_report: bool,
     out: &Path,
 ) -> Result<Optimized, AppError> {
     let (links, solution, valuation) = optimize_inventory(&inventory, options, supplier_share)?;
@@ -192,6 +216,16 @@ pub fn optimize_and_write(
     let mut json = serde_json::to_vec_pretty(&summary).map_err(|e| output_error(e.to_string()))?;
     json.push(b'\n');
     files.push(("summary.json".to_string(), json));
+    // The profile, the GeoJSON and the report are drawn from the tables
+    // themselves, read back, so that `symbiose report` on the folder gives
+    // the same page.
+    let results = results_from_outputs(out, &files).map_err(|errors| {
+        output_error(format!(
+            "the tables do not read back: {}",
+            errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        ))
+    })?;
+    files.extend(derived_outputs(&results, write_report).map_err(|e| output_error(e.to_string()))?);
     write_outputs_atomically(out, &files).map_err(|e| output_error(e.to_string()))?;
     Ok(Optimized {
         inventory,
@@ -284,6 +318,7 @@ pub fn run_scenario(path: &Path, out: &Path, allocation: Allocation) -> Result<O
         &options,
         share,
         allocation,
+        false,
         out,
     )
 }
@@ -403,6 +438,80 @@ pub fn pareto(
         ],
     )?;
     Ok(front)
+}
+
+/// territory_profile.json, firms.geojson, links.geojson and, when asked,
+/// report.html, from the result tables.
+pub fn derived_outputs(results: &Results, with_report: bool) -> serde_json::Result<Vec<(String, Vec<u8>)>> {
+    let profile = territory_profile(results);
+    let mut profile_json = serde_json::to_vec_pretty(&profile)?;
+    profile_json.push(b'\n');
+    let mut files = vec![
+        (PROFILE_FILE.to_string(), profile_json),
+        (FIRMS_GEOJSON_FILE.to_string(), firms_geojson(results)?),
+        (LINKS_GEOJSON_FILE.to_string(), links_geojson(results)?),
+    ];
+    if with_report {
+        files.push((REPORT_FILE.to_string(), html::render(results, &profile).into_bytes()));
+    }
+    Ok(files)
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportConfig {
+    /// A folder written by `symbiose optimize`.
+    pub results_dir: PathBuf,
+    /// Where to write the page; default: report.html in `results_dir`.
+    pub out: Option<PathBuf>,
+}
+
+/// What `symbiose report` wrote.
+#[derive(Debug)]
+pub struct Reported {
+    pub path: PathBuf,
+    pub n_links: usize,
+    pub n_firms: usize,
+}
+
+/// `symbiose report`: the HTML report of a results folder, from its tables
+/// alone. A missing or malformed table is an input error (exit code 2).
+pub fn report(config: &ReportConfig) -> Result<Reported, AppError> {
+    let path = config
+        .out
+        .clone()
+        .unwrap_or_else(|| config.results_dir.join(REPORT_FILE));
+    let output_error = |message: String| AppError::Output {
+        path: path.clone(),
+        message,
+    };
+    if path.is_dir() {
+        return Err(AppError::Argument(format!(
+            "--out {} is a folder: give a file, such as report.html",
+            path.display()
+        )));
+    }
+    let Some(name) = path.file_name().map(|name| name.to_string_lossy().to_string()) else {
+        return Err(AppError::Argument(format!(
+            "--out {} does not name a file: give one, such as report.html",
+            path.display()
+        )));
+    };
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let results = read_results_folder(&config.results_dir).map_err(|errors| AppError::Results {
+        dir: config.results_dir.clone(),
+        errors,
+    })?;
+    let profile = territory_profile(&results);
+    let page = html::render(&results, &profile);
+    write_outputs_atomically(&dir, &[(name, page.into_bytes())]).map_err(|e| output_error(e.to_string()))?;
+    Ok(Reported {
+        path,
+        n_links: results.links.len(),
+        n_firms: results.firms.len(),
+    })
 }
 
 /// What `symbiose validate` found in a valid inventory.

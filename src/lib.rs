@@ -5,14 +5,20 @@
 //! [`inventory`] (validated data model) <- [`io`] (files) -> [`candidates`]
 //! (which links exist) -> [`lp`] (the linear program, HiGHS) ->
 //! [`valuation`] (firm and territory values) -> [`report`] (tables and
-//! summary). [`app`] strings them together for the command line. See
-//! ARCHITECTURE.md and the model contract in MODEL.md.
+//! summary). A results folder read back ([`results`]) feeds the territory
+//! profile ([`profile`]), the GeoJSON files ([`geojson`]) and the HTML
+//! report ([`html`]). [`app`] strings them together for the command line.
+//! See ARCHITECTURE.md and the model contract in MODEL.md.
 
 pub mod app;
 pub mod candidates;
+pub mod geojson;
+pub mod html;
 pub mod inventory;
 pub mod io;
 pub mod lp;
+pub mod profile;
 pub mod report;
+pub mod results;
 pub mod scenario;
 pub mod valuation;

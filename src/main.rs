@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use symbiose::app::{self, exit_code, Allocation, AppError, OptimizeConfig};
+use symbiose::app::{self, exit_code, Allocation, AppError, OptimizeConfig, ReportConfig};
 use symbiose::inventory::{InputError, InputWarning};
 use symbiose::io::{write_catalogue, InventorySource, LoadError};
 use symbiose::lp::Objective;
@@ -37,7 +37,7 @@ enum Command {
     },
     /// Match supplies to demands and write the result tables
     #[command(
-        after_help = "Examples:\n  symbiose optimize data/dunkirk --out results/\n  symbiose optimize --objective social --supplier-share 0.3 --out results/\n\nWithout INVENTORY, optimizes the bundled Dunkirk example. Writes summary.json, links.csv,\nflow_results.csv, firm_values.csv and territory_values.csv into --out."
+        after_help = "Examples:\n  symbiose optimize data/dunkirk --out results/\n  symbiose optimize --objective social --supplier-share 0.3 --out results/\n  symbiose optimize --report --out results/    # also results/report.html\n\nWithout INVENTORY, optimizes the bundled Dunkirk example. Writes summary.json, links.csv,\nflow_results.csv, firm_values.csv, territory_values.csv, territory_profile.json,\nfirms.geojson and links.geojson into --out (and report.html with --report)."
     )]
     Optimize {
         /// Inventory folder; default: the bundled Dunkirk example
@@ -63,6 +63,20 @@ enum Command {
         /// Permutations sampled for Shapley values when more than 12 firms take part
         #[arg(long, default_value_t = 200)]
         samples: usize,
+        /// Also write report.html (the HTML report) into the output folder
+        #[arg(long)]
+        report: bool,
+    },
+    /// Write the HTML report of a results folder
+    #[command(
+        after_help = "Examples:\n  symbiose report results/                      # writes results/report.html\n  symbiose report results/ --out dunkirk-report.html\n\nReads only the results folder that `symbiose optimize --out` wrote (summary.json,\nlinks.csv, flow_results.csv, firm_values.csv, territory_values.csv) and writes one\nself-contained HTML page: summary figures, a Sankey diagram of the flows, a map of the\nfirms and links, value per firm and per externality category, the territory profile\nand the sortable tables. Opens offline; prints on A4."
+    )]
+    Report {
+        /// Results folder written by `symbiose optimize --out`
+        results_dir: PathBuf,
+        /// HTML file to write; default: report.html in RESULTS_DIR
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Run one scenario file: its overrides, removals and bans; writes the five tables
     #[command(
@@ -235,7 +249,11 @@ fn report_error(error: &AppError) {
             );
         }
         AppError::Solve(solve_error) => eprintln!("error: {solve_error}; nothing was written"),
-        AppError::Output { .. } | AppError::Scenario(_) => eprintln!("error: {error}"),
+        AppError::Output { .. } | AppError::Argument(_) | AppError::Scenario(_) => eprintln!("error: {error}"),
+        AppError::Results { errors, .. } => {
+            print_input_errors(errors);
+            eprintln!("error: {error}; nothing was written");
+        }
     }
 }
 
@@ -291,6 +309,7 @@ fn main() -> ExitCode {
             top,
             allocation: allocation_arg,
             samples,
+            report,
         } => {
             let config = OptimizeConfig {
                 source: source(inventory),
@@ -300,12 +319,16 @@ fn main() -> ExitCode {
                 threads: None,
                 out,
                 allocation: allocation(allocation_arg, samples),
+                write_report: report,
             };
             match app::optimize(&config) {
                 Ok(optimized) => {
                     print_warnings(&optimized.warnings);
                     print!("{}", optimized.human_summary(top));
                     println!("  tables written to {}", config.out.display());
+                    if config.write_report {
+                        println!("  report written to {}", config.out.join(app::REPORT_FILE).display());
+                    }
                     ExitCode::from(optimized.exit_code())
                 }
                 Err(error) => {
@@ -405,6 +428,24 @@ fn main() -> ExitCode {
             }
             exit_code::OK
         })),
+        Command::Report { results_dir, out } => {
+            let config = ReportConfig { results_dir, out };
+            match app::report(&config) {
+                Ok(reported) => {
+                    println!(
+                        "report written to {} ({} firms, {} links)",
+                        reported.path.display(),
+                        reported.n_firms,
+                        reported.n_links
+                    );
+                    ExitCode::from(exit_code::OK)
+                }
+                Err(error) => {
+                    report_error(&error);
+                    ExitCode::from(error.exit_code())
+                }
+            }
+        }
         Command::Catalogue { out } => match write_catalogue(&out) {
             Ok(()) => {
                 println!("default catalogue written to {}", out.display());

@@ -90,6 +90,10 @@ fn text_column(name: &str, values: Vec<String>) -> Column {
     Column::new(name.into(), values)
 }
 
+fn optional_text_column(name: &str, values: Vec<Option<String>>) -> Column {
+    Column::new(name.into(), values)
+}
+
 fn number_column(name: &str, mut values: Vec<f64>) -> Column {
     // Adding +0.0 turns -0.0 into 0.0, so no table shows a negative zero.
     for value in &mut values {
@@ -155,6 +159,31 @@ pub fn links_table(inventory: &Inventory, links: &[Link], valuation: &Valuation)
             "unit_externality_eur",
             rows.iter()
                 .map(|r| inventory.monetise(&links[r.link].unit_impacts))
+                .collect(),
+        ),
+        // Additions for the report and GIS users (README, "Additions to the model").
+        text_column(
+            "supply_category",
+            rows.iter()
+                .map(|r| inventory.resource(supply(r).resource).category.as_str().to_string())
+                .collect(),
+        ),
+        text_column(
+            "demand_category",
+            rows.iter()
+                .map(|r| inventory.resource(demand(r).resource).category.as_str().to_string())
+                .collect(),
+        ),
+        text_column(
+            "supply_unit",
+            rows.iter()
+                .map(|r| inventory.resource(supply(r).resource).unit.clone())
+                .collect(),
+        ),
+        text_column(
+            "demand_unit",
+            rows.iter()
+                .map(|r| inventory.resource(demand(r).resource).unit.clone())
                 .collect(),
         ),
     ])
@@ -231,6 +260,17 @@ pub fn firm_values_table(inventory: &Inventory, valuation: &Valuation) -> Polars
             rows.iter().map(|r| r.compensation_needed_eur).collect(),
         ),
         count_column("n_links", rows.iter().map(|r| r.n_links as u64).collect()),
+        // Additions for the map and GIS users (README, "Additions to the model").
+        number_column("lat", rows.iter().map(|r| inventory.firm(r.firm).lat).collect()),
+        number_column("lon", rows.iter().map(|r| inventory.firm(r.firm).lon).collect()),
+        optional_text_column(
+            "sector",
+            rows.iter().map(|r| inventory.firm(r.firm).sector.clone()).collect(),
+        ),
+        optional_text_column(
+            "zone",
+            rows.iter().map(|r| inventory.firm(r.firm).zone.clone()).collect(),
+        ),
     ])
 }
 

@@ -14,7 +14,7 @@ use crate::inventory::{add_scaled, CategoryIdx, FirmIdx, FlowIdx, ImpactVec, Inv
 /// Links carrying at most this many supply units are treated as unused.
 pub const ACTIVE_LINK_THRESHOLD: f64 = 1e-9;
 
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Totals {
     pub private_cost_eur: f64,
     pub externality_eur: f64,

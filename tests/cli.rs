@@ -3,55 +3,10 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use common::{assert_close, fixture_dir};
-use symbiose::io::parse_csv;
-
-fn symbiose(args: &[&str], cwd: &Path) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_symbiose"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("runs the binary");
-    eprintln!(
-        "$ (cd {}; symbiose {})\nexit: {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        cwd.display(),
-        args.join(" "),
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
-/// A written CSV table as rows of column -> cell.
-fn read_table(path: &Path) -> (Vec<String>, Vec<HashMap<String, String>>) {
-    let bytes = fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let table = parse_csv(&path.display().to_string(), &bytes).expect("output CSV parses");
-    let rows = table
-        .rows
-        .iter()
-        .map(|row| {
-            table
-                .columns
-                .iter()
-                .cloned()
-                .zip(row.cells.iter().map(|c| c.clone().unwrap_or_default()))
-                .collect()
-        })
-        .collect();
-    (table.columns, rows)
-}
-
-fn number(row: &HashMap<String, String>, column: &str) -> f64 {
-    row[column]
-        .parse()
-        .unwrap_or_else(|_| panic!("column {column} holds {:?}", row[column]))
-}
+use common::{assert_close, fixture_dir, number, read_table, symbiose};
 
 fn summary(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&fs::read(dir.join("summary.json")).expect("summary.json exists"))

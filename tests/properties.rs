@@ -10,7 +10,7 @@ use common::{assert_close, run_inventory};
 use good_lp::{variable, Expression, ProblemVariables, Solution, SolverModel};
 use proptest::prelude::*;
 use symbiose::inventory::build::CatalogueTables;
-use symbiose::inventory::{build_inventory, InventoryTables};
+use symbiose::inventory::{build_inventory, InventoryTables, TableFile};
 use symbiose::io::parse_csv;
 use symbiose::lp::Objective;
 
@@ -125,26 +125,26 @@ fn to_tables(t: &GenTerritory) -> InventoryTables {
         t.disposal.1, t.sourcing.1
     );
     InventoryTables {
-        firms: table("firms.csv", firms),
-        flows: table("flows.csv", flows),
+        firms: TableFile::Read(table("firms.csv", firms)),
+        flows: TableFile::Read(table("flows.csv", flows)),
         default_catalogue: CatalogueTables::default(),
         catalogue_overrides: CatalogueTables {
-            resources: Some(table("resources.csv", resources)),
-            routes: Some(table(
+            resources: TableFile::Read(table("resources.csv", resources)),
+            routes: TableFile::Read(table(
                 "routes.csv",
                 format!(
                     "route,kind,unit,cost_eur_per_unit\ndispose,disposal,t,{}\nsource,sourcing,t,{}\n",
                     t.disposal.0, t.sourcing.0
                 ),
             )),
-            substitutions: Some(table(
+            substitutions: TableFile::Read(table(
                 "substitutions.csv",
                 format!(
                     "supply_resource,demand_resource,ratio,processing_cost_eur_per_unit\nr0,r1,{ratio},{processing}\n"
                 ),
             )),
-            impacts: Some(table("impacts.csv", impacts)),
-            externalities: Some(table(
+            impacts: TableFile::Read(table("impacts.csv", impacts)),
+            externalities: TableFile::Read(table(
                 "externalities.csv",
                 format!(
                     "category,unit,value_eur_per_unit,scope\nharm,u,{},local\nghg,t,{},global\n",
@@ -152,7 +152,7 @@ fn to_tables(t: &GenTerritory) -> InventoryTables {
                 ),
             )),
         },
-        distances: None,
+        distances: TableFile::Absent,
     }
 }
 

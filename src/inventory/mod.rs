@@ -14,7 +14,7 @@ pub mod units;
 use std::collections::HashMap;
 
 pub use build::{build_inventory, InventoryTables};
-pub use table::{InputError, InputWarning, RawRow, RawTable};
+pub use table::{InputError, InputWarning, RawRow, RawTable, TableFile};
 
 macro_rules! index_newtype {
     ($(#[$doc:meta])* $name:ident) => {

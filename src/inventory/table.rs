@@ -5,11 +5,11 @@
 //! This module does no I/O: `io` fills [`RawTable`]s, `inventory::build`
 //! reads them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// One problem found in the input, located as precisely as possible.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct InputError {
     /// Display name of the file (a path, or `catalogue:<file>` for the embedded catalogue).
     pub file: String,
@@ -48,15 +48,32 @@ impl InputError {
         self.hint = Some(hint.into());
         self
     }
+}
 
-    /// Sort key: file, then line (whole-file problems first), then column.
-    pub fn sort_key(&self) -> (String, usize, String) {
-        (
-            self.file.clone(),
-            self.line.unwrap_or(0),
-            self.column.clone().unwrap_or_default(),
-        )
-    }
+/// Sorts errors by file, then line (whole-file problems first), then the
+/// position of their column in that file's header as `tables` give it
+/// (problems with a whole line first, columns missing from the header
+/// last), and drops exact repeats. Errors that tie keep the order in which
+/// they were found: the schema's order for missing columns, left to right
+/// for problems the CSV scan found.
+pub fn sort_errors(errors: &mut Vec<InputError>, tables: &[&RawTable]) {
+    let headers: HashMap<&str, &[String]> = tables
+        .iter()
+        .map(|table| (table.file.as_str(), table.columns.as_slice()))
+        .collect();
+    let column_rank = |error: &InputError| -> usize {
+        let Some(column) = &error.column else {
+            return 0;
+        };
+        match headers.get(error.file.as_str()) {
+            Some(header) => 1 + header.iter().position(|name| name == column).unwrap_or(header.len()),
+            None => 1,
+        }
+    };
+    // `sort_by_cached_key` is stable, as the tie rule above needs.
+    errors.sort_by_cached_key(|error| (error.file.clone(), error.line.unwrap_or(0), column_rank(error)));
+    let mut seen = HashSet::new();
+    errors.retain(|error| seen.insert(error.clone()));
 }
 
 impl fmt::Display for InputError {
@@ -98,7 +115,9 @@ impl fmt::Display for InputWarning {
 pub struct RawTable {
     /// Display name used in every error about this table.
     pub file: String,
-    /// Header names, trimmed, in file order.
+    /// 1-based line of the header row (after any leading blank lines).
+    pub header_line: usize,
+    /// Header names, unquoted and trimmed, in file order (duplicates kept).
     pub columns: Vec<String>,
     pub rows: Vec<RawRow>,
 }
@@ -109,6 +128,31 @@ pub struct RawRow {
     pub line: usize,
     /// One cell per column; `None` for an empty cell.
     pub cells: Vec<Option<String>>,
+}
+
+/// One input file as `io` found it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum TableFile {
+    /// There is no such file.
+    #[default]
+    Absent,
+    /// A required file that is missing, or a file that gives no usable
+    /// table (not CSV text, not UTF-8, ragged rows...): `io` has already
+    /// reported why. Which ids it holds is unknown, so references into it
+    /// are not checked.
+    Unreadable,
+    /// The file's rows.
+    Read(RawTable),
+}
+
+impl TableFile {
+    /// The table, when the file was read.
+    pub fn table(&self) -> Option<&RawTable> {
+        match self {
+            TableFile::Read(table) => Some(table),
+            TableFile::Absent | TableFile::Unreadable => None,
+        }
+    }
 }
 
 /// The columns a file may have: those it must have, and the optional ones
@@ -125,6 +169,15 @@ pub const DOC_COLUMNS: &[&str] = &["source", "year", "note", "description"];
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InvalidCell;
 
+/// A condition a number must meet, for [`TableReader::check`].
+pub struct Rule<'a, F> {
+    pub holds: F,
+    /// The rule as the error states it, such as "quantity must be >= 0".
+    pub message: &'a str,
+    /// How to give a valid value.
+    pub hint: &'a str,
+}
+
 /// Reads the cells of one table by column name, collecting errors.
 pub struct TableReader<'a> {
     pub table: &'a RawTable,
@@ -133,18 +186,29 @@ pub struct TableReader<'a> {
 
 impl<'a> TableReader<'a> {
     /// Checks the header against `schema`: a missing required column is an
-    /// error (reported once, on line 1), an unknown column a warning.
+    /// error (reported once, on the header line), as is a column named
+    /// twice; an unknown or unnamed column is a warning. `None` when a
+    /// required column is missing: the rows cannot be read.
     pub fn new(
         table: &'a RawTable,
         schema: &Schema,
         errors: &mut Vec<InputError>,
         warnings: &mut Vec<InputWarning>,
     ) -> Option<Self> {
+        let header_line = table.header_line.max(1);
         let mut index = HashMap::new();
         for (position, name) in table.columns.iter().enumerate() {
+            if name.is_empty() {
+                warnings.push(InputWarning {
+                    file: table.file.clone(),
+                    line: Some(header_line),
+                    message: format!("column {} has no name and is ignored", position + 1),
+                });
+                continue;
+            }
             if index.insert(name.as_str(), position).is_some() {
                 errors.push(
-                    InputError::at(&table.file, 1, Some(name), "duplicate column in the header")
+                    InputError::at(&table.file, header_line, Some(name), "duplicate column in the header")
                         .with_hint("keep one column of each name"),
                 );
             }
@@ -154,21 +218,20 @@ impl<'a> TableReader<'a> {
             if !index.contains_key(required) {
                 complete = false;
                 errors.push(
-                    InputError::at(&table.file, 1, Some(required), "missing required column").with_hint(format!(
-                        "the header must name the columns {}",
-                        schema.required.join(", ")
-                    )),
+                    InputError::at(&table.file, header_line, Some(required), "missing required column").with_hint(
+                        format!("the header must name the columns {}", schema.required.join(", ")),
+                    ),
                 );
             }
         }
-        for name in &table.columns {
+        for name in table.columns.iter().filter(|name| !name.is_empty()) {
             let known = schema.required.contains(&name.as_str())
                 || schema.optional.contains(&name.as_str())
                 || DOC_COLUMNS.contains(&name.as_str());
             if !known {
                 warnings.push(InputWarning {
                     file: table.file.clone(),
-                    line: Some(1),
+                    line: Some(header_line),
                     message: format!("unknown column {name:?} is ignored"),
                 });
             }
@@ -291,21 +354,24 @@ impl<'a> TableReader<'a> {
         }
     }
 
-    /// Checks a number against a predicate, pushing `message` when it fails.
+    /// Checks a number against `rule`; when it fails, reports the rule's
+    /// message with the value found, and its hint.
     pub fn check(
         &self,
         row: &RawRow,
         column: &str,
         value: Option<f64>,
-        ok: impl Fn(f64) -> bool,
-        message: &str,
+        rule: Rule<impl Fn(f64) -> bool>,
         errors: &mut Vec<InputError>,
     ) -> Option<f64> {
         let value = value?;
-        if ok(value) {
+        if (rule.holds)(value) {
             Some(value)
         } else {
-            errors.push(self.error(row, column, format!("{message}, found {value}")));
+            errors.push(
+                self.error(row, column, format!("{}, found {value}", rule.message))
+                    .with_hint(rule.hint),
+            );
             None
         }
     }

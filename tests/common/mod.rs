@@ -2,12 +2,15 @@
 //! pipeline, look results up by id, compare floats with a stated tolerance.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use symbiose::app::optimize_inventory;
 use symbiose::candidates::Link;
 use symbiose::inventory::Inventory;
-use symbiose::io::{load_inventory, InventorySource};
+use symbiose::io::{load_inventory, parse_csv, InventorySource};
 use symbiose::lp::{LpSolution, Objective, SolveOptions};
 use symbiose::valuation::Valuation;
 
@@ -58,6 +61,52 @@ pub fn assert_close(actual: f64, expected: f64, tolerance: f64, what: &str) {
         (actual - expected).abs() <= tolerance * scale,
         "{what}: got {actual}, expected {expected} (relative tolerance {tolerance})"
     );
+}
+
+/// Runs the real binary in `cwd`, printing the command and its output (shown when a test fails).
+pub fn symbiose(args: &[&str], cwd: &Path) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_symbiose"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("runs the binary");
+    eprintln!(
+        "$ (cd {}; symbiose {})\nexit: {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        cwd.display(),
+        args.join(" "),
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// One row of a written CSV table: column -> cell.
+pub type Row = HashMap<String, String>;
+
+/// A written CSV table: its header and its rows.
+pub fn read_table(path: &Path) -> (Vec<String>, Vec<Row>) {
+    let bytes = fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let table = parse_csv(&path.display().to_string(), &bytes).expect("output CSV parses");
+    let rows = table
+        .rows
+        .iter()
+        .map(|row| {
+            table
+                .columns
+                .iter()
+                .cloned()
+                .zip(row.cells.iter().map(|c| c.clone().unwrap_or_default()))
+                .collect()
+        })
+        .collect();
+    (table.columns, rows)
+}
+
+pub fn number(row: &Row, column: &str) -> f64 {
+    row[column]
+        .parse()
+        .unwrap_or_else(|_| panic!("column {column} holds {:?}", row[column]))
 }
 
 impl Run {

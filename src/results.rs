@@ -1,0 +1,546 @@
+//! A results folder read back: the A5 tables and summary.json as typed rows,
+//! which is all that the territory profile, the GeoJSON files and the HTML
+//! report need. `symbiose report` reads them from disk; `optimize` reads
+//! back the bytes it is about to write, so both paths draw the same report.
+//!
+//! Owns: checking that a results folder is complete and well formed, every
+//! problem located by file, line and column. Does no I/O (`io` reads the
+//! files) and computes nothing beyond parsing.
+//!
+//! Invariant: a [`Results`] holds every required column, every number is
+//! finite, every link's firms are rows of firm_values.csv, and the row
+//! counts agree with summary.json.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::inventory::table::{Rule, Schema, TableReader};
+use crate::inventory::{InputError, RawRow, RawTable};
+use crate::valuation::Totals;
+
+/// The files a results folder must hold for a report.
+pub const RESULT_FILES: [&str; 5] = [
+    "summary.json",
+    "links.csv",
+    "flow_results.csv",
+    "firm_values.csv",
+    "territory_values.csv",
+];
+
+/// The part of summary.json a report uses.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SummaryView {
+    pub objective: String,
+    pub status: String,
+    #[serde(default)]
+    pub proven_optimal: Option<bool>,
+    pub supplier_share: f64,
+    pub baseline: Totals,
+    pub optimized: Totals,
+    pub firm_value_eur: f64,
+    pub territory_value_eur: f64,
+    pub n_links: usize,
+    pub n_firms: usize,
+    pub n_flows: usize,
+    #[serde(default)]
+    pub n_candidate_links: Option<usize>,
+    #[serde(default)]
+    pub inventory: Option<String>,
+    #[serde(default)]
+    pub symbiose_version: Option<String>,
+}
+
+/// One row of links.csv (the columns a report uses, in file order).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinkRow {
+    pub supply_flow_id: String,
+    pub demand_flow_id: String,
+    pub supplier_firm_id: String,
+    pub receiver_firm_id: String,
+    pub supply_resource: String,
+    pub demand_resource: String,
+    pub distance_km: f64,
+    pub quantity: f64,
+    pub delivered: f64,
+    pub unit_cost_eur: f64,
+    pub surplus_eur: f64,
+    pub supplier_value_eur: f64,
+    pub receiver_value_eur: f64,
+    pub externality_avoided_eur: f64,
+    pub supply_category: String,
+    pub demand_category: String,
+    pub supply_unit: String,
+    pub demand_unit: String,
+}
+
+/// One row of flow_results.csv; quantities in the flow's own `unit`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlowRow {
+    pub flow_id: String,
+    pub firm_id: String,
+    pub kind: String,
+    pub resource: String,
+    pub unit: String,
+    pub quantity: f64,
+    pub matched: f64,
+    pub fallback: String,
+    pub fallback_quantity: f64,
+    pub shadow_price_eur_per_unit: f64,
+}
+
+/// One row of firm_values.csv.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FirmRow {
+    pub firm_id: String,
+    pub name: String,
+    pub baseline_cost_eur: f64,
+    pub optimized_cost_eur: f64,
+    pub value_eur: f64,
+    pub compensation_needed_eur: f64,
+    pub n_links: usize,
+    pub lat: f64,
+    pub lon: f64,
+    pub sector: Option<String>,
+    pub zone: Option<String>,
+}
+
+/// One row of territory_values.csv.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CategoryRow {
+    pub category: String,
+    pub unit: String,
+    pub scope: String,
+    pub baseline: f64,
+    pub optimized: f64,
+    pub avoided: f64,
+    pub value_eur_per_unit: f64,
+    pub value_eur: f64,
+}
+
+/// A complete results folder, rows in file order (sorted by id).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Results {
+    pub summary: SummaryView,
+    pub links: Vec<LinkRow>,
+    pub flows: Vec<FlowRow>,
+    pub firms: Vec<FirmRow>,
+    pub categories: Vec<CategoryRow>,
+}
+
+impl Results {
+    /// The firm row of `firm_id`; every link's firms have one (invariant).
+    pub fn firm(&self, firm_id: &str) -> Option<&FirmRow> {
+        self.firms
+            .binary_search_by(|firm| firm.firm_id.as_str().cmp(firm_id))
+            .ok()
+            .map(|position| &self.firms[position])
+            .or_else(|| self.firms.iter().find(|firm| firm.firm_id == firm_id))
+    }
+
+    /// Whether the solver proved the solution optimal.
+    pub fn proven_optimal(&self) -> bool {
+        self.summary.proven_optimal.unwrap_or(self.summary.status == "optimal")
+    }
+}
+
+/// The raw content of a results folder: summary.json as (display name,
+/// bytes) and the four tables parsed by `io::parse_csv`. `None` stands for a
+/// file that could not be read, whose error is already reported: the other
+/// files are still checked, so that one run reports every problem.
+pub struct ResultTables {
+    pub summary: Option<(String, Vec<u8>)>,
+    pub links: Option<RawTable>,
+    pub flow_results: Option<RawTable>,
+    pub firm_values: Option<RawTable>,
+    pub territory_values: Option<RawTable>,
+}
+
+const LINK_COLUMNS: &[&str] = &[
+    "supply_flow_id",
+    "demand_flow_id",
+    "supplier_firm_id",
+    "receiver_firm_id",
+    "supply_resource",
+    "demand_resource",
+    "distance_km",
+    "quantity",
+    "delivered",
+    "unit_cost_eur",
+    "surplus_eur",
+    "supplier_value_eur",
+    "receiver_value_eur",
+    "externality_avoided_eur",
+    "supply_category",
+    "demand_category",
+    "supply_unit",
+    "demand_unit",
+];
+
+const FLOW_COLUMNS: &[&str] = &[
+    "flow_id",
+    "firm_id",
+    "kind",
+    "resource",
+    "unit",
+    "quantity",
+    "matched",
+    "fallback",
+    "fallback_quantity",
+    "shadow_price_eur_per_unit",
+];
+
+const FIRM_COLUMNS: &[&str] = &[
+    "firm_id",
+    "name",
+    "baseline_cost_eur",
+    "optimized_cost_eur",
+    "value_eur",
+    "compensation_needed_eur",
+    "n_links",
+    "lat",
+    "lon",
+];
+
+const CATEGORY_COLUMNS: &[&str] = &[
+    "category",
+    "unit",
+    "scope",
+    "baseline",
+    "optimized",
+    "avoided",
+    "value_eur_per_unit",
+    "value_eur",
+];
+
+/// Hint for a table written by an older symbiose or edited by hand.
+const REWRITE_HINT: &str =
+    "run `symbiose optimize --out DIR` again with this version to write a complete results folder";
+
+/// Reads typed rows out of the raw tables; every problem is collected.
+/// `errors` holds the problems met before (files missing or unreadable).
+pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -> Result<Results, Vec<InputError>> {
+    let summary = tables
+        .summary
+        .as_ref()
+        .and_then(|(file, bytes)| parse_summary(file, bytes, &mut errors));
+    let links = read_rows(
+        tables.links.as_ref(),
+        LINK_COLUMNS,
+        &[],
+        &mut errors,
+        |reader, row, errors| {
+            let text = |column: &str, errors: &mut Vec<InputError>| reader.text(row, column, errors);
+            let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
+            Some(LinkRow {
+                supply_flow_id: text("supply_flow_id", errors)?,
+                demand_flow_id: text("demand_flow_id", errors)?,
+                supplier_firm_id: text("supplier_firm_id", errors)?,
+                receiver_firm_id: text("receiver_firm_id", errors)?,
+                supply_resource: text("supply_resource", errors)?,
+                demand_resource: text("demand_resource", errors)?,
+                distance_km: number("distance_km", errors)?,
+                quantity: number("quantity", errors)?,
+                delivered: number("delivered", errors)?,
+                unit_cost_eur: number("unit_cost_eur", errors)?,
+                surplus_eur: number("surplus_eur", errors)?,
+                supplier_value_eur: number("supplier_value_eur", errors)?,
+                receiver_value_eur: number("receiver_value_eur", errors)?,
+                externality_avoided_eur: number("externality_avoided_eur", errors)?,
+                supply_category: text("supply_category", errors)?,
+                demand_category: text("demand_category", errors)?,
+                supply_unit: text("supply_unit", errors)?,
+                demand_unit: text("demand_unit", errors)?,
+            })
+        },
+    );
+    let flows = read_rows(
+        tables.flow_results.as_ref(),
+        FLOW_COLUMNS,
+        &[],
+        &mut errors,
+        |reader, row, errors| {
+            let text = |column: &str, errors: &mut Vec<InputError>| reader.text(row, column, errors);
+            let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
+            let kind = reader.choice(row, "kind", &[("supply", "supply"), ("demand", "demand")], errors);
+            Some(FlowRow {
+                flow_id: text("flow_id", errors)?,
+                firm_id: text("firm_id", errors)?,
+                kind: kind?.to_string(),
+                resource: text("resource", errors)?,
+                unit: text("unit", errors)?,
+                quantity: number("quantity", errors)?,
+                matched: number("matched", errors)?,
+                // A service supply (MODEL.md B2) may have no fallback.
+                fallback: reader.opt_text(row, "fallback").unwrap_or_default(),
+                fallback_quantity: number("fallback_quantity", errors)?,
+                shadow_price_eur_per_unit: number("shadow_price_eur_per_unit", errors)?,
+            })
+        },
+    );
+    let firms = read_rows(
+        tables.firm_values.as_ref(),
+        FIRM_COLUMNS,
+        &["sector", "zone"],
+        &mut errors,
+        |reader, row, errors| {
+            let text = |column: &str, errors: &mut Vec<InputError>| reader.text(row, column, errors);
+            let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
+            let n_links = reader.check(
+                row,
+                "n_links",
+                reader.number(row, "n_links", errors),
+                Rule {
+                    holds: |n: f64| n >= 0.0 && n.fract() == 0.0,
+                    message: "n_links must be a whole number >= 0",
+                    hint: "symbiose writes a count of links here",
+                },
+                errors,
+            );
+            let lat = reader.check(
+                row,
+                "lat",
+                reader.number(row, "lat", errors),
+                Rule {
+                    holds: |lat: f64| (-90.0..=90.0).contains(&lat),
+                    message: "lat must be in [-90, 90]",
+                    hint: "a WGS84 latitude in degrees",
+                },
+                errors,
+            );
+            let lon = reader.check(
+                row,
+                "lon",
+                reader.number(row, "lon", errors),
+                Rule {
+                    holds: |lon: f64| (-180.0..=180.0).contains(&lon),
+                    message: "lon must be in [-180, 180]",
+                    hint: "a WGS84 longitude in degrees",
+                },
+                errors,
+            );
+            Some(FirmRow {
+                firm_id: text("firm_id", errors)?,
+                // A firm's display name may be left empty: its id stands in.
+                name: reader.opt_text(row, "name").unwrap_or_default(),
+                baseline_cost_eur: number("baseline_cost_eur", errors)?,
+                optimized_cost_eur: number("optimized_cost_eur", errors)?,
+                value_eur: number("value_eur", errors)?,
+                compensation_needed_eur: number("compensation_needed_eur", errors)?,
+                n_links: n_links? as usize,
+                lat: lat?,
+                lon: lon?,
+                sector: reader.opt_text(row, "sector"),
+                zone: reader.opt_text(row, "zone"),
+            })
+        },
+    );
+    let categories = read_rows(
+        tables.territory_values.as_ref(),
+        CATEGORY_COLUMNS,
+        &[],
+        &mut errors,
+        |reader, row, errors| {
+            let text = |column: &str, errors: &mut Vec<InputError>| reader.text(row, column, errors);
+            let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
+            let scope = reader.choice(row, "scope", &[("global", "global"), ("local", "local")], errors);
+            Some(CategoryRow {
+                category: text("category", errors)?,
+                unit: text("unit", errors)?,
+                scope: scope?.to_string(),
+                baseline: number("baseline", errors)?,
+                optimized: number("optimized", errors)?,
+                avoided: number("avoided", errors)?,
+                value_eur_per_unit: number("value_eur_per_unit", errors)?,
+                value_eur: number("value_eur", errors)?,
+            })
+        },
+    );
+
+    // Cross-table checks, only on tables that were read completely.
+    if let (Some(links), Some(firms), Some(links_table)) = (&links, &firms, &tables.links) {
+        let known: HashSet<&str> = firms.iter().map(|(firm, _)| firm.firm_id.as_str()).collect();
+        for (link, line) in links {
+            for (column, firm) in [
+                ("supplier_firm_id", &link.supplier_firm_id),
+                ("receiver_firm_id", &link.receiver_firm_id),
+            ] {
+                if !known.contains(firm.as_str()) {
+                    errors.push(
+                        InputError::at(
+                            &links_table.file,
+                            *line,
+                            Some(column),
+                            format!("firm {firm:?} is not in firm_values.csv"),
+                        )
+                        .with_hint("links.csv and firm_values.csv must come from the same run"),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(summary) = &summary {
+        for (count, rows, table) in [
+            (summary.n_links, links.as_ref().map(Vec::len), &tables.links),
+            (summary.n_flows, flows.as_ref().map(Vec::len), &tables.flow_results),
+            (summary.n_firms, firms.as_ref().map(Vec::len), &tables.firm_values),
+        ] {
+            if let (Some(rows), Some(table)) = (rows, table) {
+                if rows != count {
+                    errors.push(
+                        InputError::file(&table.file, format!("{rows} row(s) where summary.json counts {count}"))
+                            .with_hint("the tables and summary.json must come from the same run"),
+                    );
+                }
+            }
+        }
+    }
+    match (summary, links, flows, firms, categories) {
+        (Some(summary), Some(links), Some(flows), Some(firms), Some(categories)) if errors.is_empty() => Ok(Results {
+            summary,
+            links: links.into_iter().map(|(row, _)| row).collect(),
+            flows: flows.into_iter().map(|(row, _)| row).collect(),
+            firms: firms.into_iter().map(|(row, _)| row).collect(),
+            categories: categories.into_iter().map(|(row, _)| row).collect(),
+        }),
+        _ => {
+            crate::inventory::table::sort_errors(&mut errors, &[]);
+            Err(errors)
+        }
+    }
+}
+
+fn parse_summary(file: &str, bytes: &[u8], errors: &mut Vec<InputError>) -> Option<SummaryView> {
+    match serde_json::from_slice::<SummaryView>(bytes) {
+        Ok(summary) => Some(summary),
+        Err(error) => {
+            errors.push(
+                InputError::at(file, error.line().max(1), None, format!("not a valid summary: {error}"))
+                    .with_hint(REWRITE_HINT),
+            );
+            None
+        }
+    }
+}
+
+/// Reads every row of `table` with `read`; `None` when the header lacks a
+/// required column or any row is invalid (the reasons are in `errors`).
+/// Each row comes with its line number.
+fn read_rows<T>(
+    table: Option<&RawTable>,
+    required: &'static [&'static str],
+    optional: &'static [&'static str],
+    errors: &mut Vec<InputError>,
+    read: impl Fn(&TableReader, &RawRow, &mut Vec<InputError>) -> Option<T>,
+) -> Option<Vec<(T, usize)>> {
+    let table = table?;
+    let n_errors = errors.len();
+    let schema = Schema { required, optional };
+    // Columns this version does not use are fine in a results folder.
+    let mut ignored_warnings = Vec::new();
+    let reader = TableReader::new(table, &schema, errors, &mut ignored_warnings);
+    let Some(reader) = reader else {
+        for error in &mut errors[n_errors..] {
+            if error
+                .hint
+                .as_deref()
+                .is_some_and(|hint| hint.starts_with("the header must name"))
+            {
+                error.hint = Some(REWRITE_HINT.to_string());
+            }
+        }
+        return None;
+    };
+    let rows: Vec<Option<(T, usize)>> = table
+        .rows
+        .iter()
+        .map(|row| read(&reader, row, errors).map(|value| (value, row.line)))
+        .collect();
+    if errors.len() > n_errors {
+        return None;
+    }
+    rows.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::parse_csv;
+
+    fn table(file: &str, text: &str) -> RawTable {
+        parse_csv(file, text.as_bytes()).unwrap()
+    }
+
+    const SUMMARY: &str = r#"{"objective":"externalities","status":"optimal","supplier_share":0.5,
+        "baseline":{"private_cost_eur":10.0,"externality_eur":20.0},
+        "optimized":{"private_cost_eur":4.0,"externality_eur":5.0},
+        "firm_value_eur":6.0,"territory_value_eur":15.0,"n_links":1,"n_firms":2,"n_flows":2,
+        "solve_seconds":0.0}"#;
+
+    fn tables(links: &str) -> ResultTables {
+        ResultTables {
+            summary: Some(("summary.json".to_string(), SUMMARY.as_bytes().to_vec())),
+            links: Some(table("links.csv", links)),
+            flow_results: Some(table(
+                "flow_results.csv",
+                "flow_id,firm_id,kind,resource,unit,quantity,matched,fallback,fallback_quantity,shadow_price_eur_per_unit\n\
+                 d,b,demand,r,t,1,1,buy,0,0\ns,a,supply,r,t,1,1,dump,0,0\n",
+            )),
+            firm_values: Some(table(
+                "firm_values.csv",
+                "firm_id,name,baseline_cost_eur,optimized_cost_eur,value_eur,compensation_needed_eur,n_links,lat,lon,sector,zone\n\
+                 a,A,5,2,3,0,1,51,2,,\nb,B,5,2,3,0,1,51.1,2.1,C24,port\n",
+            )),
+            territory_values: Some(table(
+                "territory_values.csv",
+                "category,unit,scope,baseline,optimized,avoided,value_eur_per_unit,value_eur\nco2e_t,t,global,1,0,1,15,15\n",
+            )),
+        }
+    }
+
+    fn read(links: &str) -> Result<Results, Vec<InputError>> {
+        results_from_tables(&tables(links), Vec::new())
+    }
+
+    const LINKS_HEADER: &str = "supply_flow_id,demand_flow_id,supplier_firm_id,receiver_firm_id,supply_resource,demand_resource,distance_km,quantity,delivered,unit_cost_eur,surplus_eur,supplier_value_eur,receiver_value_eur,externality_avoided_eur,unit_externality_eur,supply_category,demand_category,supply_unit,demand_unit\n";
+
+    #[test]
+    fn a_complete_folder_reads_back() {
+        let results = read(&format!(
+            "{LINKS_HEADER}s,d,a,b,r,r,1,1,1,0,6,3,3,15,0,material,material,t,t\n"
+        ))
+        .unwrap();
+        assert_eq!(results.links.len(), 1);
+        assert_eq!(results.firms[1].zone.as_deref(), Some("port"));
+        assert_eq!(results.firms[0].sector, None);
+        assert!(results.proven_optimal());
+        assert_eq!(results.firm("b").map(|f| f.name.as_str()), Some("B"));
+    }
+
+    #[test]
+    fn problems_name_their_file_line_and_column() {
+        let errors = read(&format!(
+            "{LINKS_HEADER}s,d,a,zz,r,r,1,x,1,0,6,3,3,15,0,material,material,t,t\n"
+        ))
+        .unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].line, Some(2));
+        assert_eq!(errors[0].column.as_deref(), Some("quantity"));
+
+        let errors = read(&format!(
+            "{LINKS_HEADER}s,d,a,zz,r,r,1,1,1,0,6,3,3,15,0,material,material,t,t\n"
+        ))
+        .unwrap_err();
+        assert!(
+            errors[0].message.contains("\"zz\" is not in firm_values.csv"),
+            "{errors:?}"
+        );
+
+        let errors = read("supply_flow_id,demand_flow_id\n").unwrap_err();
+        assert!(
+            errors.iter().all(|e| e.file == "links.csv" && e.line == Some(1)),
+            "{errors:?}"
+        );
+        assert!(errors[0].hint.as_deref().unwrap().contains("symbiose optimize"));
+    }
+}
