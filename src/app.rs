@@ -88,6 +88,14 @@ pub struct OptimizeConfig {
     pub write_report: bool,
 }
 
+/// What `optimize` writes beyond the tables of MODEL.md A5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extras {
+    pub allocation: Allocation,
+    /// Also write report.html.
+    pub write_report: bool,
+}
+
 /// How the firms' value is shared in firm_values.csv.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Allocation {
@@ -168,8 +176,10 @@ pub fn optimize(config: &OptimizeConfig) -> Result<Optimized, AppError> {
         config.source.describe(),
         &options,
         config.supplier_share,
-        config.allocation,
-        config.write_report,
+        Extras {
+            allocation: config.allocation,
+            write_report: config.write_report,
+        },
         &config.out,
     )
 }
@@ -182,10 +192,13 @@ pub fn optimize_and_write(
     description: String,
     options: &SolveOptions,
     supplier_share: f64,
-    allocation: Allocation,
-    write_report: bool,
+    extras: Extras,
     out: &Path,
 ) -> Result<Optimized, AppError> {
+    let Extras {
+        allocation,
+        write_report,
+    } = extras;
     let (links, solution, valuation) = optimize_inventory(&inventory, options, supplier_share)?;
     let shapley = match allocation {
         Allocation::Equal => None,
@@ -317,8 +330,10 @@ pub fn run_scenario(path: &Path, out: &Path, allocation: Allocation) -> Result<O
         format!("{} (scenario {})", study.source.describe(), path.display()),
         &options,
         share,
-        allocation,
-        false,
+        Extras {
+            allocation,
+            write_report: false,
+        },
         out,
     )
 }
