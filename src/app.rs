@@ -9,8 +9,8 @@ use crate::geojson::{firms_geojson, links_geojson};
 use crate::html;
 use crate::inventory::{InputError, InputWarning, Inventory};
 use crate::io::{
-    csv_bytes, load_inventory, read_results_folder, results_from_outputs, write_outputs_atomically, InventorySource,
-    LoadError,
+    csv_bytes, load_inventory, load_inventory_with, parquet_bytes, read_results_folder, results_from_outputs,
+    write_outputs_atomically, CsvDialect, InventorySource, LoadError, TableFormat,
 };
 use crate::lp::{LpSolution, Objective, SolutionStatus, SolveError, SolveOptions};
 use crate::profile::territory_profile;
@@ -86,6 +86,10 @@ pub struct OptimizeConfig {
     pub allocation: Allocation,
     /// Also write report.html into `out`.
     pub write_report: bool,
+    /// Format of the four result tables.
+    pub format: TableFormat,
+    /// How the inventory's CSV files are written.
+    pub dialect: CsvDialect,
 }
 
 /// What `optimize` writes beyond the tables of MODEL.md A5.
@@ -94,6 +98,8 @@ pub struct Extras {
     pub allocation: Allocation,
     /// Also write report.html.
     pub write_report: bool,
+    /// Format of the four result tables.
+    pub format: TableFormat,
 }
 
 /// How the firms' value is shared in firm_values.csv.
@@ -163,7 +169,7 @@ pub fn optimize_inventory_warm(
 /// territory profile and the GeoJSON files (and report.html on request),
 /// all in one atomic set. Nothing is written unless a solution was found.
 pub fn optimize(config: &OptimizeConfig) -> Result<Optimized, AppError> {
-    let loaded = load_inventory(&config.source)?;
+    let loaded = load_inventory_with(&config.source, config.dialect)?;
     let options = SolveOptions {
         objective: config.objective,
         time_limit_seconds: config.time_limit_seconds,
@@ -179,6 +185,7 @@ pub fn optimize(config: &OptimizeConfig) -> Result<Optimized, AppError> {
         Extras {
             allocation: config.allocation,
             write_report: config.write_report,
+            format: config.format,
         },
         &config.out,
     )
@@ -198,6 +205,7 @@ pub fn optimize_and_write(
     let Extras {
         allocation,
         write_report,
+        format,
     } = extras;
     let (links, solution, valuation) = optimize_inventory(&inventory, options, supplier_share)?;
     let shapley = match allocation {
@@ -217,9 +225,16 @@ pub fn optimize_and_write(
         message,
     };
     let mut files = Vec::new();
+    let mut parquet_files = Vec::new();
     for (name, mut frame) in result_tables(&inventory, &links, &valuation).map_err(|e| output_error(e.to_string()))? {
         if let (Some(shapley), "firm_values.csv") = (&shapley, name) {
             add_shapley_columns(&inventory, &mut frame, shapley).map_err(|e| output_error(e.to_string()))?;
+        }
+        if format == TableFormat::Parquet {
+            parquet_files.push((
+                name.replace(".csv", ".parquet"),
+                parquet_bytes(&mut frame).map_err(|e| output_error(e.to_string()))?,
+            ));
         }
         files.push((
             name.to_string(),
@@ -239,6 +254,11 @@ pub fn optimize_and_write(
         ))
     })?;
     files.extend(derived_outputs(&results, write_report).map_err(|e| output_error(e.to_string()))?);
+    if format == TableFormat::Parquet {
+        // The CSV tables served to draw the derived files; Parquet replaces them.
+        files.retain(|(name, _)| !name.ends_with(".csv"));
+        files.extend(parquet_files);
+    }
     write_outputs_atomically(out, &files).map_err(|e| output_error(e.to_string()))?;
     Ok(Optimized {
         inventory,
@@ -333,6 +353,7 @@ pub fn run_scenario(path: &Path, out: &Path, allocation: Allocation) -> Result<O
         Extras {
             allocation,
             write_report: false,
+            format: TableFormat::Csv,
         },
         out,
     )
@@ -539,8 +560,8 @@ pub struct Validated {
 }
 
 /// `symbiose validate`: every problem at once, or the counts.
-pub fn validate(source: &InventorySource) -> Result<Validated, LoadError> {
-    let loaded = load_inventory(source)?;
+pub fn validate(source: &InventorySource, dialect: CsvDialect) -> Result<Validated, LoadError> {
+    let loaded = load_inventory_with(source, dialect)?;
     Ok(Validated {
         n_firms: loaded.inventory.firms().len(),
         n_flows: loaded.inventory.flows().len(),

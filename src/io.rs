@@ -79,8 +79,14 @@ pub struct Loaded {
 
 /// Reads and validates an inventory; every problem is reported at once.
 pub fn load_inventory(source: &InventorySource) -> Result<Loaded, LoadError> {
+    load_inventory_with(source, CsvDialect::default())
+}
+
+/// As [`load_inventory`], with the CSV dialect of the inventory's files
+/// given (the embedded catalogue is always read as written).
+pub fn load_inventory_with(source: &InventorySource, dialect: CsvDialect) -> Result<Loaded, LoadError> {
     let mut errors = Vec::new();
-    let Some(tables) = read_tables(source, &mut errors) else {
+    let Some(tables) = read_tables(source, dialect, &mut errors) else {
         return Err(LoadError::Invalid {
             errors,
             warnings: Vec::new(),
@@ -102,7 +108,7 @@ pub fn load_inventory(source: &InventorySource) -> Result<Loaded, LoadError> {
 /// read at all (missing, not CSV text, ragged rows) go to `errors` and the
 /// file is marked [`TableFile::Unreadable`]; the other files are still read
 /// and checked, so that one run reports everything.
-fn read_tables(source: &InventorySource, errors: &mut Vec<InputError>) -> Option<InventoryTables> {
+fn read_tables(source: &InventorySource, dialect: CsvDialect, errors: &mut Vec<InputError>) -> Option<InventoryTables> {
     let default_catalogue = embedded_catalogue();
     let mut read = |name: &str, required: bool| -> TableFile {
         let result = match source {
@@ -113,7 +119,7 @@ fn read_tables(source: &InventorySource, errors: &mut Vec<InputError>) -> Option
             InventorySource::Folder(dir) => {
                 let path = dir.join(name);
                 match fs::read(&path) {
-                    Ok(bytes) => Some(parse_csv(&path.display().to_string(), &bytes)),
+                    Ok(bytes) => Some(parse_csv_with(&path.display().to_string(), &bytes, dialect)),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                     Err(e) => Some(Err(vec![InputError::file(
                         &path.display().to_string(),
@@ -220,8 +226,33 @@ const SAVE_AS_UTF8: &str = "save it as CSV UTF-8 (in Excel: CSV UTF-8 (comma del
 /// quotes that do not enclose a whole field or never close, and every row
 /// whose number of fields differs from the header's.
 pub fn parse_csv(file: &str, bytes: &[u8]) -> Result<RawTable, Vec<InputError>> {
+    parse_csv_with(file, bytes, CsvDialect::default())
+}
+
+/// How the CSV files of an inventory are written. `None` fields are
+/// detected: a file whose first line has semicolons and no comma is read as
+/// French Excel writes CSV (semicolons, and then decimal commas).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CsvDialect {
+    /// `b','` or `b';'`; `None` to detect.
+    pub separator: Option<u8>,
+    /// Numbers written as `12,5`; `None` for "when the separator is `;`".
+    pub decimal_comma: Option<bool>,
+}
+
+/// As [`parse_csv`], for a given dialect.
+pub fn parse_csv_with(file: &str, bytes: &[u8], dialect: CsvDialect) -> Result<RawTable, Vec<InputError>> {
     let text = decode(file, bytes).map_err(|error| vec![error])?;
-    let mut scan = scan_records(text, file);
+    let semicolons = match dialect.separator {
+        Some(separator) => separator == b';',
+        None => {
+            let first_line = text.lines().find(|line| !line.trim().is_empty()).unwrap_or_default();
+            first_line.contains(';') && !first_line.contains(',')
+        }
+    };
+    let decimal_comma = dialect.decimal_comma.unwrap_or(semicolons);
+    let separator = if semicolons { b';' } else { b',' };
+    let mut scan = scan_records(text, file, separator);
     let Some(header) = scan.records.first() else {
         let mut errors = scan.errors;
         if errors.is_empty() {
@@ -232,7 +263,7 @@ pub fn parse_csv(file: &str, bytes: &[u8]) -> Result<RawTable, Vec<InputError>> 
         }
         return Err(errors);
     };
-    if header.n_fields == 1 {
+    if header.n_fields == 1 && !semicolons {
         let header_text = &text[header.start..header.end];
         for (separator, name, hint) in [
             (
@@ -269,7 +300,9 @@ pub fn parse_csv(file: &str, bytes: &[u8]) -> Result<RawTable, Vec<InputError>> 
         errors.sort_by_key(|error| error.line);
         return Err(errors);
     }
-    read_records(file, text, &scan).map_err(|error| vec![error])
+    let mut table = read_records(file, text, &scan, separator).map_err(|error| vec![error])?;
+    table.decimal_comma = decimal_comma;
+    Ok(table)
 }
 
 /// The bytes as UTF-8 text without BOM, or a whole-file error saying what
@@ -366,7 +399,7 @@ enum FieldState {
 /// (which polars would read as rows of empty cells), and reports, at their
 /// line, the quoting that polars would reject without saying where or read
 /// differently from this scan.
-fn scan_records(text: &str, file: &str) -> Scan {
+fn scan_records(text: &str, file: &str, separator: u8) -> Scan {
     let bytes = text.as_bytes();
     let mut scan = Scan {
         records: Vec::new(),
@@ -403,7 +436,7 @@ fn scan_records(text: &str, file: &str) -> Scan {
         }
         match state {
             FieldState::Unquoted { content } => match byte {
-                b',' => end_of_field = true,
+                _ if byte == separator => end_of_field = true,
                 b'\n' => end_of_record = true,
                 _ if crlf => keep = false,
                 b'"' if !content => {
@@ -446,7 +479,7 @@ fn scan_records(text: &str, file: &str) -> Scan {
             }
             FieldState::QuoteInQuoted => match byte {
                 b'"' => state = FieldState::Quoted,
-                b',' => end_of_field = true,
+                _ if byte == separator => end_of_field = true,
                 b'\n' => end_of_record = true,
                 _ if crlf => keep = false,
                 _ => {
@@ -469,7 +502,7 @@ fn scan_records(text: &str, file: &str) -> Scan {
                 }
             },
             FieldState::Spoiled => match byte {
-                b',' => end_of_field = true,
+                _ if byte == separator => end_of_field = true,
                 b'\n' => end_of_record = true,
                 _ if crlf => keep = false,
                 _ => {}
@@ -548,7 +581,7 @@ fn finish_record(scan: &mut Scan, header_fields: &mut Vec<String>, blank: bool, 
 }
 
 /// Reads the records the scan kept through polars, every column as text.
-fn read_records(file: &str, text: &str, scan: &Scan) -> Result<RawTable, InputError> {
+fn read_records(file: &str, text: &str, scan: &Scan, separator: u8) -> Result<RawTable, InputError> {
     // polars reads the records only: no blank lines, LF line ends.
     let mut cleaned = Vec::with_capacity(text.len());
     for record in &scan.records {
@@ -566,6 +599,7 @@ fn read_records(file: &str, text: &str, scan: &Scan) -> Result<RawTable, InputEr
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
         .with_raise_if_empty(false)
+        .map_parse_options(|options| options.with_separator(separator))
         .into_reader_with_file_handle(Cursor::new(cleaned))
         .finish()
         .map_err(|_| unreadable())?;
@@ -600,7 +634,23 @@ fn read_records(file: &str, text: &str, scan: &Scan) -> Result<RawTable, InputEr
         header_line: scan.records[0].line,
         columns: scan.header.clone(),
         rows,
+        decimal_comma: false,
     })
+}
+
+/// The format of the result tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TableFormat {
+    #[default]
+    Csv,
+    Parquet,
+}
+
+/// Serialises a table as Parquet (readable by pandas and polars).
+pub fn parquet_bytes(frame: &mut DataFrame) -> PolarsResult<Vec<u8>> {
+    let mut buffer = Vec::new();
+    ParquetWriter::new(&mut buffer).finish(frame)?;
+    Ok(buffer)
 }
 
 /// Serialises a table as CSV with a header row.
@@ -792,12 +842,31 @@ mod tests {
 
     #[test]
     fn a_header_without_commas_names_its_separator() {
-        let error = only_error(b"\na;b\n1;2\n");
+        // Semicolons are detected (French Excel); forced commas name them.
+        let mut errors = parse_csv_with(
+            "t.csv",
+            b"\na;b\n1;2\n",
+            CsvDialect {
+                separator: Some(b','),
+                decimal_comma: None,
+            },
+        )
+        .unwrap_err();
+        let error = errors.remove(0);
         assert_eq!(
             (error.line, error.message.as_str()),
             (Some(2), "the columns are separated by semicolons, not commas")
         );
         assert!(only_error(b"a\tb\n1\t2\n").message.contains("tabs"));
+    }
+
+    #[test]
+    fn french_excel_csv_is_read_with_decimal_commas() {
+        let table = parse_csv("t.csv", "\u{feff}id;name;q\r\n1;\"a; b\";12,5\r\n".as_bytes()).unwrap();
+        assert_eq!(table.columns, vec!["id", "name", "q"]);
+        assert!(table.decimal_comma);
+        assert_eq!(table.rows[0].cells[1].as_deref(), Some("a; b"));
+        assert_eq!(table.rows[0].cells[2].as_deref(), Some("12,5"));
     }
 
     #[test]

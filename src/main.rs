@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use symbiose::app::{self, exit_code, Allocation, AppError, OptimizeConfig, ReportConfig};
 use symbiose::inventory::{InputError, InputWarning};
-use symbiose::io::{write_catalogue, InventorySource, LoadError};
+use symbiose::io::{write_catalogue, CsvDialect, InventorySource, LoadError, TableFormat};
 use symbiose::lp::Objective;
 use symbiose::lp::SolveOptions;
 use symbiose::report::euros;
@@ -34,6 +34,8 @@ enum Command {
     Validate {
         /// Inventory folder (firms.csv, flows.csv, optional catalogue files); default: the bundled Dunkirk example
         inventory: Option<PathBuf>,
+        #[command(flatten)]
+        csv: CsvArgs,
     },
     /// Match supplies to demands and write the result tables
     #[command(
@@ -66,6 +68,11 @@ enum Command {
         /// Also write report.html (the HTML report) into the output folder
         #[arg(long)]
         report: bool,
+        /// Format of the four result tables (summary.json stays JSON)
+        #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
+        format: FormatArg,
+        #[command(flatten)]
+        csv: CsvArgs,
     },
     /// Write the HTML report of a results folder
     #[command(
@@ -168,6 +175,42 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// How the inventory's CSV files are written (detected when not given).
+#[derive(clap::Args, Clone, Copy)]
+struct CsvArgs {
+    /// Column separator of the inventory's CSV files: ',' or ';' (default: detected from each header)
+    #[arg(long, value_parser = parse_separator)]
+    sep: Option<u8>,
+    /// Numbers are written with a decimal comma, as French Excel does (default: with ';' separators)
+    #[arg(long)]
+    decimal_comma: bool,
+}
+
+impl CsvArgs {
+    fn dialect(self) -> CsvDialect {
+        CsvDialect {
+            separator: self.sep,
+            decimal_comma: self.decimal_comma.then_some(true),
+        }
+    }
+}
+
+fn parse_separator(text: &str) -> Result<u8, String> {
+    match text {
+        "," => Ok(b','),
+        ";" => Ok(b';'),
+        _ => Err(format!("{text:?} is not a supported separator: use ',' or ';'")),
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    /// CSV files
+    Csv,
+    /// Parquet files, readable by pandas and polars
+    Parquet,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -281,9 +324,9 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Validate { inventory } => {
+        Command::Validate { inventory, csv } => {
             let source = source(inventory);
-            match app::validate(&source) {
+            match app::validate(&source, csv.dialect()) {
                 Ok(validated) => {
                     print_warnings(&validated.warnings);
                     println!(
@@ -310,6 +353,8 @@ fn main() -> ExitCode {
             allocation: allocation_arg,
             samples,
             report,
+            format,
+            csv,
         } => {
             let config = OptimizeConfig {
                 source: source(inventory),
@@ -320,6 +365,11 @@ fn main() -> ExitCode {
                 out,
                 allocation: allocation(allocation_arg, samples),
                 write_report: report,
+                format: match format {
+                    FormatArg::Csv => TableFormat::Csv,
+                    FormatArg::Parquet => TableFormat::Parquet,
+                },
+                dialect: csv.dialect(),
             };
             match app::optimize(&config) {
                 Ok(optimized) => {

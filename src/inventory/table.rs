@@ -120,6 +120,8 @@ pub struct RawTable {
     /// Header names, unquoted and trimmed, in file order (duplicates kept).
     pub columns: Vec<String>,
     pub rows: Vec<RawRow>,
+    /// Numbers are written with a decimal comma (semicolon-separated files).
+    pub decimal_comma: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -308,6 +310,13 @@ impl<'a> TableReader<'a> {
     }
 
     fn parse_number(&self, row: &RawRow, column: &str, value: &str, errors: &mut Vec<InputError>) -> Option<f64> {
+        let converted;
+        let value = if self.table.decimal_comma && value.contains(',') && !value.contains('.') {
+            converted = value.replace(',', ".");
+            converted.as_str()
+        } else {
+            value
+        };
         match value.parse::<f64>() {
             Ok(number) if number.is_finite() => Some(number),
             Ok(_) => {

@@ -1,0 +1,83 @@
+//! Data in the formats analysts already use: French Excel CSV in (semicolons,
+//! decimal commas, BOM, CRLF), Parquet out.
+
+mod common;
+
+use std::fs;
+use std::io::Cursor;
+
+use common::{assert_close, fixture_dir, symbiose};
+use polars::prelude::*;
+
+fn summary(dir: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&fs::read(dir.join("summary.json")).unwrap()).unwrap()
+}
+
+/// tests/data/french_excel is tests/data/split_by_distance saved by French
+/// Excel (semicolons, decimal commas, BOM, CRLF): same optimum, T = 8600.
+#[test]
+fn french_excel_csv_is_detected_and_gives_the_same_results() {
+    let work = tempfile::tempdir().unwrap();
+    let french = fixture_dir("french_excel");
+    let plain = fixture_dir("split_by_distance");
+    let output = symbiose(&["validate", french.to_str().unwrap()], work.path());
+    assert_eq!(output.status.code(), Some(0));
+    for (dir, out) in [(&french, "fr"), (&plain, "plain")] {
+        assert_eq!(
+            symbiose(&["optimize", dir.to_str().unwrap(), "--out", out], work.path())
+                .status
+                .code(),
+            Some(0)
+        );
+    }
+    let (fr, plain) = (summary(&work.path().join("fr")), summary(&work.path().join("plain")));
+    assert_close(fr["territory_value_eur"].as_f64().unwrap(), 8600.0, 1e-9, "T");
+    for table in [
+        "links.csv",
+        "flow_results.csv",
+        "firm_values.csv",
+        "territory_values.csv",
+    ] {
+        assert_eq!(
+            fs::read(work.path().join("fr").join(table)).unwrap(),
+            fs::read(work.path().join("plain").join(table)).unwrap(),
+            "{table}"
+        );
+    }
+    assert_eq!(fr["firm_value_eur"], plain["firm_value_eur"]);
+    // Forcing commas on the French files reads one column per line: refused, located.
+    let output = symbiose(&["validate", french.to_str().unwrap(), "--sep", ","], work.path());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("separated by semicolons"));
+}
+
+#[test]
+fn parquet_outputs_hold_the_same_rows_as_csv_outputs() {
+    let work = tempfile::tempdir().unwrap();
+    assert_eq!(
+        symbiose(&["optimize", "--out", "csv"], work.path()).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        symbiose(&["optimize", "--format", "parquet", "--out", "pq"], work.path())
+            .status
+            .code(),
+        Some(0)
+    );
+    for table in ["links", "flow_results", "firm_values", "territory_values"] {
+        let parquet = fs::read(work.path().join("pq").join(format!("{table}.parquet"))).unwrap();
+        let from_parquet = ParquetReader::new(Cursor::new(parquet)).finish().unwrap();
+        assert!(!work.path().join("pq").join(format!("{table}.csv")).exists());
+        let csv = fs::read(work.path().join("csv").join(format!("{table}.csv"))).unwrap();
+        // Read the CSV with the Parquet file's schema, then compare frames.
+        let from_csv = CsvReadOptions::default()
+            .with_schema(Some(Arc::new(from_parquet.schema().as_ref().clone())))
+            .into_reader_with_file_handle(Cursor::new(csv))
+            .finish()
+            .unwrap();
+        assert_eq!(from_parquet.height(), from_csv.height(), "{table}");
+        assert!(from_parquet.equals_missing(&from_csv), "{table}: rows differ");
+    }
+    let (a, b) = (summary(&work.path().join("csv")), summary(&work.path().join("pq")));
+    assert_eq!(a["territory_value_eur"], b["territory_value_eur"]);
+}
