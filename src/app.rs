@@ -9,8 +9,8 @@ use crate::geojson::{firms_geojson, links_geojson};
 use crate::html;
 use crate::inventory::{InputError, InputWarning, Inventory};
 use crate::io::{
-    csv_bytes, load_inventory, read_results_folder, results_from_outputs, write_outputs_atomically, InventorySource,
-    LoadError,
+    csv_bytes, load_inventory, read_results_folder, results_from_outputs, write_file_atomically,
+    write_outputs_atomically, InventorySource, LoadError,
 };
 use crate::lp::{LpSolution, Objective, SolutionStatus, SolveError, SolveOptions};
 use crate::profile::territory_profile;
@@ -299,10 +299,12 @@ pub fn with_threads<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + 
 }
 
 fn write_set(out: &Path, files: Vec<(String, Vec<u8>)>) -> Result<(), AppError> {
-    write_outputs_atomically(out, &files).map_err(|e| AppError::Output {
-        path: out.to_path_buf(),
-        message: e.to_string(),
-    })
+    write_outputs_atomically(out, &files)
+        .map(|_| ())
+        .map_err(|e| AppError::Output {
+            path: out.to_path_buf(),
+            message: e.to_string(),
+        })
 }
 
 fn table_bytes(
@@ -505,23 +507,21 @@ pub fn report(config: &ReportConfig) -> Result<Reported, AppError> {
             path.display()
         )));
     }
-    let Some(name) = path.file_name().map(|name| name.to_string_lossy().to_string()) else {
+    if path.file_name().is_none() {
         return Err(AppError::Argument(format!(
             "--out {} does not name a file: give one, such as report.html",
             path.display()
         )));
-    };
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    }
     let results = read_results_folder(&config.results_dir).map_err(|errors| AppError::Results {
         dir: config.results_dir.clone(),
         errors,
     })?;
     let profile = territory_profile(&results);
     let page = html::render(&results, &profile);
-    write_outputs_atomically(&dir, &[(name, page.into_bytes())]).map_err(|e| output_error(e.to_string()))?;
+    // One file added to (or replaced in) a folder that may hold anything:
+    // the folder itself is left as it is.
+    write_file_atomically(&path, page.as_bytes()).map_err(|e| output_error(e.to_string()))?;
     Ok(Reported {
         path,
         n_links: results.links.len(),
