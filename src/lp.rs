@@ -556,6 +556,12 @@ pub fn classify(status: HighsModelStatus, primal_feasible: bool) -> Result<Solut
         HighsModelStatus::SolveError => Err(SolveError::NumericalTrouble("solve error".into())),
         HighsModelStatus::PresolveError => Err(SolveError::NumericalTrouble("presolve error".into())),
         HighsModelStatus::PostsolveError => Err(SolveError::NumericalTrouble("postsolve error".into())),
+        // What HiGHS answers when it cannot clean up the infeasibilities left
+        // after unscaling: measured on inventories whose quantities span more
+        // than 1e15 (ARCHITECTURE.md, "Numerical tolerances").
+        HighsModelStatus::Unknown => Err(SolveError::NumericalTrouble(
+            "the solve ended without a status, infeasibilities remaining after unscaling".into(),
+        )),
         other => Err(SolveError::Solver(format!("unexpected model status {other:?}"))),
     }
 }
@@ -590,6 +596,10 @@ mod tests {
         );
         assert!(matches!(
             classify(HighsModelStatus::SolveError, false),
+            Err(SolveError::NumericalTrouble(_))
+        ));
+        assert!(matches!(
+            classify(HighsModelStatus::Unknown, true),
             Err(SolveError::NumericalTrouble(_))
         ));
         assert!(matches!(

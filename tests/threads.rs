@@ -61,10 +61,7 @@ fn assert_same_bytes_with_one_and_two_threads(name: &str, args: &[&str]) {
         "{name}: not the same files"
     );
     for (file, bytes) in &one {
-        assert!(
-            two[file] == *bytes,
-            "{name}: {file} differs between 1 and 2 threads"
-        );
+        assert!(two[file] == *bytes, "{name}: {file} differs between 1 and 2 threads");
     }
 }
 
