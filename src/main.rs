@@ -269,6 +269,14 @@ fn finish(result: Result<u8, AppError>) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    // Output piped into a reader that stops early (`symbiose optimize | head`)
+    // ends the process quietly, as for other command-line tools, instead of
+    // a panic in print!. Files are all written before anything is printed.
+    #[cfg(target_os = "linux")]
+    // SAFETY: restoring the default action of a signal, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {

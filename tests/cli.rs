@@ -400,3 +400,33 @@ fn bad_arguments_exit_with_code_two() {
     );
     assert!(!work.path().join("x").exists());
 }
+
+/// Output piped into a reader that has stopped (`symbiose optimize | head`)
+/// ends the process as the pipe's signal does for other tools, without a
+/// panic message, and the results are written all the same.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_closed_output_pipe_is_not_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    let work = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_symbiose"))
+        .args(["optimize", "--out", "res"])
+        .current_dir(work.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs the binary");
+    // Close the reading end before the child prints anything.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("the child ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        output.status.signal(),
+        Some(13),
+        "ended by SIGPIPE: {:?}",
+        output.status
+    );
+    check_written_tables(&work.path().join("res"));
+}
