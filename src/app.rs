@@ -229,10 +229,23 @@ pub fn optimize_inventory_warm(
 /// territory profile and the GeoJSON files (and report.html on request),
 /// all in one atomic set. Nothing is written unless a solution was found.
 pub fn optimize(config: &OptimizeConfig) -> Result<Optimized, AppError> {
-    let mut loaded = load_inventory(&config.source)?;
+    let loaded = load_checked(&config.source)?;
+    optimize_loaded(config, loaded)
+}
+
+/// Loads an inventory with every warning, the spread of its quantities
+/// included, so that the binary can print them before a solve that may
+/// fail because of what they warn about.
+pub fn load_checked(source: &InventorySource) -> Result<crate::io::Loaded, LoadError> {
+    let mut loaded = load_inventory(source)?;
     loaded
         .warnings
-        .extend(quantity_spread_warnings(&loaded.inventory, &flows_file(&config.source)));
+        .extend(quantity_spread_warnings(&loaded.inventory, &flows_file(source)));
+    Ok(loaded)
+}
+
+/// `optimize` once the inventory is loaded.
+pub fn optimize_loaded(config: &OptimizeConfig, loaded: crate::io::Loaded) -> Result<Optimized, AppError> {
     let options = SolveOptions {
         objective: config.objective,
         time_limit_seconds: config.time_limit_seconds,
@@ -609,10 +622,7 @@ pub struct Validated {
 
 /// `symbiose validate`: every problem at once, or the counts.
 pub fn validate(source: &InventorySource) -> Result<Validated, LoadError> {
-    let mut loaded = load_inventory(source)?;
-    loaded
-        .warnings
-        .extend(quantity_spread_warnings(&loaded.inventory, &flows_file(source)));
+    let loaded = load_checked(source)?;
     Ok(Validated {
         n_firms: loaded.inventory.firms().len(),
         n_flows: loaded.inventory.flows().len(),

@@ -329,9 +329,14 @@ fn main() -> ExitCode {
                 allocation: allocation(allocation_arg, samples),
                 write_report: report,
             };
-            match app::optimize(&config) {
+            // Warnings first: one may explain why the solve fails.
+            let loaded = match app::load_checked(&config.source) {
+                Ok(loaded) => loaded,
+                Err(error) => return finish(Err(error.into())),
+            };
+            print_warnings(&loaded.warnings);
+            match app::optimize_loaded(&config, loaded) {
                 Ok(optimized) => {
-                    print_warnings(&optimized.warnings);
                     print!("{}", optimized.human_summary(top));
                     println!("  tables written to {}", config.out.display());
                     if config.write_report {

@@ -430,3 +430,35 @@ fn a_closed_output_pipe_is_not_a_panic() {
     );
     check_written_tables(&work.path().join("res"));
 }
+
+/// A numerical failure reaches the user as such: exit code 6, its own
+/// message, nothing written, and the warning about the quantities' spread
+/// that explains it. tests/data/numerical_trouble (quantities from 5e-6 to
+/// 5e14 t) was found by `find_numerical_trouble_case` in tests/numerics.rs:
+/// HiGHS ends its `social` solve with the status Unknown. If a change to
+/// the solve lets it solve, that is progress: find another case with that
+/// test and replace the fixture.
+#[test]
+fn numerical_trouble_reaches_the_user_with_its_own_code_and_message() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = fixture_dir("numerical_trouble");
+    let output = symbiose(
+        &[
+            "optimize",
+            dir.to_str().unwrap(),
+            "--objective",
+            "social",
+            "--out",
+            "res",
+        ],
+        work.path(),
+    );
+    assert_eq!(output.status.code(), Some(6), "numerical trouble has exit code 6");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error: numerical trouble in HiGHS (") && stderr.contains("nothing was written"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("flow quantities span 1e20"), "{stderr}");
+    assert!(!work.path().join("res").exists(), "nothing may be written");
+}

@@ -285,3 +285,59 @@ fn measure_balance_accuracy() {
         println!("  worst |sum V_f - (C_base - C)| / C_base: {worst_identity:e}");
     }
 }
+
+/// Finds the smallest inventory, quantities spread over 1e-6..1e15, whose
+/// `social` solve ends in numerical trouble, and prints its files: how
+/// tests/data/numerical_trouble was made.
+///     cargo test --release --test numerics find_numerical_trouble -- --ignored --nocapture
+#[test]
+#[ignore]
+fn find_numerical_trouble_case() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    use symbiose::app::optimize_inventory;
+    use symbiose::lp::{SolveError, SolveOptions};
+    let mut runner = TestRunner::deterministic();
+    let mut best: Option<(usize, Territory)> = None;
+    for _ in 0..3000 {
+        let mut t = territory().new_tree(&mut runner).unwrap().current();
+        for flow in &mut t.flows {
+            let position = (flow.quantity.log10() + 3.0) / 12.0;
+            flow.quantity = 10f64.powf(-6.0 + position * 21.0);
+        }
+        let inventory = build_inventory(&to_tables(&t)).0.expect("valid");
+        let options = SolveOptions {
+            objective: Objective::Social,
+            ..SolveOptions::default()
+        };
+        if let Err(SolveError::NumericalTrouble(_)) = optimize_inventory(&inventory, &options, 0.5) {
+            if best.as_ref().is_none_or(|(n, _)| t.flows.len() < *n) {
+                best = Some((t.flows.len(), t));
+            }
+        }
+    }
+    let (_, t) = best.expect("a case");
+    let tables = to_tables(&t);
+    let dump = |name: &str, file: &TableFile| {
+        if let TableFile::Read(table) = file {
+            println!("== {name}\n{}", table.columns.join(","));
+            for row in &table.rows {
+                println!(
+                    "{}",
+                    row.cells
+                        .iter()
+                        .map(|c| c.clone().unwrap_or_default())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
+            }
+        }
+    };
+    dump("firms.csv", &tables.firms);
+    dump("flows.csv", &tables.flows);
+    dump("resources.csv", &tables.catalogue_overrides.resources);
+    dump("routes.csv", &tables.catalogue_overrides.routes);
+    dump("substitutions.csv", &tables.catalogue_overrides.substitutions);
+    dump("impacts.csv", &tables.catalogue_overrides.impacts);
+    dump("externalities.csv", &tables.catalogue_overrides.externalities);
+}
