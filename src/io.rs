@@ -724,8 +724,16 @@ pub fn write_outputs_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> std:
     };
     let pid = std::process::id();
     let staging = parent.join(leftover_name(&name, LeftoverKind::Staging, pid));
-    let result = (|| {
-        fs::create_dir(&staging)?;
+    // Ok(false): the folder cannot be moved (a mount point, or a parent
+    // folder the user may not write in) and nothing was changed.
+    let result = (|| -> std::io::Result<bool> {
+        if let Err(error) = fs::create_dir(&staging) {
+            return if exists && cannot_move_here(&error) {
+                Ok(false)
+            } else {
+                Err(error)
+            };
+        }
         let marker = format!(
             "This folder was written by symbiose {} as one set. The next run writing here\nreplaces it as a whole; keep your own files elsewhere.\n",
             env!("CARGO_PKG_VERSION")
@@ -739,17 +747,36 @@ pub fn write_outputs_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> std:
         }
         sync_folder(&staging)?;
         if exists {
-            swap_folders(&parent, &name, &staging, dir, pid)?;
-        } else {
-            fs::rename(&staging, dir)?;
-            test_write_delay();
+            return swap_folders(&parent, &name, &staging, dir, pid);
         }
-        sync_folder(&parent)
+        fs::rename(&staging, dir)?;
+        test_write_delay();
+        sync_folder(&parent)?;
+        Ok(true)
     })();
-    if result.is_err() && staging.exists() {
+    if !matches!(result, Ok(true)) && staging.exists() {
         let _ = fs::remove_dir_all(&staging);
     }
-    result.map(|()| WriteMode::WholeFolder)
+    match result? {
+        true => Ok(WriteMode::WholeFolder),
+        false => {
+            write_file_by_file(dir, files)?;
+            Ok(WriteMode::FileByFile)
+        }
+    }
+}
+
+/// Errors that say a folder cannot be created or moved here, rather than
+/// that something went wrong: then the outputs go file by file.
+fn cannot_move_here(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        error.kind(),
+        ErrorKind::PermissionDenied
+            | ErrorKind::CrossesDevices
+            | ErrorKind::ResourceBusy
+            | ErrorKind::ReadOnlyFilesystem
+    )
 }
 
 /// Writes one file so that readers see the old version or the new one: a
@@ -875,20 +902,36 @@ fn holds_only_outputs_of(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Re
 }
 
 /// Puts the complete `staging` folder in the place of the existing `dir`.
-fn swap_folders(parent: &Path, name: &str, staging: &Path, dir: &Path, pid: u32) -> std::io::Result<()> {
-    if exchange(staging, dir)? {
-        // `staging` now holds the previous set.
-        test_write_delay();
-        sync_folder(parent)?;
-        return fs::remove_dir_all(staging);
+fn swap_folders(parent: &Path, name: &str, staging: &Path, dir: &Path, pid: u32) -> std::io::Result<bool> {
+    match exchange(staging, dir) {
+        Ok(true) => {
+            // `staging` now holds the previous set; what cannot be deleted
+            // now, the next write into the folder deletes.
+            test_write_delay();
+            sync_folder(parent)?;
+            let _ = fs::remove_dir_all(staging);
+            return Ok(true);
+        }
+        Ok(false) => {}
+        Err(error) if cannot_move_here(&error) => return Ok(false),
+        Err(error) => return Err(error),
     }
     let backup = parent.join(leftover_name(name, LeftoverKind::Backup, pid));
-    fs::rename(dir, &backup)?;
+    match fs::rename(dir, &backup) {
+        Ok(()) => {}
+        Err(error) if cannot_move_here(&error) => return Ok(false),
+        Err(error) => return Err(error),
+    }
     test_write_delay();
-    fs::rename(staging, dir)?;
+    if let Err(error) = fs::rename(staging, dir) {
+        // Put the previous set back.
+        let _ = fs::rename(&backup, dir);
+        return Err(error);
+    }
     test_write_delay();
     sync_folder(parent)?;
-    fs::remove_dir_all(&backup)
+    let _ = fs::remove_dir_all(&backup);
+    Ok(true)
 }
 
 /// Swaps two paths in one atomic step; `Ok(false)` where the system or the
