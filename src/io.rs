@@ -1,8 +1,10 @@
 //! Files in and out: CSV inventories read through polars, the embedded
-//! default catalogue and Dunkirk example, and atomic writes of result tables.
+//! default catalogue and Dunkirk example, and output folders written as
+//! one set that a killed run cannot leave half old, half new.
 //!
 //! Owns: bytes to [`RawTable`] (file formats and encodings, BOM, line ends,
-//! quoting, ragged rows, line numbers) and [`DataFrame`] to bytes on disk.
+//! quoting, ragged rows, line numbers) and [`DataFrame`] to bytes on disk
+//! (staging folder, fsync, swap; leftovers of killed runs).
 //! Must not interpret cells: typing and validation live in `inventory::build`.
 
 use std::fs;
