@@ -10,7 +10,7 @@ use crate::html;
 use crate::inventory::{InputError, InputWarning, Inventory};
 use crate::io::{
     csv_bytes, load_inventory, load_inventory_with, parquet_bytes, read_results_folder, results_from_outputs,
-    write_outputs_atomically, CsvDialect, InventorySource, LoadError, TableFormat,
+    write_file_atomically, write_outputs_atomically, CsvDialect, InventorySource, LoadError, TableFormat,
 };
 use crate::lp::{LpSolution, Objective, SolutionStatus, SolveError, SolveOptions};
 use crate::profile::territory_profile;
@@ -71,6 +71,72 @@ impl AppError {
             AppError::Output { .. } => exit_code::FAILURE,
             AppError::Results { .. } | AppError::Argument(_) => exit_code::INVALID_INPUT,
         }
+    }
+}
+
+/// The widest spread of positive flow quantities (largest / smallest) over
+/// which HiGHS was measured to solve every sampled inventory and to leave
+/// the small flows accurate (ARCHITECTURE.md, "Numerical tolerances").
+pub const QUANTITY_SPREAD_LIMIT: f64 = 1e12;
+
+/// How far from the median quantity a flow is named in the spread warning.
+const QUANTITY_OUTLIER_FACTOR: f64 = 1e6;
+
+/// A warning when the inventory's positive quantities span more than
+/// [`QUANTITY_SPREAD_LIMIT`], naming the flows far from the median (in
+/// resource units). `flows_file` is the flows file as the user knows it.
+pub fn quantity_spread_warnings(inventory: &Inventory, flows_file: &str) -> Vec<InputWarning> {
+    let flows = inventory.flows();
+    let mut quantities: Vec<f64> = flows.iter().map(|flow| flow.quantity).filter(|q| *q > 0.0).collect();
+    quantities.sort_by(f64::total_cmp);
+    let (Some(smallest), Some(largest)) = (quantities.first(), quantities.last()) else {
+        return Vec::new();
+    };
+    if largest / smallest <= QUANTITY_SPREAD_LIMIT {
+        return Vec::new();
+    }
+    let median = quantities[quantities.len() / 2];
+    let mut outliers: Vec<&crate::inventory::Flow> = flows
+        .iter()
+        .filter(|flow| {
+            flow.quantity > 0.0
+                && (flow.quantity < median / QUANTITY_OUTLIER_FACTOR
+                    || flow.quantity > median * QUANTITY_OUTLIER_FACTOR)
+        })
+        .collect();
+    outliers.sort_by(|a, b| a.quantity.total_cmp(&b.quantity).then_with(|| a.id.cmp(&b.id)));
+    const LISTED: usize = 10;
+    let mut listed: Vec<String> = outliers
+        .iter()
+        .take(LISTED)
+        .map(|flow| {
+            format!(
+                "{} ({} {})",
+                flow.id,
+                flow.quantity,
+                inventory.resource(flow.resource).unit
+            )
+        })
+        .collect();
+    if outliers.len() > LISTED {
+        listed.push(format!("and {} more", outliers.len() - LISTED));
+    }
+    vec![InputWarning {
+        file: flows_file.to_string(),
+        line: None,
+        message: format!(
+            "flow quantities span {:.0e} (from {smallest} to {largest}), more than the {QUANTITY_SPREAD_LIMIT:.0e} over which the solver was checked: the smallest flows may come out inaccurate, or the solve end in numerical trouble; flows more than {QUANTITY_OUTLIER_FACTOR:.0e} times from the median quantity ({median}): {}",
+            largest / smallest,
+            listed.join(", ")
+        ),
+    }]
+}
+
+/// The flows file of an inventory, as warnings name it.
+fn flows_file(source: &InventorySource) -> String {
+    match source {
+        InventorySource::Folder(dir) => dir.join("flows.csv").display().to_string(),
+        InventorySource::BundledDunkirk => "bundled:dunkirk/flows.csv".to_string(),
     }
 }
 
@@ -169,7 +235,23 @@ pub fn optimize_inventory_warm(
 /// territory profile and the GeoJSON files (and report.html on request),
 /// all in one atomic set. Nothing is written unless a solution was found.
 pub fn optimize(config: &OptimizeConfig) -> Result<Optimized, AppError> {
-    let loaded = load_inventory_with(&config.source, config.dialect)?;
+    let loaded = load_checked(&config.source, config.dialect)?;
+    optimize_loaded(config, loaded)
+}
+
+/// Loads an inventory with every warning, the spread of its quantities
+/// included, so that the binary can print them before a solve that may
+/// fail because of what they warn about.
+pub fn load_checked(source: &InventorySource, dialect: CsvDialect) -> Result<crate::io::Loaded, LoadError> {
+    let mut loaded = load_inventory_with(source, dialect)?;
+    loaded
+        .warnings
+        .extend(quantity_spread_warnings(&loaded.inventory, &flows_file(source)));
+    Ok(loaded)
+}
+
+/// `optimize` once the inventory is loaded.
+pub fn optimize_loaded(config: &OptimizeConfig, loaded: crate::io::Loaded) -> Result<Optimized, AppError> {
     let options = SolveOptions {
         objective: config.objective,
         time_limit_seconds: config.time_limit_seconds,
@@ -319,10 +401,12 @@ pub fn with_threads<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + 
 }
 
 fn write_set(out: &Path, files: Vec<(String, Vec<u8>)>) -> Result<(), AppError> {
-    write_outputs_atomically(out, &files).map_err(|e| AppError::Output {
-        path: out.to_path_buf(),
-        message: e.to_string(),
-    })
+    write_outputs_atomically(out, &files)
+        .map(|_| ())
+        .map_err(|e| AppError::Output {
+            path: out.to_path_buf(),
+            message: e.to_string(),
+        })
 }
 
 fn table_bytes(
@@ -526,23 +610,21 @@ pub fn report(config: &ReportConfig) -> Result<Reported, AppError> {
             path.display()
         )));
     }
-    let Some(name) = path.file_name().map(|name| name.to_string_lossy().to_string()) else {
+    if path.file_name().is_none() {
         return Err(AppError::Argument(format!(
             "--out {} does not name a file: give one, such as report.html",
             path.display()
         )));
-    };
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    }
     let results = read_results_folder(&config.results_dir).map_err(|errors| AppError::Results {
         dir: config.results_dir.clone(),
         errors,
     })?;
     let profile = territory_profile(&results);
     let page = html::render(&results, &profile);
-    write_outputs_atomically(&dir, &[(name, page.into_bytes())]).map_err(|e| output_error(e.to_string()))?;
+    // One file added to (or replaced in) a folder that may hold anything:
+    // the folder itself is left as it is.
+    write_file_atomically(&path, page.as_bytes()).map_err(|e| output_error(e.to_string()))?;
     Ok(Reported {
         path,
         n_links: results.links.len(),
@@ -561,11 +643,108 @@ pub struct Validated {
 
 /// `symbiose validate`: every problem at once, or the counts.
 pub fn validate(source: &InventorySource, dialect: CsvDialect) -> Result<Validated, LoadError> {
-    let loaded = load_inventory_with(source, dialect)?;
+    let loaded = load_checked(source, dialect)?;
     Ok(Validated {
         n_firms: loaded.inventory.firms().len(),
         n_flows: loaded.inventory.flows().len(),
         n_candidate_links: candidate_links(&loaded.inventory).len(),
         warnings: loaded.warnings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every solver outcome, with the exit code and the words the user sees
+    /// (README, "Exit codes"). The match makes a new variant a compile
+    /// error here until it is given its code.
+    fn expected(error: &SolveError) -> (u8, &'static str) {
+        match error {
+            SolveError::Infeasible => (exit_code::INFEASIBLE, "infeasible"),
+            SolveError::Unplaceable(_) => (exit_code::INFEASIBLE, "cannot be placed"),
+            SolveError::Unbounded => (exit_code::UNBOUNDED, "unbounded"),
+            SolveError::InfeasibleOrUnbounded => (exit_code::UNBOUNDED, "infeasible or unbounded"),
+            SolveError::TimeLimitWithoutSolution => (exit_code::TIME_LIMIT, "time limit"),
+            SolveError::IterationLimit => (exit_code::SOLVER_FAILURE, "iteration limit"),
+            SolveError::Interrupted => (exit_code::SOLVER_FAILURE, "interrupted"),
+            SolveError::NumericalTrouble(_) => (exit_code::SOLVER_FAILURE, "numerical trouble"),
+            SolveError::Solver(_) => (exit_code::SOLVER_FAILURE, "HiGHS failed"),
+        }
+    }
+
+    #[test]
+    fn every_solver_outcome_has_its_exit_code_and_its_own_message() {
+        let outcomes = [
+            SolveError::Infeasible,
+            SolveError::Unplaceable(vec![("slag".to_string(), 12.5)]),
+            SolveError::Unbounded,
+            SolveError::InfeasibleOrUnbounded,
+            SolveError::TimeLimitWithoutSolution,
+            SolveError::IterationLimit,
+            SolveError::Interrupted,
+            SolveError::NumericalTrouble("solve error".to_string()),
+            SolveError::Solver("unexpected model status".to_string()),
+        ];
+        let mut messages = std::collections::HashSet::new();
+        for outcome in outcomes {
+            let (code, words) = expected(&outcome);
+            let message = outcome.to_string();
+            let error = AppError::from(outcome);
+            assert_eq!(error.exit_code(), code, "{message}");
+            assert!(message.contains(words), "{message:?} lacks {words:?}");
+            // main prints the solver's message itself: it must not be lost
+            // in the conversion.
+            assert_eq!(error.to_string(), message);
+            assert!(messages.insert(message.clone()), "{message:?} is not distinct");
+        }
+        // Numerical trouble names its cause and says what to try.
+        let numerical = SolveError::NumericalTrouble("presolve error".to_string()).to_string();
+        assert!(
+            numerical.contains("presolve error") && numerical.contains("rescaling"),
+            "{numerical}"
+        );
+        assert_eq!(
+            AppError::from(SolveError::NumericalTrouble(String::new())).exit_code(),
+            6
+        );
+    }
+
+    #[test]
+    fn quantities_spread_beyond_1e12_are_warned_about_with_the_far_flows_named() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/split_by_distance");
+        let mut inventory = load_inventory(&InventorySource::Folder(dir)).unwrap().inventory;
+        assert!(quantity_spread_warnings(&inventory, "flows.csv").is_empty());
+        // s1 100 -> 1e-7 MWh, d1 60 -> 1e6 MWh: a spread of 1e13.
+        inventory.flows[0].quantity = 1e-7;
+        inventory.flows[1].quantity = 1e6;
+        let warnings = quantity_spread_warnings(&inventory, "flows.csv");
+        assert_eq!(warnings.len(), 1);
+        let message = &warnings[0].message;
+        assert!(message.contains("span 1e13"), "{message}");
+        // The median is 60: s1 is 6e8 times below it, d1 within 1e6 of it.
+        assert!(message.contains("s1 (0.0000001 MWh)"), "{message}");
+        assert!(!message.contains("d1 ("), "{message}");
+        // Zero quantities take no part.
+        inventory.flows[0].quantity = 0.0;
+        assert!(quantity_spread_warnings(&inventory, "flows.csv").is_empty());
+    }
+
+    #[test]
+    fn input_output_and_argument_failures_keep_their_codes() {
+        let output = AppError::Output {
+            path: PathBuf::from("results"),
+            message: "permission denied".to_string(),
+        };
+        assert_eq!(output.exit_code(), exit_code::FAILURE);
+        assert_eq!(
+            AppError::Argument("bad".to_string()).exit_code(),
+            exit_code::INVALID_INPUT
+        );
+        let input = AppError::from(LoadError::Invalid {
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        });
+        assert_eq!(input.exit_code(), exit_code::INVALID_INPUT);
+    }
 }

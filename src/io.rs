@@ -1,8 +1,10 @@
 //! Files in and out: CSV inventories read through polars, the embedded
-//! default catalogue and Dunkirk example, and atomic writes of result tables.
+//! default catalogue and Dunkirk example, and output folders written as
+//! one set that a killed run cannot leave half old, half new.
 //!
 //! Owns: bytes to [`RawTable`] (file formats and encodings, BOM, line ends,
-//! quoting, ragged rows, line numbers) and [`DataFrame`] to bytes on disk.
+//! quoting, ragged rows, line numbers) and [`DataFrame`] to bytes on disk
+//! (staging folder, fsync, swap; leftovers of killed runs).
 //! Must not interpret cells: typing and validation live in `inventory::build`.
 
 use std::fs;
@@ -663,13 +665,394 @@ pub fn csv_bytes(frame: &mut DataFrame) -> PolarsResult<Vec<u8>> {
     Ok(buffer)
 }
 
-/// Writes a set of output files into `dir` so that a reader never sees a
-/// half-written file: each goes to a temporary file in the same folder, is
-/// flushed to disk, then renamed over its final name. `summary.json`, if in
-/// the set, is removed first and renamed last, so its presence means the
-/// whole set is complete.
-pub fn write_outputs_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+/// The marker file written into every output folder symbiose owns: the
+/// folder holds one complete set of outputs and the next run writing into
+/// it replaces it as a whole.
+pub const OUTPUT_MARKER: &str = ".symbiose-output";
+
+/// The files each command writes into its output folder. A folder that
+/// holds nothing but files of the family being written (and the marker) is
+/// an earlier output of the same kind and is replaced as a whole.
+pub const OUTPUT_FAMILIES: &[&[&str]] = &[
+    // optimize, run
+    &[
+        "summary.json",
+        "links.csv",
+        "flow_results.csv",
+        "firm_values.csv",
+        "territory_values.csv",
+        "territory_profile.json",
+        "firms.geojson",
+        "links.geojson",
+        "report.html",
+    ],
+    // sweep, merge
+    &["sweep.csv", "sweep_meta.json", "sweep.svg"],
+    &["resilience.csv"],
+    &["pareto.csv", "pareto.svg", "pareto_summary.json"],
+    // catalogue
+    &[
+        "resources.csv",
+        "routes.csv",
+        "substitutions.csv",
+        "impacts.csv",
+        "externalities.csv",
+        "SOURCES.md",
+    ],
+];
+
+/// Test-only: milliseconds to sleep after each step of a write, so that the
+/// kill test (tests/kill.rs) can interrupt a write at many moments. Not
+/// for users: it only slows writes down.
+pub const TEST_WRITE_DELAY_VARIABLE: &str = "SYMBIOSE_TEST_WRITE_DELAY_MS";
+
+fn test_write_delay() {
+    if let Some(ms) = std::env::var(TEST_WRITE_DELAY_VARIABLE)
+        .ok()
+        .and_then(|ms| ms.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
+/// How a set of outputs reached its folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// The folder was built complete under a staging name beside it and
+    /// swapped into place: it is the previous set or the new one, never a mix.
+    WholeFolder,
+    /// The folder holds files symbiose does not write: each output was
+    /// renamed over its name, `summary.json` last.
+    FileByFile,
+}
+
+/// Writes a set of output files into `dir` so that a reader, or a run
+/// killed at any moment, never leaves a mix of old and new files.
+///
+/// When `dir` does not exist, or holds nothing but an earlier output of the
+/// same kind (the files of one [`OUTPUT_FAMILIES`] entry and the
+/// [`OUTPUT_MARKER`]), the whole set is written and fsynced into a fresh
+/// staging folder beside `dir` (same parent, so renames are atomic), then
+/// swapped in: renamed to `dir`, or exchanged with it in one step
+/// (`renameat2(RENAME_EXCHANGE)` on Linux; elsewhere `dir` is renamed to a
+/// backup name, the staging folder to `dir`, and the backup deleted). What
+/// a kill leaves: the previous complete folder (or none, when there was
+/// none) or the new complete one, plus a leftover staging or backup folder
+/// that the next write into the same folder deletes or, for a backup
+/// whose folder is missing, renames back.
+///
+/// When `dir` holds other files, those are kept: each output goes to a
+/// temporary file in `dir`, is fsynced, then renamed over its name;
+/// `summary.json` is removed first and renamed last, so its presence means
+/// the whole set is complete.
+pub fn write_outputs_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<WriteMode> {
+    let Some((parent, name)) = parent_and_name(dir) else {
+        write_file_by_file(dir, files)?;
+        return Ok(WriteMode::FileByFile);
+    };
+    fs::create_dir_all(&parent)?;
+    recover_interrupted_writes(&parent, &name)?;
+    let exists = match fs::symlink_metadata(dir) {
+        Ok(meta) if meta.is_dir() => {
+            if !holds_only_outputs_of(dir, files)? {
+                write_file_by_file(dir, files)?;
+                return Ok(WriteMode::FileByFile);
+            }
+            true
+        }
+        // A link to a folder: write through it, keeping the link.
+        Ok(meta) if meta.file_type().is_symlink() && dir.is_dir() => {
+            write_file_by_file(dir, files)?;
+            return Ok(WriteMode::FileByFile);
+        }
+        Ok(_) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!("{} exists and is not a folder", dir.display()),
+            ))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(e) => return Err(e),
+    };
+    let pid = std::process::id();
+    let staging = parent.join(leftover_name(&name, LeftoverKind::Staging, pid));
+    // Ok(false): the folder cannot be moved (a mount point, or a parent
+    // folder the user may not write in) and nothing was changed.
+    let result = (|| -> std::io::Result<bool> {
+        if let Err(error) = fs::create_dir(&staging) {
+            return if exists && cannot_move_here(&error) {
+                Ok(false)
+            } else {
+                Err(error)
+            };
+        }
+        let marker = format!(
+            "This folder was written by symbiose {} as one set. The next run writing here\nreplaces it as a whole; keep your own files elsewhere.\n",
+            env!("CARGO_PKG_VERSION")
+        );
+        let marker_entry = (OUTPUT_MARKER.to_string(), marker.into_bytes());
+        for (file, bytes) in files.iter().chain(std::iter::once(&marker_entry)) {
+            let mut handle = fs::File::create(staging.join(file))?;
+            handle.write_all(bytes)?;
+            handle.sync_all()?;
+            test_write_delay();
+        }
+        sync_folder(&staging)?;
+        if exists {
+            return swap_folders(&parent, &name, &staging, dir, pid);
+        }
+        fs::rename(&staging, dir)?;
+        test_write_delay();
+        sync_folder(&parent)?;
+        Ok(true)
+    })();
+    if !matches!(result, Ok(true)) && staging.exists() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    match result? {
+        true => Ok(WriteMode::WholeFolder),
+        false => {
+            write_file_by_file(dir, files)?;
+            Ok(WriteMode::FileByFile)
+        }
+    }
+}
+
+/// Errors that say a folder cannot be created or moved here, rather than
+/// that something went wrong: then the outputs go file by file.
+fn cannot_move_here(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        error.kind(),
+        ErrorKind::PermissionDenied
+            | ErrorKind::CrossesDevices
+            | ErrorKind::ResourceBusy
+            | ErrorKind::ReadOnlyFilesystem
+    )
+}
+
+/// Writes one file so that readers see the old version or the new one: a
+/// temporary file beside it, fsynced, renamed over it.
+pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let Some(name) = path.file_name().map(|name| name.to_string_lossy().to_string()) else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} does not name a file", path.display()),
+        ));
+    };
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    write_file_by_file(&dir, &[(name, bytes.to_vec())])
+}
+
+/// `dir` as (parent folder, own name), `None` for a path such as `.` or `/`
+/// that names no folder of its own.
+fn parent_and_name(dir: &Path) -> Option<(PathBuf, String)> {
+    let name = dir.file_name()?.to_str()?.to_string();
+    let parent = match dir.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Some((parent, name))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum LeftoverKind {
+    Staging,
+    Backup,
+}
+
+/// `.NAME.symbiose-staging-PID` or `.NAME.symbiose-backup-PID`, beside the folder.
+fn leftover_name(name: &str, kind: LeftoverKind, pid: u32) -> String {
+    let kind = match kind {
+        LeftoverKind::Staging => "staging",
+        LeftoverKind::Backup => "backup",
+    };
+    format!(".{name}.symbiose-{kind}-{pid}")
+}
+
+/// Staging and backup folders that runs writing into `parent/name` left
+/// behind when they were killed: (kind, pid, path).
+fn leftovers(parent: &Path, name: &str) -> std::io::Result<Vec<(LeftoverKind, u32, PathBuf)>> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(parent)? {
+        let entry = entry?;
+        let file_name = entry.file_name();
+        let Some(rest) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&format!(".{name}.symbiose-")))
+        else {
+            continue;
+        };
+        let (kind, pid) = if let Some(pid) = rest.strip_prefix("staging-") {
+            (LeftoverKind::Staging, pid)
+        } else if let Some(pid) = rest.strip_prefix("backup-") {
+            (LeftoverKind::Backup, pid)
+        } else {
+            continue;
+        };
+        if let Ok(pid) = pid.parse::<u32>() {
+            found.push((kind, pid, entry.path()));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Whether another process with this id is running (then its staging
+/// folder is in use). Only Linux can tell cheaply; elsewhere every other
+/// process's leftovers are taken as abandoned.
+fn process_is_running(pid: u32) -> bool {
+    pid != std::process::id() && cfg!(target_os = "linux") && Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// Cleans up after runs killed while writing into `parent/name`: a backup
+/// whose folder is missing (killed between the two renames of a swap) is
+/// renamed back, being the previous complete set; other leftovers are
+/// deleted. Leftovers of a running process are left alone.
+fn recover_interrupted_writes(parent: &Path, name: &str) -> std::io::Result<()> {
+    let dir = parent.join(name);
+    for (kind, pid, path) in leftovers(parent, name)? {
+        if process_is_running(pid) {
+            continue;
+        }
+        if kind == LeftoverKind::Backup && fs::symlink_metadata(&dir).is_err() {
+            fs::rename(&path, &dir)?;
+        } else {
+            fs::remove_dir_all(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether every entry of `dir` is a file of the same output family as
+/// `files`, the marker, or a temporary file of an interrupted write.
+fn holds_only_outputs_of(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<bool> {
+    let family: Vec<&str> = OUTPUT_FAMILIES
+        .iter()
+        .filter(|family| files.iter().any(|(name, _)| family.contains(&name.as_str())))
+        .flat_map(|family| family.iter().copied())
+        .chain(files.iter().map(|(name, _)| name.as_str()))
+        .collect();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if !entry.file_type()?.is_file() {
+            return Ok(false);
+        }
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            return Ok(false);
+        };
+        let temporary = name.starts_with('.') && name.contains(".tmp-");
+        if !(name == OUTPUT_MARKER || temporary || family.contains(&name)) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Puts the complete `staging` folder in the place of the existing `dir`.
+fn swap_folders(parent: &Path, name: &str, staging: &Path, dir: &Path, pid: u32) -> std::io::Result<bool> {
+    match exchange(staging, dir) {
+        Ok(true) => {
+            // `staging` now holds the previous set; what cannot be deleted
+            // now, the next write into the folder deletes.
+            test_write_delay();
+            sync_folder(parent)?;
+            let _ = fs::remove_dir_all(staging);
+            return Ok(true);
+        }
+        Ok(false) => {}
+        Err(error) if cannot_move_here(&error) => return Ok(false),
+        Err(error) => return Err(error),
+    }
+    let backup = parent.join(leftover_name(name, LeftoverKind::Backup, pid));
+    match fs::rename(dir, &backup) {
+        Ok(()) => {}
+        Err(error) if cannot_move_here(&error) => return Ok(false),
+        Err(error) => return Err(error),
+    }
+    test_write_delay();
+    if let Err(error) = fs::rename(staging, dir) {
+        // Put the previous set back.
+        let _ = fs::rename(&backup, dir);
+        return Err(error);
+    }
+    test_write_delay();
+    sync_folder(parent)?;
+    let _ = fs::remove_dir_all(&backup);
+    Ok(true)
+}
+
+/// Swaps two paths in one atomic step; `Ok(false)` where the system or the
+/// file system cannot.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<bool> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let to_c = |path: &Path| {
+        CString::new(path.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "a path holds a NUL byte"))
+    };
+    let (a, b) = (to_c(a)?, to_c(b)?);
+    // SAFETY: both pointers are NUL-terminated strings that outlive the call.
+    let status = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if status == 0 {
+        return Ok(true);
+    }
+    let error = std::io::Error::last_os_error();
+    match error.raw_os_error() {
+        // Not supported by this kernel or file system: fall back to two renames.
+        Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP) => Ok(false),
+        _ => Err(error),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<bool> {
+    Ok(false)
+}
+
+/// Flushes a folder's entries (new names, renames) to disk.
+fn sync_folder(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    fs::File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Each file to a temporary name in `dir`, fsynced, then renamed over its
+/// name; `summary.json` removed first and renamed last.
+fn write_file_by_file(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;
+    // Temporary files that killed runs left for these names.
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let file_name = entry.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            continue;
+        };
+        let abandoned = files.iter().any(|(name, _)| {
+            file_name
+                .strip_prefix(&format!(".{name}.tmp-"))
+                .and_then(|pid| pid.parse::<u32>().ok())
+                .is_some_and(|pid| !process_is_running(pid))
+        });
+        if abandoned {
+            fs::remove_file(entry.path())?;
+        }
+    }
     let mut staged = Vec::with_capacity(files.len());
     let result = (|| {
         for (name, bytes) in files {
@@ -678,6 +1061,7 @@ pub fn write_outputs_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> std:
             staged.push((temporary.clone(), dir.join(name)));
             file.write_all(bytes)?;
             file.sync_all()?;
+            test_write_delay();
         }
         let marker = dir.join("summary.json");
         if staged.iter().any(|(_, target)| *target == marker) && marker.exists() {
@@ -686,8 +1070,9 @@ pub fn write_outputs_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> std:
         staged.sort_by_key(|(_, target)| *target == marker);
         for (temporary, target) in &staged {
             fs::rename(temporary, target)?;
+            test_write_delay();
         }
-        Ok(())
+        sync_folder(dir)
     })();
     if result.is_err() {
         for (temporary, _) in &staged {
@@ -782,7 +1167,7 @@ pub fn write_catalogue(dir: &Path) -> std::io::Result<()> {
         .iter()
         .map(|(name, text)| (name.to_string(), text.as_bytes().to_vec()))
         .collect();
-    write_outputs_atomically(dir, &files)
+    write_outputs_atomically(dir, &files).map(|_| ())
 }
 
 #[cfg(test)]
@@ -932,6 +1317,125 @@ mod tests {
         let loaded = load_inventory(&InventorySource::BundledDunkirk).expect("the bundled example is valid");
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
         assert!(loaded.inventory.firms().len() >= 20 && loaded.inventory.flows().len() >= 50);
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn set(names: &[&str], content: &str) -> Vec<(String, Vec<u8>)> {
+        names
+            .iter()
+            .map(|name| (name.to_string(), content.as_bytes().to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn an_output_folder_is_created_whole_with_its_marker_and_nothing_left_beside_it() {
+        let work = tempfile::tempdir().unwrap();
+        let out = work.path().join("res");
+        let mode = write_outputs_atomically(&out, &set(&["links.csv", "summary.json"], "new")).unwrap();
+        assert_eq!(mode, WriteMode::WholeFolder);
+        assert_eq!(names_in(&out), vec![OUTPUT_MARKER, "links.csv", "summary.json"]);
+        assert_eq!(names_in(work.path()), vec!["res"]);
+    }
+
+    #[test]
+    fn an_earlier_output_of_the_same_kind_is_replaced_whole() {
+        let work = tempfile::tempdir().unwrap();
+        let out = work.path().join("res");
+        write_outputs_atomically(&out, &set(&["links.csv", "summary.json", "report.html"], "old")).unwrap();
+        // A temporary file of an interrupted file-by-file write is ours too.
+        fs::write(out.join(".links.csv.tmp-12"), "partial").unwrap();
+        let mode = write_outputs_atomically(&out, &set(&["links.csv", "summary.json"], "new")).unwrap();
+        assert_eq!(mode, WriteMode::WholeFolder);
+        // The stale report.html, which no longer matches the tables, is gone.
+        assert_eq!(names_in(&out), vec![OUTPUT_MARKER, "links.csv", "summary.json"]);
+        assert_eq!(fs::read_to_string(out.join("links.csv")).unwrap(), "new");
+        assert_eq!(names_in(work.path()), vec!["res"]);
+    }
+
+    #[test]
+    fn a_folder_with_other_files_keeps_them_and_is_written_file_by_file() {
+        let work = tempfile::tempdir().unwrap();
+        let out = work.path().join("res");
+        fs::create_dir(&out).unwrap();
+        fs::write(out.join("notes.txt"), "mine").unwrap();
+        fs::write(out.join("summary.json"), "old").unwrap();
+        let mode = write_outputs_atomically(&out, &set(&["links.csv", "summary.json"], "new")).unwrap();
+        assert_eq!(mode, WriteMode::FileByFile);
+        assert_eq!(names_in(&out), vec!["links.csv", "notes.txt", "summary.json"]);
+        assert_eq!(fs::read_to_string(out.join("summary.json")).unwrap(), "new");
+        // Another command's outputs are other files too: a sweep does not
+        // wipe the tables of an optimize run.
+        let mode = write_outputs_atomically(&out, &set(&["sweep.csv"], "sweep")).unwrap();
+        assert_eq!(mode, WriteMode::FileByFile);
+        assert!(out.join("links.csv").exists());
+    }
+
+    #[test]
+    fn leftovers_of_killed_writes_are_cleaned_or_recovered() {
+        let work = tempfile::tempdir().unwrap();
+        let out = work.path().join("res");
+        // No process has an id above the kernel's maximum (2^22).
+        let dead = 4_194_305;
+        let staging = work.path().join(leftover_name("res", LeftoverKind::Staging, dead));
+        let backup = work.path().join(leftover_name("res", LeftoverKind::Backup, dead));
+        for folder in [&staging, &backup] {
+            fs::create_dir(folder).unwrap();
+            fs::write(folder.join("summary.json"), "previous").unwrap();
+        }
+        // Killed between the two renames of a swap: the folder is missing
+        // and the backup holds the previous complete set.
+        recover_interrupted_writes(work.path(), "res").unwrap();
+        assert_eq!(names_in(work.path()), vec!["res"]);
+        assert_eq!(fs::read_to_string(out.join("summary.json")).unwrap(), "previous");
+        // With the folder present, a backup is stale and deleted.
+        fs::create_dir(&backup).unwrap();
+        write_outputs_atomically(&out, &set(&["summary.json"], "new")).unwrap();
+        assert_eq!(names_in(work.path()), vec!["res"]);
+        assert_eq!(fs::read_to_string(out.join("summary.json")).unwrap(), "new");
+        // Another folder's leftovers are not touched.
+        let other = work.path().join(leftover_name("other", LeftoverKind::Staging, dead));
+        fs::create_dir(&other).unwrap();
+        write_outputs_atomically(&out, &set(&["summary.json"], "again")).unwrap();
+        assert!(other.exists());
+    }
+
+    #[test]
+    fn a_file_in_the_place_of_the_folder_is_an_error() {
+        let work = tempfile::tempdir().unwrap();
+        let out = work.path().join("res");
+        fs::write(&out, "a file").unwrap();
+        assert!(write_outputs_atomically(&out, &set(&["summary.json"], "new")).is_err());
+        assert_eq!(fs::read_to_string(&out).unwrap(), "a file");
+        assert_eq!(names_in(work.path()), vec!["res"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_folder_is_written_through_the_link() {
+        let work = tempfile::tempdir().unwrap();
+        let target = work.path().join("target");
+        fs::create_dir(&target).unwrap();
+        let link = work.path().join("res");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_outputs_atomically(&link, &set(&["summary.json"], "new")).unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_to_string(target.join("summary.json")).unwrap(), "new");
+    }
+
+    #[test]
+    fn one_file_is_replaced_without_touching_its_folder() {
+        let work = tempfile::tempdir().unwrap();
+        fs::write(work.path().join("mine.txt"), "mine").unwrap();
+        write_file_atomically(&work.path().join("report.html"), b"page").unwrap();
+        assert_eq!(names_in(work.path()), vec!["mine.txt", "report.html"]);
     }
 
     #[test]

@@ -340,7 +340,7 @@ impl WarmStart {
             {
                 return Err(explain_banned_infeasibility(inventory, links));
             }
-            other => other?,
+            other => other.map_err(|error| impossible_outcome(error, options.bound.is_some()))?,
         };
         let solution = solved.get_solution();
         let first_stage_objective = solved.objective_value();
@@ -397,7 +397,8 @@ impl WarmStart {
                 // The first stage's solution is feasible for the first stage and
                 // optimal for it: keep it, flagged as not proven optimal overall.
                 Err(SolveError::TimeLimitWithoutSolution) => status = SolutionStatus::TimeLimit,
-                Err(other) => return Err(other),
+                // The first stage's solution is feasible for the second.
+                Err(other) => return Err(impossible_outcome(other, false)),
             }
             model = solved.into();
             // Drop the second-stage row so the model can serve the next scenario.
@@ -542,6 +543,27 @@ fn set_option<V: highs::HighsOptionValue>(model: &mut highs::Model, name: &str, 
         .map_err(|_| SolveError::Solver(format!("HiGHS refused the option {name}")))
 }
 
+/// Reads outcomes that the A3 program cannot have as numerical trouble.
+/// Every column is bounded by a balance row with positive coefficients and
+/// a finite quantity (x_l <= Q_s, fallback <= Q), so the program is never
+/// unbounded (HiGHS said so of one random inventory with quantities from
+/// 1e-3 to 1e12: ARCHITECTURE.md, "Numerical tolerances"); "infeasible or
+/// unbounded" then means infeasible. Without banned routes (handled before)
+/// or an extra bound on a criterion, falling back on every route is
+/// feasible, so "infeasible" is numerical trouble too.
+fn impossible_outcome(error: SolveError, may_be_infeasible: bool) -> SolveError {
+    match error {
+        SolveError::Unbounded => SolveError::NumericalTrouble(
+            "it reported the problem unbounded, which it cannot be: every flow is bounded by its quantity".into(),
+        ),
+        SolveError::Infeasible | SolveError::InfeasibleOrUnbounded if may_be_infeasible => SolveError::Infeasible,
+        SolveError::Infeasible | SolveError::InfeasibleOrUnbounded => SolveError::NumericalTrouble(
+            "it reported the problem infeasible, which it cannot be: every flow may fall back on its route".into(),
+        ),
+        other => other,
+    }
+}
+
 /// Maps HiGHS's model status to ours, keeping every outcome distinct.
 pub fn classify(status: HighsModelStatus, primal_feasible: bool) -> Result<SolutionStatus, SolveError> {
     match status {
@@ -556,6 +578,12 @@ pub fn classify(status: HighsModelStatus, primal_feasible: bool) -> Result<Solut
         HighsModelStatus::SolveError => Err(SolveError::NumericalTrouble("solve error".into())),
         HighsModelStatus::PresolveError => Err(SolveError::NumericalTrouble("presolve error".into())),
         HighsModelStatus::PostsolveError => Err(SolveError::NumericalTrouble("postsolve error".into())),
+        // What HiGHS answers when it cannot clean up the infeasibilities left
+        // after unscaling: measured on inventories whose quantities span more
+        // than 1e15 (ARCHITECTURE.md, "Numerical tolerances").
+        HighsModelStatus::Unknown => Err(SolveError::NumericalTrouble(
+            "the solve ended without a status, infeasibilities remaining after unscaling".into(),
+        )),
         other => Err(SolveError::Solver(format!("unexpected model status {other:?}"))),
     }
 }
@@ -563,6 +591,26 @@ pub fn classify(status: HighsModelStatus, primal_feasible: bool) -> Result<Solut
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outcomes_the_program_cannot_have_are_numerical_trouble() {
+        assert!(matches!(
+            impossible_outcome(SolveError::Unbounded, true),
+            SolveError::NumericalTrouble(_)
+        ));
+        assert!(matches!(
+            impossible_outcome(SolveError::Infeasible, false),
+            SolveError::NumericalTrouble(_)
+        ));
+        assert_eq!(
+            impossible_outcome(SolveError::InfeasibleOrUnbounded, true),
+            SolveError::Infeasible
+        );
+        assert_eq!(
+            impossible_outcome(SolveError::IterationLimit, false),
+            SolveError::IterationLimit
+        );
+    }
 
     #[test]
     fn every_status_keeps_its_meaning() {
@@ -590,6 +638,10 @@ mod tests {
         );
         assert!(matches!(
             classify(HighsModelStatus::SolveError, false),
+            Err(SolveError::NumericalTrouble(_))
+        ));
+        assert!(matches!(
+            classify(HighsModelStatus::Unknown, true),
             Err(SolveError::NumericalTrouble(_))
         ));
         assert!(matches!(

@@ -312,6 +312,14 @@ fn finish(result: Result<u8, AppError>) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    // Output piped into a reader that stops early (`symbiose optimize | head`)
+    // ends the process quietly, as for other command-line tools, instead of
+    // a panic in print!. Files are all written before anything is printed.
+    #[cfg(target_os = "linux")]
+    // SAFETY: restoring the default action of a signal, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -371,9 +379,14 @@ fn main() -> ExitCode {
                 },
                 dialect: csv.dialect(),
             };
-            match app::optimize(&config) {
+            // Warnings first: one may explain why the solve fails.
+            let loaded = match app::load_checked(&config.source, config.dialect) {
+                Ok(loaded) => loaded,
+                Err(error) => return finish(Err(error.into())),
+            };
+            print_warnings(&loaded.warnings);
+            match app::optimize_loaded(&config, loaded) {
                 Ok(optimized) => {
-                    print_warnings(&optimized.warnings);
                     print!("{}", optimized.human_summary(top));
                     println!("  tables written to {}", config.out.display());
                     if config.write_report {

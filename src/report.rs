@@ -350,7 +350,7 @@ pub fn human_summary(inventory: &Inventory, valuation: &Valuation, summary: &Sum
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "  {:<28}{:>18}{:>18}{:>18}",
+        "  {:<28} {:>17} {:>17} {:>17}",
         "EUR per year", "baseline", "optimized", "saved"
     );
     for (label, base, opt) in [
@@ -367,7 +367,7 @@ pub fn human_summary(inventory: &Inventory, valuation: &Valuation, summary: &Sum
     ] {
         let _ = writeln!(
             out,
-            "  {:<28}{:>18}{:>18}{:>18}",
+            "  {:<28} {:>17} {:>17} {:>17}",
             label,
             euros(base),
             euros(opt),

@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::app::{optimize_inventory, optimize_inventory_warm, AppError};
+use crate::inventory::table::MAX_MAGNITUDE;
 use crate::inventory::{CategoryIdx, FirmIdx, FlowIdx, Inventory, ResourceIdx, RouteIdx};
 use crate::io::{csv_bytes, load_inventory, InventorySource};
 use crate::lp::{Criterion, CriterionBound, Objective, SolveError, SolveOptions, WarmStart};
@@ -133,6 +134,12 @@ pub fn apply_parameter(
     parameter: Parameter,
     value: f64,
 ) -> Result<(), String> {
+    // The loader's bound on magnitudes (inventory::table::MAX_MAGNITUDE).
+    if value.is_finite() && value.abs() > MAX_MAGNITUDE {
+        return Err(format!(
+            "{value} is too large: numbers may not exceed 1e15 in magnitude"
+        ));
+    }
     let non_negative = |what: &str| {
         if value.is_finite() && value >= 0.0 {
             Ok(())
@@ -171,7 +178,15 @@ pub fn apply_parameter(
         }
         Parameter::FlowFactor(flow) => {
             non_negative("a flow factor")?;
-            inventory.flows[flow.index()].quantity *= value;
+            let flow = &mut inventory.flows[flow.index()];
+            let quantity = flow.quantity * value;
+            if quantity / flow.unit_factor > MAX_MAGNITUDE {
+                return Err(format!(
+                    "flow {} would reach {quantity}: quantities may not exceed 1e15 in magnitude",
+                    flow.id
+                ));
+            }
+            flow.quantity = quantity;
         }
         Parameter::SupplierShare => {
             if !(0.0..=1.0).contains(&value) {

@@ -3,8 +3,9 @@
 //! compensation) and what accrues to the territory (avoided externalities
 //! per category and scope), reported separately.
 //!
-//! Invariant: fallbacks are derived from the link flows (f = Q - matched),
-//! so the balances hold exactly and the identities
+//! Invariant: link flows are first scaled back within each flow's quantity
+//! ([`within_quantities`]), then fallbacks are derived from them
+//! (f = Q - matched), so the balances hold exactly, no fallback is negative, and the identities
 //! sum_f V_f = C_base - C and sum_l dM_l = M_base - M hold up to float
 //! rounding in every table written from a [`Valuation`].
 
@@ -100,6 +101,7 @@ pub fn value_solution(
 ) -> Valuation {
     let flows = inventory.flows();
     let alpha = supplier_share;
+    let link_flows = within_quantities(inventory, links, link_flows);
     let mut matched = vec![0.0; flows.len()];
     let active: Vec<(usize, f64)> = link_flows
         .iter()
@@ -244,6 +246,50 @@ pub fn value_solution(
         firms,
         categories,
     }
+}
+
+/// The solver's link flows, none negative, scaled back where a flow would
+/// send or receive more than its quantity.
+///
+/// HiGHS meets each balance row to an absolute tolerance (1e-7), and in the
+/// second stage of a lexicographic objective the row bounding the first
+/// criterion, whose terms reach quantity x cost (1e13 EUR when quantities
+/// reach 1e9), leaves small flows off by more: measured up to 1e-2 of a
+/// 0.03-unit flow (ARCHITECTURE.md, "Numerical tolerances"). Scaling back
+/// the links of such a flow by quantity / matched makes every fallback
+/// non-negative; it only lowers link flows, so a flow once within its
+/// quantity stays within it, and one pass over the flows is enough. The
+/// change in C and M is far below the lexicographic slack.
+pub fn within_quantities(inventory: &Inventory, links: &[Link], link_flows: &[f64]) -> Vec<f64> {
+    let flows = inventory.flows();
+    let mut sent: Vec<f64> = link_flows.iter().map(|x| x.max(0.0)).collect();
+    let mut links_of_flow: Vec<Vec<usize>> = vec![Vec::new(); flows.len()];
+    for (position, link) in links.iter().enumerate().filter(|(position, _)| sent[*position] > 0.0) {
+        links_of_flow[link.supply.index()].push(position);
+        links_of_flow[link.demand.index()].push(position);
+    }
+    for (flow_position, flow) in flows.iter().enumerate() {
+        let positions = &links_of_flow[flow_position];
+        // In the flow's balance row: x_l for a supply, r_l x_l for a demand.
+        let coefficient = |position: usize| {
+            if links[position].supply.index() == flow_position {
+                1.0
+            } else {
+                links[position].ratio
+            }
+        };
+        let matched: f64 = positions
+            .iter()
+            .map(|&position| coefficient(position) * sent[position])
+            .sum();
+        if matched > flow.quantity {
+            let factor = flow.quantity / matched;
+            for &position in positions {
+                sent[position] *= factor;
+            }
+        }
+    }
+    sent
 }
 
 impl Valuation {

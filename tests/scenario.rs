@@ -321,3 +321,26 @@ fn sampled_shapley_values_sum_to_the_grand_coalition_on_average() {
     assert_close(sum, values.grand_coalition_eur, 1e-9, "sampled values sum to v(N)");
     assert!(values.standard_errors.iter().any(|e| *e > 0.0));
 }
+
+/// Found by tests/fuzz.rs: a value such as 1e308 passed every check and
+/// turned into infinities in the results. Scenario values are bounded like
+/// input cells (1e15 in magnitude), and so is a quantity a factor scales.
+#[test]
+fn scenario_values_beyond_1e15_are_refused() {
+    let mut inventory = load_fixture("split_by_distance");
+    let mut share = 0.5;
+    for (path, value) in [
+        ("flow_quantity.s1", 1e308),
+        ("route_cost.dump", -1e16),
+        ("externality.ghg", 2e15),
+        ("max_distance.heat_x", 1e300),
+        ("flow_factor.s1", 1e14),
+    ] {
+        let parameter = scenario::parse_parameter(&inventory, path).unwrap();
+        let error = scenario::apply_parameter(&mut inventory, &mut share, parameter, value).unwrap_err();
+        assert!(error.contains("1e15"), "{path} = {value}: {error}");
+    }
+    // An unlimited distance is still written inf.
+    let parameter = scenario::parse_parameter(&inventory, "max_distance.heat_x").unwrap();
+    scenario::apply_parameter(&mut inventory, &mut share, parameter, f64::INFINITY).unwrap();
+}

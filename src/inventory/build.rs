@@ -729,7 +729,9 @@ impl Builder<'_> {
         key_of: &impl Fn(&TableReader, &RawRow) -> Option<K>,
         parse: &mut impl FnMut(&TableReader, &RawRow, &mut Vec<InputError>) -> Option<T>,
     ) -> Keyed<K, T> {
-        let Some(reader) = TableReader::new(table, schema, self.errors, self.warnings) else {
+        let Some(reader) = TableReader::new(table, schema, self.errors, self.warnings)
+            .map(|reader| reader.with_magnitude_limit(super::table::MAX_MAGNITUDE))
+        else {
             return Keyed {
                 rows: Vec::new(),
                 complete: false,

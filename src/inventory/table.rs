@@ -167,6 +167,14 @@ pub struct Schema {
 /// Documentation columns accepted in every file without a warning.
 pub const DOC_COLUMNS: &[&str] = &["source", "year", "note", "description"];
 
+/// The largest magnitude a number in an input file may have. Every physical
+/// quantity, price, impact and distance of a territory is far below it;
+/// products of a few such numbers (quantity x cost x value x unit factor,
+/// summed over flows) stay finite in f64, and quantities in any unit stay
+/// below HiGHS's infinite bound (1e20). A typo such as 1e308 is thus
+/// reported at its cell instead of turning into infinities in the results.
+pub const MAX_MAGNITUDE: f64 = 1e15;
+
 /// A cell that could not be read; the reason is already in the error list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InvalidCell;
@@ -184,6 +192,8 @@ pub struct Rule<'a, F> {
 pub struct TableReader<'a> {
     pub table: &'a RawTable,
     index: HashMap<&'a str, usize>,
+    /// Numbers beyond this magnitude are errors (input files: [`MAX_MAGNITUDE`]).
+    max_magnitude: f64,
 }
 
 impl<'a> TableReader<'a> {
@@ -238,7 +248,17 @@ impl<'a> TableReader<'a> {
                 });
             }
         }
-        complete.then_some(Self { table, index })
+        complete.then_some(Self {
+            table,
+            index,
+            max_magnitude: f64::INFINITY,
+        })
+    }
+
+    /// Refuses finite numbers beyond `limit` in magnitude.
+    pub fn with_magnitude_limit(mut self, limit: f64) -> Self {
+        self.max_magnitude = limit;
+        self
     }
 
     pub fn has_column(&self, column: &str) -> bool {
@@ -318,6 +338,16 @@ impl<'a> TableReader<'a> {
             value
         };
         match value.parse::<f64>() {
+            Ok(number) if number.is_finite() && number.abs() > self.max_magnitude => {
+                errors.push(
+                    self.error(row, column, format!(
+                        "{value} is too large: numbers may not exceed {:e} in magnitude",
+                        self.max_magnitude
+                    ))
+                        .with_hint("check the unit and the order of magnitude: no territory flow, price or distance comes near 1e15"),
+                );
+                None
+            }
             Ok(number) if number.is_finite() => Some(number),
             Ok(_) => {
                 errors.push(
