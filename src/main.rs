@@ -51,6 +51,9 @@ enum Command {
         /// Stop the solver after this many seconds and report the best solution found
         #[arg(long, value_parser = parse_seconds)]
         time_limit: Option<f64>,
+        /// Relative MIP gap at which the solver may stop when investments (fixed costs) make the model a MILP (default: HiGHS's 1e-4)
+        #[arg(long, value_parser = parse_gap)]
+        mip_gap: Option<f64>,
         /// Output folder
         #[arg(long, default_value = "results")]
         out: PathBuf,
@@ -212,6 +215,13 @@ fn parse_share(text: &str) -> Result<f64, String> {
     }
 }
 
+fn parse_gap(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value >= 0.0 => Ok(value),
+        _ => Err(format!("{text:?} is not a relative gap >= 0 (such as 0.001 for 0.1 %)")),
+    }
+}
+
 fn parse_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(value) if value.is_finite() && value >= 0.0 => Ok(value),
@@ -305,6 +315,7 @@ fn main() -> ExitCode {
             objective,
             supplier_share,
             time_limit,
+            mip_gap,
             out,
             top,
             allocation: allocation_arg,
@@ -317,6 +328,7 @@ fn main() -> ExitCode {
                 supplier_share,
                 time_limit_seconds: time_limit,
                 threads: None,
+                mip_gap,
                 out,
                 allocation: allocation(allocation_arg, samples),
                 write_report: report,
