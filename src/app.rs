@@ -542,6 +542,9 @@ pub struct Validated {
     pub n_firms: usize,
     pub n_flows: usize,
     pub n_candidate_links: usize,
+    /// MODEL.md Part B: slices (when slices.csv is given) and processes.
+    pub n_slices: Option<usize>,
+    pub n_processes: usize,
     pub warnings: Vec<InputWarning>,
 }
 
@@ -552,6 +555,11 @@ pub fn validate(source: &InventorySource) -> Result<Validated, LoadError> {
         n_firms: loaded.inventory.firms().len(),
         n_flows: loaded.inventory.flows().len(),
         n_candidate_links: candidate_links(&loaded.inventory).len(),
+        n_slices: loaded
+            .inventory
+            .slices_given()
+            .then_some(loaded.inventory.slices().len()),
+        n_processes: loaded.inventory.processes().len(),
         warnings: loaded.warnings,
     })
 }

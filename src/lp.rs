@@ -541,8 +541,7 @@ fn explain_banned_infeasibility(inventory: &Inventory, links: &[Link]) -> SolveE
                 .iter()
                 .enumerate()
                 .filter(|(position, flow)| {
-                    inventory.fallback_banned(flow)
-                        && values[links.len() + position] > 1e-9 * flow.quantity.max(1.0)
+                    inventory.fallback_banned(flow) && values[links.len() + position] > 1e-9 * flow.quantity.max(1.0)
                 })
                 .map(|(position, flow)| (flow.id.clone(), values[links.len() + position]))
                 .collect();

@@ -37,7 +37,7 @@ enum Command {
     },
     /// Match supplies to demands and write the result tables
     #[command(
-        after_help = "Examples:\n  symbiose optimize data/dunkirk --out results/\n  symbiose optimize --objective social --supplier-share 0.3 --out results/\n  symbiose optimize --report --out results/    # also results/report.html\n\nWithout INVENTORY, optimizes the bundled Dunkirk example. Writes summary.json, links.csv,\nflow_results.csv, firm_values.csv, territory_values.csv, territory_profile.json,\nfirms.geojson and links.geojson into --out (and report.html with --report)."
+        after_help = "Examples:\n  symbiose optimize data/dunkirk --out results/\n  symbiose optimize --objective social --supplier-share 0.3 --out results/\n  symbiose optimize --report --out results/    # also results/report.html\n\nWithout INVENTORY, optimizes the bundled Dunkirk example. Writes summary.json, links.csv,\nflow_results.csv, firm_values.csv, territory_values.csv, territory_profile.json,\nfirms.geojson and links.geojson into --out (and report.html with --report).\n\nWith MODEL.md Part B files (slices.csv, profiles.csv, processes.csv, process_io.csv) or link\nfixed costs, also flow_slices.csv, link_slices.csv and services.csv (with slices),\nprocesses.csv and investments.csv (with processes or fixed costs; a MILP, see --mip-gap):\n  symbiose optimize data/union-roubaix --out union/\n  symbiose optimize data/dunkirk-seasonal --mip-gap 0.001 --out seasonal/"
     )]
     Optimize {
         /// Inventory folder; default: the bundled Dunkirk example
@@ -296,8 +296,16 @@ fn main() -> ExitCode {
             match app::validate(&source) {
                 Ok(validated) => {
                     print_warnings(&validated.warnings);
+                    let mut part_b = String::new();
+                    if let Some(n_slices) = validated.n_slices {
+                        part_b += &format!(", {n_slices} time slices");
+                    }
+                    if validated.n_processes > 0 {
+                        let noun = if validated.n_processes == 1 { "process" } else { "processes" };
+                        part_b += &format!(", {} {noun}", validated.n_processes);
+                    }
                     println!(
-                        "ok: {} firms, {} flows, {} candidate links",
+                        "ok: {} firms, {} flows, {} candidate links{part_b}",
                         validated.n_firms, validated.n_flows, validated.n_candidate_links
                     );
                     ExitCode::from(exit_code::OK)

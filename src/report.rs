@@ -403,7 +403,9 @@ pub fn processes_table(inventory: &Inventory, valuation: &Valuation) -> PolarsRe
         text_column("process_id", rows.iter().map(|r| process(r).id.clone()).collect()),
         text_column(
             "firm_id",
-            rows.iter().map(|r| inventory.firm(process(r).firm).id.clone()).collect(),
+            rows.iter()
+                .map(|r| inventory.firm(process(r).firm).id.clone())
+                .collect(),
         ),
         number_column("activity", rows.iter().map(|r| r.activity).collect()),
         Column::new(
@@ -411,7 +413,10 @@ pub fn processes_table(inventory: &Inventory, valuation: &Valuation) -> PolarsRe
             rows.iter().map(|r| process(r).capacity).collect::<Vec<Option<f64>>>(),
         ),
         flag_column("built", rows.iter().map(|r| r.built).collect()),
-        number_column("operating_cost_eur", rows.iter().map(|r| r.operating_cost_eur).collect()),
+        number_column(
+            "operating_cost_eur",
+            rows.iter().map(|r| r.operating_cost_eur).collect(),
+        ),
         number_column("fixed_cost_eur", rows.iter().map(|r| r.fixed_cost_eur).collect()),
         number_column(
             "output_fallback_cost_eur",
@@ -484,7 +489,10 @@ pub fn flow_slices_table(inventory: &Inventory, valuation: &Valuation) -> Polars
             "quantity",
             rows.iter().map(|r| r.quantity / flow(r).unit_factor).collect(),
         ),
-        number_column("matched", rows.iter().map(|r| r.matched / flow(r).unit_factor).collect()),
+        number_column(
+            "matched",
+            rows.iter().map(|r| r.matched / flow(r).unit_factor).collect(),
+        ),
         number_column(
             "fallback_quantity",
             rows.iter().map(|r| r.fallback_quantity / flow(r).unit_factor).collect(),
@@ -504,17 +512,25 @@ pub fn link_slices_table(inventory: &Inventory, links: &[Link], valuation: &Valu
     let mut rows: Vec<_> = valuation.link_slices.iter().collect();
     let ids = |row: &crate::valuation::LinkSliceValue| {
         let link = &links[row.link];
-        (&inventory.flow(link.supply).id, &inventory.flow(link.demand).id, row.slice)
+        (
+            &inventory.flow(link.supply).id,
+            &inventory.flow(link.demand).id,
+            row.slice,
+        )
     };
     rows.sort_by(|a, b| ids(a).cmp(&ids(b)));
     DataFrame::new_infer_height(vec![
         text_column(
             "supply_flow_id",
-            rows.iter().map(|r| inventory.flow(links[r.link].supply).id.clone()).collect(),
+            rows.iter()
+                .map(|r| inventory.flow(links[r.link].supply).id.clone())
+                .collect(),
         ),
         text_column(
             "demand_flow_id",
-            rows.iter().map(|r| inventory.flow(links[r.link].demand).id.clone()).collect(),
+            rows.iter()
+                .map(|r| inventory.flow(links[r.link].demand).id.clone())
+                .collect(),
         ),
         text_column(
             "slice",
@@ -691,7 +707,11 @@ pub fn human_summary(inventory: &Inventory, valuation: &Valuation, summary: &Sum
 fn part_b_summary(out: &mut String, inventory: &Inventory, valuation: &Valuation, summary: &Summary) {
     use std::fmt::Write;
     if let Some(n_binaries) = summary.n_binaries {
-        let built = valuation.investments.iter().filter(|investment| investment.built).count();
+        let built = valuation
+            .investments
+            .iter()
+            .filter(|investment| investment.built)
+            .count();
         let gap = match summary.mip_gap {
             Some(gap) if gap.is_finite() => format!("{:.4} %", 100.0 * gap),
             _ => "unknown".to_string(),
@@ -720,12 +740,7 @@ fn part_b_summary(out: &mut String, inventory: &Inventory, valuation: &Valuation
                     euros(value.cost_borne_eur)
                 );
             } else {
-                let _ = writeln!(
-                    out,
-                    "    {} ({}): not run",
-                    process.id,
-                    inventory.firm(process.firm).id
-                );
+                let _ = writeln!(out, "    {} ({}): not run", process.id, inventory.firm(process.firm).id);
             }
         }
     }

@@ -170,7 +170,9 @@ pub fn apply_parameter(
             }
             inventory.resources[resource.index()].max_distance_km = value.is_finite().then_some(value);
         }
-        Parameter::FlowQuantity(flow) | Parameter::FlowFactor(flow) if inventory.flows[flow.index()].is_process_port() => {
+        Parameter::FlowQuantity(flow) | Parameter::FlowFactor(flow)
+            if inventory.flows[flow.index()].is_process_port() =>
+        {
             return Err(format!(
                 "flow {:?} is an input or output of a process: its quantity follows the process's activity",
                 inventory.flows[flow.index()].id

@@ -222,7 +222,12 @@ pub fn value_solution(
 }
 
 /// Computes the values of a solver's answer, Part B included.
-pub fn value_lp_solution(inventory: &Inventory, links: &[Link], solution: &LpSolution, supplier_share: f64) -> Valuation {
+pub fn value_lp_solution(
+    inventory: &Inventory,
+    links: &[Link],
+    solution: &LpSolution,
+    supplier_share: f64,
+) -> Valuation {
     value_with(
         inventory,
         links,
@@ -638,7 +643,12 @@ impl SliceFlows {
 
 /// The capacity each service resource's demands need at peak, per hour,
 /// alone and shared (MODEL.md B2 across the slices of B1).
-fn service_values(inventory: &Inventory, links: &[Link], link_values: &[LinkValue], slices: &SliceFlows) -> Vec<ServiceValue> {
+fn service_values(
+    inventory: &Inventory,
+    links: &[Link],
+    link_values: &[LinkValue],
+    slices: &SliceFlows,
+) -> Vec<ServiceValue> {
     let flows = inventory.flows();
     let hours: Vec<f64> = inventory.slices().iter().map(|slice| slice.hours).collect();
     let peak = |per_slice: &dyn Fn(usize) -> f64| -> f64 {

@@ -71,7 +71,12 @@ fn run(name: &str, objective: Objective) -> Run {
 fn a_service_is_shared_by_two_demands_that_peak_in_different_slices() {
     let run = run("service_two_slices", Objective::Externalities);
     let v = &run.valuation;
-    assert_close(run.link_flow("silo_spaces", "homes_parking"), 90_000.0, TOL, "x silo -> homes");
+    assert_close(
+        run.link_flow("silo_spaces", "homes_parking"),
+        90_000.0,
+        TOL,
+        "x silo -> homes",
+    );
     assert_close(
         run.link_flow("silo_spaces", "offices_parking"),
         100_000.0,
@@ -90,24 +95,73 @@ fn a_service_is_shared_by_two_demands_that_peak_in_different_slices() {
     // Idle capacity is costless: the silo's baseline and optimized costs hold no fallback.
     assert_close(run.firm_value("silo").baseline_cost_eur, 0.0, TOL, "silo baseline cost");
     assert_close(run.flow("silo_spaces").fallback_quantity, 10_000.0, TOL, "idle space_h");
-    assert!(run.inventory.flow(run.inventory.flow_index("silo_spaces").unwrap()).fallback.is_none());
+    assert!(run
+        .inventory
+        .flow(run.inventory.flow_index("silo_spaces").unwrap())
+        .fallback
+        .is_none());
 
-    assert_close(run.flow_slice("homes_parking", "day").matched, 10_000.0, TOL, "homes by day");
+    assert_close(
+        run.flow_slice("homes_parking", "day").matched,
+        10_000.0,
+        TOL,
+        "homes by day",
+    );
     assert_close(
         run.flow_slice("homes_parking", "day").fallback_quantity,
         10_000.0,
         TOL,
         "homes' own parking by day",
     );
-    assert_close(run.flow_slice("homes_parking", "night").matched, 80_000.0, TOL, "homes by night");
-    assert_close(run.flow_slice("offices_parking", "day").matched, 90_000.0, TOL, "offices by day");
-    assert_close(run.flow_slice("silo_spaces", "night").fallback_quantity, 10_000.0, TOL, "idle at night");
+    assert_close(
+        run.flow_slice("homes_parking", "night").matched,
+        80_000.0,
+        TOL,
+        "homes by night",
+    );
+    assert_close(
+        run.flow_slice("offices_parking", "day").matched,
+        90_000.0,
+        TOL,
+        "offices by day",
+    );
+    assert_close(
+        run.flow_slice("silo_spaces", "night").fallback_quantity,
+        10_000.0,
+        TOL,
+        "idle at night",
+    );
 
-    assert_close(run.flow_slice("silo_spaces", "day").shadow_price_eur_per_unit, -0.1, 1e-6, "silo day dual");
-    assert_close(run.flow_slice("silo_spaces", "night").shadow_price_eur_per_unit, 0.0, 1e-6, "silo night dual");
-    assert_close(run.flow("silo_spaces").shadow_price_eur_per_unit, -0.05, 1e-6, "silo annual dual");
-    assert_close(run.flow("homes_parking").shadow_price_eur_per_unit, 0.02, 1e-6, "homes annual dual");
-    assert_close(run.flow("offices_parking").shadow_price_eur_per_unit, 0.09, 1e-6, "offices annual dual");
+    assert_close(
+        run.flow_slice("silo_spaces", "day").shadow_price_eur_per_unit,
+        -0.1,
+        1e-6,
+        "silo day dual",
+    );
+    assert_close(
+        run.flow_slice("silo_spaces", "night").shadow_price_eur_per_unit,
+        0.0,
+        1e-6,
+        "silo night dual",
+    );
+    assert_close(
+        run.flow("silo_spaces").shadow_price_eur_per_unit,
+        -0.05,
+        1e-6,
+        "silo annual dual",
+    );
+    assert_close(
+        run.flow("homes_parking").shadow_price_eur_per_unit,
+        0.02,
+        1e-6,
+        "homes annual dual",
+    );
+    assert_close(
+        run.flow("offices_parking").shadow_price_eur_per_unit,
+        0.09,
+        1e-6,
+        "offices annual dual",
+    );
 
     assert_eq!(v.services.len(), 1);
     let parking = &v.services[0];
@@ -117,7 +171,12 @@ fn a_service_is_shared_by_two_demands_that_peak_in_different_slices() {
     assert_close(parking.peak_with_sharing, 110.0, TOL, "spaces with sharing");
     assert_close(parking.peak_saved, 60.0, TOL, "spaces saved");
     assert_close(parking.firm_value_eur, 86_000.0, TOL, "service value to firms");
-    assert_close(parking.territory_value_eur, 19_000.0, TOL, "service value to the territory");
+    assert_close(
+        parking.territory_value_eur,
+        19_000.0,
+        TOL,
+        "service value to the territory",
+    );
     run.assert_identities();
 }
 
@@ -142,16 +201,36 @@ fn a_profile_limits_the_seasonal_heat_placed() {
     assert_close(run.link_flow("mill_heat", "town_heat"), 700.0, TOL, "x annual");
     assert_close(run.flow_slice("mill_heat", "winter").matched, 500.0, TOL, "winter");
     assert_close(run.flow_slice("mill_heat", "summer").matched, 200.0, TOL, "summer");
-    assert_close(run.flow_slice("mill_heat", "summer").fallback_quantity, 300.0, TOL, "summer surplus");
-    assert_close(run.flow_slice("town_heat", "winter").fallback_quantity, 300.0, TOL, "winter boiler");
+    assert_close(
+        run.flow_slice("mill_heat", "summer").fallback_quantity,
+        300.0,
+        TOL,
+        "summer surplus",
+    );
+    assert_close(
+        run.flow_slice("town_heat", "winter").fallback_quantity,
+        300.0,
+        TOL,
+        "winter boiler",
+    );
     assert_close(v.baseline.private_cost_eur, 50_000.0, TOL, "C_base");
     assert_close(v.optimized.private_cost_eur, 16_400.0, TOL, "C");
     assert_close(v.baseline.externality_eur, 25_000.0, TOL, "M_base");
     assert_close(v.optimized.externality_eur, 7_500.0, TOL, "M");
     assert_close(run.firm_value("mill").value_eur, 16_800.0, TOL, "V mill");
     assert_close(run.firm_value("town").value_eur, 16_800.0, TOL, "V town");
-    assert_close(run.flow("mill_heat").shadow_price_eur_per_unit, -12.5, 1e-6, "mill annual dual");
-    assert_close(run.flow("town_heat").shadow_price_eur_per_unit, 20.0, 1e-6, "town annual dual");
+    assert_close(
+        run.flow("mill_heat").shadow_price_eur_per_unit,
+        -12.5,
+        1e-6,
+        "mill annual dual",
+    );
+    assert_close(
+        run.flow("town_heat").shadow_price_eur_per_unit,
+        20.0,
+        1e-6,
+        "town annual dual",
+    );
     assert_close(
         run.flow_slice("town_heat", "winter").shadow_price_eur_per_unit,
         25.0,
@@ -167,8 +246,18 @@ fn a_profile_limits_the_seasonal_heat_placed() {
                 town_heat,town,demand,heat,1000,boiler,\n";
     let (_dir, inventory) = edited_fixture("seasonal_heat", &[("flows.csv", Some(flat))]);
     let flat_run = run_inventory(inventory, Objective::Externalities, 0.5);
-    assert_close(flat_run.link_flow("mill_heat", "town_heat"), 1_000.0, TOL, "x without profile");
-    assert_close(flat_run.valuation.optimized.externality_eur, 0.0, TOL, "M without profile");
+    assert_close(
+        flat_run.link_flow("mill_heat", "town_heat"),
+        1_000.0,
+        TOL,
+        "x without profile",
+    );
+    assert_close(
+        flat_run.valuation.optimized.externality_eur,
+        0.0,
+        TOL,
+        "M without profile",
+    );
 }
 
 /// tests/data/hub_yield: a digester (capacity 800 t/yr, 20 EUR/t, 0.01 t
@@ -202,7 +291,12 @@ fn a_hub_converts_its_inputs_with_its_yield() {
     assert_close(digester.activity, 800.0, TOL, "activity");
     assert!(digester.built);
     assert_close(digester.operating_cost_eur, 16_000.0, TOL, "operating cost");
-    assert_close(digester.output_fallback_cost_eur, 3_200.0, TOL, "outputs at fallback cost");
+    assert_close(
+        digester.output_fallback_cost_eur,
+        3_200.0,
+        TOL,
+        "outputs at fallback cost",
+    );
     assert_close(digester.cost_borne_eur, 19_200.0, TOL, "cost borne");
     assert_close(digester.externality_eur, 800.0, TOL, "process externality");
     assert_close(
@@ -211,7 +305,12 @@ fn a_hub_converts_its_inputs_with_its_yield() {
         TOL,
         "food waste in",
     );
-    assert_close(run.link_flow("digester:out:biogas", "dairy_gas"), 400.0, TOL, "biogas out");
+    assert_close(
+        run.link_flow("digester:out:biogas", "dairy_gas"),
+        400.0,
+        TOL,
+        "biogas out",
+    );
     assert_close(run.flow("digester:out:digestate").quantity, 640.0, TOL, "digestate");
     assert_close(
         run.flow("digester:out:digestate").fallback_quantity,
@@ -219,19 +318,44 @@ fn a_hub_converts_its_inputs_with_its_yield() {
         TOL,
         "digestate spread",
     );
-    assert_close(run.flow("digester:in:food_waste").fallback_quantity, 0.0, TOL, "no input fallback");
+    assert_close(
+        run.flow("digester:in:food_waste").fallback_quantity,
+        0.0,
+        TOL,
+        "no input fallback",
+    );
     assert_close(v.baseline.private_cost_eur, 124_000.0, TOL, "C_base");
     assert_close(v.optimized.private_cost_eur, 47_200.0, TOL, "C");
     assert_close(v.baseline.externality_eur, 17_000.0, TOL, "M_base");
     assert_close(v.optimized.externality_eur, 5_800.0, TOL, "M");
-    assert_close(run.link("canteen_waste", "digester:in:food_waste").surplus_eur, 80_000.0, TOL, "S in");
-    assert_close(run.link("digester:out:biogas", "dairy_gas").surplus_eur, 16_000.0, TOL, "S out");
+    assert_close(
+        run.link("canteen_waste", "digester:in:food_waste").surplus_eur,
+        80_000.0,
+        TOL,
+        "S in",
+    );
+    assert_close(
+        run.link("digester:out:biogas", "dairy_gas").surplus_eur,
+        16_000.0,
+        TOL,
+        "S out",
+    );
     assert_close(run.firm_value("canteen").value_eur, 40_000.0, TOL, "V canteen");
     assert_close(run.firm_value("plant").value_eur, 28_800.0, TOL, "V plant");
     assert_close(run.firm_value("dairy").value_eur, 8_000.0, TOL, "V dairy");
     assert_close(run.category("ghg").avoided, 112.0, TOL, "ghg avoided");
-    assert_close(run.flow("canteen_waste").shadow_price_eur_per_unit, 5.0, 1e-6, "canteen dual");
-    assert_close(run.flow("dairy_gas").shadow_price_eur_per_unit, 20.0, 1e-6, "dairy dual");
+    assert_close(
+        run.flow("canteen_waste").shadow_price_eur_per_unit,
+        5.0,
+        1e-6,
+        "canteen dual",
+    );
+    assert_close(
+        run.flow("dairy_gas").shadow_price_eur_per_unit,
+        20.0,
+        1e-6,
+        "dairy dual",
+    );
     run.assert_identities();
 }
 
@@ -249,10 +373,19 @@ fn a_hub_is_built_only_when_its_savings_cover_its_fixed_cost() {
     let (_dir, inventory) = edited_fixture("hub_yield", &[("processes.csv", Some(&too_dear))]);
     let not_built = run_inventory(inventory, Objective::Private, 0.5);
     assert!(!not_built.valuation.processes[0].built);
-    assert_close(not_built.valuation.optimized.private_cost_eur, 124_000.0, TOL, "C, not built");
+    assert_close(
+        not_built.valuation.optimized.private_cost_eur,
+        124_000.0,
+        TOL,
+        "C, not built",
+    );
     let extended = not_built.solution.extended.as_ref().expect("a MILP");
     assert_eq!(extended.n_binaries, 1);
-    assert!(extended.mip_gap.is_some_and(|gap| gap <= 1e-4), "{:?}", extended.mip_gap);
+    assert!(
+        extended.mip_gap.is_some_and(|gap| gap <= 1e-4),
+        "{:?}",
+        extended.mip_gap
+    );
     not_built.assert_identities();
 
     let affordable = processes(50_000);
@@ -286,6 +419,7 @@ fn a_hub_is_built_only_when_its_savings_cover_its_fixed_cost() {
 ///   12,500. Shadow prices (LP with the binary fixed at 1): mill -48, town 50.
 /// - 400 MWh: not built (48 * 400 = 19,200 < 20,000). C = C_base = 50,000,
 ///   M = M_base = 25,000. Shadow prices: mill 0 (dissipated), town 50.
+///
 /// Social objective on 400 MWh: each MWh saves 48 + 25 = 73, 29,200 >
 /// 20,000: built, C = 800 + 20,000 + 30,000 = 50,800 (firms lose 800, 400
 /// each: both need compensation), M = 15,000 (T = 10,000).
@@ -294,16 +428,40 @@ fn a_fixed_cost_link_is_built_only_when_the_volume_justifies_it() {
     let above = run("fixed_cost_link_above", Objective::Private);
     let extended = above.solution.extended.as_ref().expect("a MILP");
     assert_eq!(extended.n_binaries, 1);
-    assert!(extended.mip_gap.is_some_and(|gap| gap <= 1e-4), "{:?}", extended.mip_gap);
+    assert!(
+        extended.mip_gap.is_some_and(|gap| gap <= 1e-4),
+        "{:?}",
+        extended.mip_gap
+    );
     assert_close(above.link_flow("mill_heat", "town_heat"), 500.0, TOL, "x above");
     assert_close(above.valuation.optimized.private_cost_eur, 46_000.0, TOL, "C above");
     assert_close(above.valuation.firm_value_eur, 4_000.0, TOL, "C_base - C above");
     assert_close(above.valuation.optimized.externality_eur, 12_500.0, TOL, "M above");
-    assert_close(above.link("mill_heat", "town_heat").surplus_eur, 4_000.0, TOL, "S above");
-    assert_close(above.link("mill_heat", "town_heat").fixed_cost_eur, 20_000.0, TOL, "pipe");
+    assert_close(
+        above.link("mill_heat", "town_heat").surplus_eur,
+        4_000.0,
+        TOL,
+        "S above",
+    );
+    assert_close(
+        above.link("mill_heat", "town_heat").fixed_cost_eur,
+        20_000.0,
+        TOL,
+        "pipe",
+    );
     assert_close(above.firm_value("mill").value_eur, 2_000.0, TOL, "V mill above");
-    assert_close(above.flow("mill_heat").shadow_price_eur_per_unit, -48.0, 1e-6, "mill dual above");
-    assert_close(above.flow("town_heat").shadow_price_eur_per_unit, 50.0, 1e-6, "town dual above");
+    assert_close(
+        above.flow("mill_heat").shadow_price_eur_per_unit,
+        -48.0,
+        1e-6,
+        "mill dual above",
+    );
+    assert_close(
+        above.flow("town_heat").shadow_price_eur_per_unit,
+        50.0,
+        1e-6,
+        "town dual above",
+    );
     assert!(above.valuation.investments[0].built);
     above.assert_identities();
 
@@ -312,14 +470,39 @@ fn a_fixed_cost_link_is_built_only_when_the_volume_justifies_it() {
     assert_close(below.valuation.optimized.private_cost_eur, 50_000.0, TOL, "C below");
     assert_close(below.valuation.optimized.externality_eur, 25_000.0, TOL, "M below");
     assert!(!below.valuation.investments[0].built);
-    assert_close(below.flow("mill_heat").shadow_price_eur_per_unit, 0.0, 1e-6, "mill dual below");
-    assert_close(below.flow("town_heat").shadow_price_eur_per_unit, 50.0, 1e-6, "town dual below");
+    assert_close(
+        below.flow("mill_heat").shadow_price_eur_per_unit,
+        0.0,
+        1e-6,
+        "mill dual below",
+    );
+    assert_close(
+        below.flow("town_heat").shadow_price_eur_per_unit,
+        50.0,
+        1e-6,
+        "town dual below",
+    );
     below.assert_identities();
 
     let social = run("fixed_cost_link_below", Objective::Social);
-    assert_close(social.link_flow("mill_heat", "town_heat"), 400.0, TOL, "x below, social");
-    assert_close(social.valuation.optimized.private_cost_eur, 50_800.0, TOL, "C below, social");
-    assert_close(social.valuation.optimized.externality_eur, 15_000.0, TOL, "M below, social");
+    assert_close(
+        social.link_flow("mill_heat", "town_heat"),
+        400.0,
+        TOL,
+        "x below, social",
+    );
+    assert_close(
+        social.valuation.optimized.private_cost_eur,
+        50_800.0,
+        TOL,
+        "C below, social",
+    );
+    assert_close(
+        social.valuation.optimized.externality_eur,
+        15_000.0,
+        TOL,
+        "M below, social",
+    );
     assert_close(
         social.firm_value("mill").compensation_needed_eur,
         400.0,
@@ -358,7 +541,12 @@ fn two_slices_without_profiles_reproduce_the_annual_model() {
     assert_close(s.optimized.private_cost_eur, a.optimized.private_cost_eur, 1e-9, "C");
     assert_close(s.optimized.externality_eur, a.optimized.externality_eur, 1e-9, "M");
     for id in ["a", "b", "c"] {
-        assert_close(sliced.firm_value(id).value_eur, annual.firm_value(id).value_eur, 1e-9, id);
+        assert_close(
+            sliced.firm_value(id).value_eur,
+            annual.firm_value(id).value_eur,
+            1e-9,
+            id,
+        );
     }
     for id in ["s1", "d1", "d2"] {
         assert_close(
@@ -390,7 +578,10 @@ fn a_single_slice_is_exactly_part_a() {
 }
 
 fn repo_path(relative: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative).display().to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(relative)
+        .display()
+        .to_string()
 }
 
 /// The Union eco-district example: `optimize` prints the parking capacity

@@ -73,10 +73,10 @@ impl InventoryTables {
             &self.process_io,
         ]
         .into_iter()
-            .chain(self.default_catalogue.files())
-            .chain(self.catalogue_overrides.files())
-            .filter_map(TableFile::table)
-            .collect()
+        .chain(self.default_catalogue.files())
+        .chain(self.catalogue_overrides.files())
+        .filter_map(TableFile::table)
+        .collect()
     }
 }
 
@@ -397,17 +397,38 @@ fn fallback_terms(
         FlowKind::Demand => RouteKind::Sourcing,
     };
     if route.kind != wanted {
-        return Err(at("fallback", format!("route {:?} is a {} route, but a {} needs a {} route", route.id, route.kind.as_str(), kind.as_str(), wanted.as_str()))
-            .with_hint("a supply falls back to disposal (landfill, flaring...), a demand to sourcing (virgin material, grid...)"));
+        return Err(at(
+            "fallback",
+            format!(
+                "route {:?} is a {} route, but a {} needs a {} route",
+                route.id,
+                route.kind.as_str(),
+                kind.as_str(),
+                wanted.as_str()
+            ),
+        )
+        .with_hint(
+            "a supply falls back to disposal (landfill, flaring...), a demand to sourcing (virgin material, grid...)",
+        ));
     }
     // Route costs and impacts are per route unit: convert to the resource's unit.
     let Some(route_units_per_resource_unit) = conversion_factor(&resource_def.unit, &route.unit) else {
-        return Err(at("fallback", format!("route {:?} is priced per {} but resource {:?} is in {}", route.id, route.unit, resource_def.id, resource_def.unit))
-            .with_hint("use a route in the resource's unit (or one that converts exactly: t/kg, MWh/kWh/GJ, m3/L)"));
+        return Err(at(
+            "fallback",
+            format!(
+                "route {:?} is priced per {} but resource {:?} is in {}",
+                route.id, route.unit, resource_def.id, resource_def.unit
+            ),
+        )
+        .with_hint("use a route in the resource's unit (or one that converts exactly: t/kg, MWh/kWh/GJ, m3/L)"));
     };
     let mut impacts = Vec::new();
     add_scaled(&mut impacts, &route.impacts, route_units_per_resource_unit);
-    Ok((route_units_per_resource_unit, route.cost_eur_per_unit * route_units_per_resource_unit, impacts))
+    Ok((
+        route_units_per_resource_unit,
+        route.cost_eur_per_unit * route_units_per_resource_unit,
+        impacts,
+    ))
 }
 
 impl Builder<'_> {
@@ -754,8 +775,8 @@ impl Builder<'_> {
         let firm_ids = firms_keyed.ids(FirmIdx::from_index);
 
         // MODEL.md B1: time slices and profiles.
-        let (slices, slices_given, slice_ids_complete) = self.slices(&tables.slices);
-        let (profiles, profile_ids) = self.profiles(&tables.profiles, &slices, slice_ids_complete);
+        let (slices, slices_given, slice_names) = self.slices(&tables.slices);
+        let (profiles, profile_ids) = self.profiles(&tables.profiles, &slices, slice_names.as_ref());
         let context = FlowContext {
             firms: &firm_ids,
             resources: &resource_ids,
@@ -774,7 +795,10 @@ impl Builder<'_> {
         for (process, place, category, amount) in process_impacts {
             let found = process_ids.resolve(&process, self.errors, || {
                 place
-                    .error("subject", format!("subject \"process:{process}\" names no known process"))
+                    .error(
+                        "subject",
+                        format!("subject \"process:{process}\" names no known process"),
+                    )
                     .with_hint("add the process to processes.csv in the inventory folder, or fix the spelling")
             });
             if let Some(found) = found {
@@ -789,7 +813,10 @@ impl Builder<'_> {
                 self.warnings.push(InputWarning {
                     file: place.place.file.clone(),
                     line: Some(place.place.line),
-                    message: format!("process {:?} has no input or output in process_io.csv: it can do nothing", process.id),
+                    message: format!(
+                        "process {:?} has no input or output in process_io.csv: it can do nothing",
+                        process.id
+                    ),
                 });
             }
         }
@@ -1063,10 +1090,11 @@ impl Builder<'_> {
         keyed.rows.into_iter().filter_map(|row| row.record).collect()
     }
 
-    /// slices.csv (MODEL.md B1): the slices in file order, whether the file
-    /// was given, and whether its slice ids are all known (false when it
-    /// could not be read). Without the file: one slice `year` of 8760 h.
-    fn slices(&mut self, file: &TableFile) -> (Vec<Slice>, bool, bool) {
+    /// slices.csv (MODEL.md B1): the valid slices in file order, whether
+    /// the file was given, and every slice id a row names (rows with errors
+    /// included; `None` when the file could not be read). Without the file:
+    /// one slice `year` of 8760 h.
+    fn slices(&mut self, file: &TableFile) -> (Vec<Slice>, bool, Option<HashSet<String>>) {
         let year = || {
             vec![Slice {
                 id: YEAR_SLICE.to_string(),
@@ -1074,8 +1102,8 @@ impl Builder<'_> {
             }]
         };
         let table = match file {
-            TableFile::Absent => return (year(), false, true),
-            TableFile::Unreadable => return (year(), true, false),
+            TableFile::Absent => return (year(), false, Some(HashSet::from([YEAR_SLICE.to_string()]))),
+            TableFile::Unreadable => return (year(), true, None),
             TableFile::Read(table) => table,
         };
         let keyed = self.parse_keyed(table, &SLICES_SCHEMA, &key_in("slice"), &mut |reader, row, errors| {
@@ -1094,20 +1122,26 @@ impl Builder<'_> {
             );
             Some(Slice { id: id?, hours: hours? })
         });
-        let complete = keyed.complete && keyed.rows.iter().all(|row| row.record.is_some());
+        let named: HashSet<String> = keyed.rows.iter().map(|row| row.key.clone()).collect();
+        let all_valid = keyed.complete && keyed.rows.iter().all(|row| row.record.is_some());
         let slices: Vec<Slice> = keyed.rows.into_iter().filter_map(|row| row.record).collect();
-        if slices.is_empty() && complete {
+        if slices.is_empty() && all_valid {
             self.errors.push(
                 InputError::file(&table.file, "no time slice")
                     .with_hint("list at least one slice with its hours, or remove slices.csv for one slice of 8760 h"),
             );
         }
-        (slices, true, complete)
+        (slices, true, keyed.complete.then_some(named))
     }
 
     /// profiles.csv (MODEL.md B1): one share per (profile, slice), slices
     /// left out have share 0, the shares of a profile sum to 1.
-    fn profiles(&mut self, file: &TableFile, slices: &[Slice], slice_ids_complete: bool) -> (Vec<Profile>, OwnedIds<ProfileIdx>) {
+    fn profiles(
+        &mut self,
+        file: &TableFile,
+        slices: &[Slice],
+        slice_names: Option<&HashSet<String>>,
+    ) -> (Vec<Profile>, OwnedIds<ProfileIdx>) {
         let mut ids = OwnedIds {
             valid: HashMap::new(),
             named: HashSet::new(),
@@ -1134,7 +1168,8 @@ impl Builder<'_> {
                 let profile = reader.text(row, "profile", errors);
                 let slice = reader.text(row, "slice", errors).and_then(|slice| {
                     let found = slice_position.get(slice.as_str()).copied();
-                    if found.is_none() && slice_ids_complete {
+                    // Unknown only when no row of slices.csv names it.
+                    if found.is_none() && slice_names.is_some_and(|names| !names.contains(&slice)) {
                         errors.push(
                             InputError::at(&table.file, row.line, Some("slice"), format!("unknown slice {slice:?}"))
                                 .with_hint(if slices.len() == 1 && slices[0].id == YEAR_SLICE {
@@ -1165,7 +1200,9 @@ impl Builder<'_> {
         ids.complete = keyed.complete;
         // Profiles in the order of their first row; a profile with a row in error is left out.
         let mut order: Vec<String> = Vec::new();
-        let mut rows_of: HashMap<String, Vec<(usize, Option<(usize, f64)>)>> = HashMap::new();
+        // Per profile: (line, (slice position, share) when the row is valid).
+        type ProfileRows = Vec<(usize, Option<(usize, f64)>)>;
+        let mut rows_of: HashMap<String, ProfileRows> = HashMap::new();
         for row in &keyed.rows {
             let (profile, _) = &row.key;
             ids.named.insert(profile.clone());
@@ -1192,7 +1229,7 @@ impl Builder<'_> {
             if (sum - 1.0).abs() > PROFILE_SUM_TOLERANCE {
                 let last_line = rows.iter().map(|(line, _)| *line).max().unwrap_or(table.header_line);
                 self.errors.push(
-                    InputError::at(&table.file, last_line, Some("share"), format!("the shares of profile {name:?} sum to {sum}, not 1"))
+                    InputError::at(&table.file, last_line, Some("share"), format!("the shares of profile {name:?} sum to {}, not 1", (sum * 1e9).round() / 1e9))
                         .with_hint("a profile gives the fraction of a flow's annual quantity in each slice: its shares must sum to 1 (within 1e-6)"),
                 );
                 continue;
@@ -1204,7 +1241,11 @@ impl Builder<'_> {
     }
 
     /// processes.csv (MODEL.md B3 and B4), sorted by id, each with where its row is.
-    fn processes(&mut self, file: &TableFile, firms: &Ids<FirmIdx>) -> (Vec<(Process, ProcessPlace)>, OwnedIds<ProcessIdx>) {
+    fn processes(
+        &mut self,
+        file: &TableFile,
+        firms: &Ids<FirmIdx>,
+    ) -> (Vec<(Process, ProcessPlace)>, OwnedIds<ProcessIdx>) {
         let mut ids = OwnedIds {
             valid: HashMap::new(),
             named: HashSet::new(),
@@ -1341,7 +1382,9 @@ impl Builder<'_> {
                 errors,
             );
             let quality = reader.opt_number(row, "quality", errors);
-            let (process, resource, kind, per_activity, quality) = (process?, resource?, direction?, per_activity?, quality.ok()?);
+            // The fallback depends on the direction and the resource only:
+            // it is checked even when the process's own row has errors.
+            let (resource, kind) = (resource?, direction?);
             let resource_def = &context.resource_defs[resource.index()];
             let service = resource_def.category == ResourceCategory::Service;
             let fallback = match (kind, reader.opt_text(row, "fallback")) {
@@ -1366,13 +1409,18 @@ impl Builder<'_> {
                 }
             };
             let (fallback_units_per_unit, fallback_cost_eur, fallback_impacts) = match fallback {
-                Some(route) if !service => fallback_terms(&context.route_defs[route.index()], resource_def, kind, |column, message| at(column, message)).map_err(|error| errors.push(error)).ok()?,
                 Some(route) => {
                     let terms = fallback_terms(&context.route_defs[route.index()], resource_def, kind, |column, message| at(column, message)).map_err(|error| errors.push(error)).ok()?;
-                    (terms.0, 0.0, Vec::new())
+                    // The idle capacity of a service output is costless (MODEL.md B2).
+                    if service {
+                        (terms.0, 0.0, Vec::new())
+                    } else {
+                        terms
+                    }
                 }
                 None => (1.0, 0.0, Vec::new()),
             };
+            let (process, per_activity, quality) = (process?, per_activity?, quality.ok()?);
             let (process_def, process_place) = &processes_view[process.index()];
             let direction_word = if kind == FlowKind::Demand { "in" } else { "out" };
             let id = format!("{}:{direction_word}:{}", process_def.id, resource_def.id);

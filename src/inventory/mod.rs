@@ -414,7 +414,9 @@ impl Inventory {
     /// B4): the supply resource's link_fixed_cost_eur_per_km_year times the
     /// distance; 0 when the resource has none.
     pub fn link_fixed_cost_eur(&self, supply: FlowIdx, distance_km: f64) -> f64 {
-        self.resource(self.flow(supply).resource).link_fixed_cost_eur_per_km_year * distance_km
+        self.resource(self.flow(supply).resource)
+            .link_fixed_cost_eur_per_km_year
+            * distance_km
     }
 
     /// Distance used for a link between two firms: distances.csv when it has

@@ -287,12 +287,22 @@ pub(super) fn solve(inventory: &Inventory, links: &[Link], options: &SolveOption
     let solve_seconds = started.elapsed().as_secs_f64();
 
     let slice_link_flows: Vec<Vec<f64>> = (0..layout.n_slices)
-        .map(|slice| (0..layout.n_links).map(|link| stage.columns[layout.link(slice, link)]).collect())
+        .map(|slice| {
+            (0..layout.n_links)
+                .map(|link| stage.columns[layout.link(slice, link)])
+                .collect()
+        })
         .collect();
     let slice_shadow_prices: Vec<Vec<f64>> = (0..layout.n_slices)
         .map(|slice| {
             (0..layout.n_flows)
-                .map(|flow| stage.row_duals.get(slice * layout.n_flows + flow).copied().unwrap_or(0.0))
+                .map(|flow| {
+                    stage
+                        .row_duals
+                        .get(slice * layout.n_flows + flow)
+                        .copied()
+                        .unwrap_or(0.0)
+                })
                 .collect()
         })
         .collect();
@@ -412,9 +422,8 @@ fn build_model(
         let link = &links[position];
         let built = vars[first_binary + i];
         for slice in 0..layout.n_slices {
-            let most = slice_quantity(inventory, link.supply.index(), shares, slice).min(
-                slice_quantity(inventory, link.demand.index(), shares, slice) / link.ratio,
-            );
+            let most = slice_quantity(inventory, link.supply.index(), shares, slice)
+                .min(slice_quantity(inventory, link.demand.index(), shares, slice) / link.ratio);
             if !most.is_finite() {
                 return Err(SolveError::Solver(format!(
                     "the link {} -> {} has a fixed cost but nothing bounds what it carries: give its processes a capacity",
@@ -481,7 +490,8 @@ fn lexicographic(
         unsafe { highs_sys::Highs_changeColsCostByRange(model.as_mut_ptr(), 0, last, first.as_ptr()) },
         "change costs",
     )?;
-    let remaining = |limit: Option<f64>| limit.map_or(f64::INFINITY, |l| (l - started.elapsed().as_secs_f64()).max(0.0));
+    let remaining =
+        |limit: Option<f64>| limit.map_or(f64::INFINITY, |l| (l - started.elapsed().as_secs_f64()).max(0.0));
     set_option(&mut model, "time_limit", remaining(time_limit_seconds))?;
     let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
     let mut status = classify(
