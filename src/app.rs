@@ -14,9 +14,9 @@ use crate::io::{
 };
 use crate::lp::{LpSolution, Objective, SolutionStatus, SolveError, SolveOptions};
 use crate::profile::territory_profile;
-use crate::report::{human_summary, result_tables, summary, RunInfo, Summary};
+use crate::report::{human_summary, part_b_tables, result_tables, summary, RunInfo, Summary};
 use crate::results::Results;
-use crate::valuation::{value_solution, Valuation};
+use crate::valuation::{value_lp_solution, Valuation};
 
 /// Files `optimize` writes beside the A5 tables (README, "The outputs").
 pub const PROFILE_FILE: &str = "territory_profile.json";
@@ -148,6 +148,9 @@ pub struct OptimizeConfig {
     pub supplier_share: f64,
     pub time_limit_seconds: Option<f64>,
     pub threads: Option<u32>,
+    /// Relative MIP gap for inventories with investments (MODEL.md B4);
+    /// `None`: HiGHS's default.
+    pub mip_gap: Option<f64>,
     pub out: PathBuf,
     pub allocation: Allocation,
     /// Also write report.html into `out`.
@@ -221,13 +224,7 @@ pub fn optimize_inventory_warm(
 ) -> Result<(Vec<Link>, LpSolution, Valuation), SolveError> {
     let links = candidate_links(inventory);
     let solution = warm.solve(inventory, &links, options)?;
-    let valuation = value_solution(
-        inventory,
-        &links,
-        &solution.link_flows,
-        &solution.shadow_prices,
-        supplier_share,
-    );
+    let valuation = value_lp_solution(inventory, &links, &solution, supplier_share);
     Ok((links, solution, valuation))
 }
 
@@ -257,6 +254,7 @@ pub fn optimize_loaded(config: &OptimizeConfig, loaded: crate::io::Loaded) -> Re
         time_limit_seconds: config.time_limit_seconds,
         threads: config.threads,
         bound: None,
+        mip_gap: config.mip_gap,
     };
     optimize_and_write(
         loaded.inventory,
@@ -300,6 +298,8 @@ pub fn optimize_and_write(
         status: solution.status,
         solve_seconds: solution.solve_seconds,
         n_candidate_links: links.len(),
+        n_binaries: solution.extended.as_ref().map_or(0, |extended| extended.n_binaries),
+        mip_gap: solution.extended.as_ref().and_then(|extended| extended.mip_gap),
     };
     let summary = summary(&inventory, &valuation, &info);
     let output_error = |message: String| AppError::Output {
@@ -318,6 +318,13 @@ pub fn optimize_and_write(
                 parquet_bytes(&mut frame).map_err(|e| output_error(e.to_string()))?,
             ));
         }
+        files.push((
+            name.to_string(),
+            csv_bytes(&mut frame).map_err(|e| output_error(e.to_string()))?,
+        ));
+    }
+    // MODEL.md Part B's tables, only for inventories that use it.
+    for (name, mut frame) in part_b_tables(&inventory, &links, &valuation).map_err(|e| output_error(e.to_string()))? {
         files.push((
             name.to_string(),
             csv_bytes(&mut frame).map_err(|e| output_error(e.to_string()))?,
@@ -638,6 +645,9 @@ pub struct Validated {
     pub n_firms: usize,
     pub n_flows: usize,
     pub n_candidate_links: usize,
+    /// MODEL.md Part B: slices (when slices.csv is given) and processes.
+    pub n_slices: Option<usize>,
+    pub n_processes: usize,
     pub warnings: Vec<InputWarning>,
 }
 
@@ -648,6 +658,11 @@ pub fn validate(source: &InventorySource, dialect: CsvDialect) -> Result<Validat
         n_firms: loaded.inventory.firms().len(),
         n_flows: loaded.inventory.flows().len(),
         n_candidate_links: candidate_links(&loaded.inventory).len(),
+        n_slices: loaded
+            .inventory
+            .slices_given()
+            .then_some(loaded.inventory.slices().len()),
+        n_processes: loaded.inventory.processes().len(),
         warnings: loaded.warnings,
     })
 }

@@ -36,6 +36,10 @@ pub const BUNDLED_DUNKIRK: &[(&str, &str)] = &[
     ("SOURCES.md", include_str!("../data/dunkirk/SOURCES.md")),
 ];
 
+/// The optional inventory files of MODEL.md Part B (time slices, profiles,
+/// conversion processes).
+pub const PART_B_FILES: [&str; 4] = ["slices.csv", "profiles.csv", "processes.csv", "process_io.csv"];
+
 pub const CATALOGUE_FILES: [&str; 5] = [
     "resources.csv",
     "routes.csv",
@@ -166,7 +170,12 @@ fn read_tables(source: &InventorySource, dialect: CsvDialect, errors: &mut Vec<I
     let flows = read("flows.csv", true);
     let distances = read("distances.csv", false);
     let [resources, routes, substitutions, impacts, externalities] = CATALOGUE_FILES.map(|name| read(name, false));
+    let [slices, profiles, processes, process_io] = PART_B_FILES.map(|name| read(name, false));
     Some(InventoryTables {
+        slices,
+        profiles,
+        processes,
+        process_io,
         firms,
         flows,
         default_catalogue,

@@ -21,6 +21,9 @@ use highs::{HighsModelStatus, HighsSolutionStatus};
 use crate::candidates::Link;
 use crate::inventory::Inventory;
 
+mod extended;
+pub use extended::{needs_extended_model, ExtendedSolution};
+
 /// What the optimizer minimises (MODEL.md A3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -60,6 +63,10 @@ pub struct SolveOptions {
     /// An extra constraint on one criterion (the epsilon of an
     /// epsilon-constraint Pareto front).
     pub bound: Option<CriterionBound>,
+    /// Relative MIP gap at which HiGHS may stop (`mip_rel_gap`; `None`:
+    /// HiGHS's default, 1e-4). Used only when investments make the model a
+    /// MILP (MODEL.md B4).
+    pub mip_gap: Option<f64>,
 }
 
 impl Default for SolveOptions {
@@ -69,6 +76,7 @@ impl Default for SolveOptions {
             time_limit_seconds: None,
             threads: None,
             bound: None,
+            mip_gap: None,
         }
     }
 }
@@ -152,6 +160,11 @@ pub struct LpSolution {
     pub first_stage_objective: f64,
     /// Wall-clock seconds spent in HiGHS, both stages.
     pub solve_seconds: f64,
+    /// What MODEL.md Part B adds (per-slice flows, process activity, MIP
+    /// gap); `None` when the inventory needs none of it and the model is
+    /// exactly the A3 program. `link_flows` and `shadow_prices` are then
+    /// annual totals over the slices.
+    pub extended: Option<ExtendedSolution>,
 }
 
 /// Per-column private cost (EUR per unit) and monetised externality (EUR per unit).
@@ -230,7 +243,14 @@ impl WarmStart {
                 shadow_prices: Vec::new(),
                 first_stage_objective: 0.0,
                 solve_seconds: 0.0,
+                extended: None,
             });
+        }
+        if needs_extended_model(inventory, links) {
+            // Time slices, processes or investments: a model of its own,
+            // built for each solve (MODEL.md Part B).
+            self.built += 1;
+            return extended::solve(inventory, links, options);
         }
         let costs = column_costs(inventory, links);
         let (first, second): (Vec<f64>, Option<&Vec<f64>>) = match options.objective {
@@ -249,7 +269,7 @@ impl WarmStart {
         let fallback_upper: Vec<f64> = flows
             .iter()
             .map(|flow| {
-                if inventory.route(flow.fallback).banned {
+                if inventory.fallback_banned(flow) {
                     0.0
                 } else {
                     f64::INFINITY
@@ -336,7 +356,7 @@ impl WarmStart {
             solved.primal_solution_status() == HighsSolutionStatus::Feasible,
         ) {
             Err(SolveError::Infeasible | SolveError::InfeasibleOrUnbounded)
-                if flows.iter().any(|flow| inventory.route(flow.fallback).banned) =>
+                if flows.iter().any(|flow| inventory.fallback_banned(flow)) =>
             {
                 return Err(explain_banned_infeasibility(inventory, links));
             }
@@ -422,6 +442,7 @@ impl WarmStart {
             shadow_prices,
             first_stage_objective,
             solve_seconds,
+            extended: None,
         })
     }
 }
@@ -493,7 +514,7 @@ fn explain_banned_infeasibility(inventory: &Inventory, links: &[Link]) -> SolveE
     let fallback_columns = variables.add_vector(variable().min(0.0), flows.len());
     let mut objective = Expression::with_capacity(flows.len());
     for (flow, column) in flows.iter().zip(&fallback_columns) {
-        if inventory.route(flow.fallback).banned {
+        if inventory.fallback_banned(flow) {
             objective.add_mul(1.0, *column);
         }
     }
@@ -521,8 +542,7 @@ fn explain_banned_infeasibility(inventory: &Inventory, links: &[Link]) -> SolveE
                 .iter()
                 .enumerate()
                 .filter(|(position, flow)| {
-                    inventory.route(flow.fallback).banned
-                        && values[links.len() + position] > 1e-9 * flow.quantity.max(1.0)
+                    inventory.fallback_banned(flow) && values[links.len() + position] > 1e-9 * flow.quantity.max(1.0)
                 })
                 .map(|(position, flow)| (flow.id.clone(), values[links.len() + position]))
                 .collect();

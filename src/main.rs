@@ -39,7 +39,7 @@ enum Command {
     },
     /// Match supplies to demands and write the result tables
     #[command(
-        after_help = "Examples:\n  symbiose optimize data/dunkirk --out results/\n  symbiose optimize --objective social --supplier-share 0.3 --out results/\n  symbiose optimize --report --out results/    # also results/report.html\n\nWithout INVENTORY, optimizes the bundled Dunkirk example. Writes summary.json, links.csv,\nflow_results.csv, firm_values.csv, territory_values.csv, territory_profile.json,\nfirms.geojson and links.geojson into --out (and report.html with --report)."
+        after_help = "Examples:\n  symbiose optimize data/dunkirk --out results/\n  symbiose optimize --objective social --supplier-share 0.3 --out results/\n  symbiose optimize --report --out results/    # also results/report.html\n\nWithout INVENTORY, optimizes the bundled Dunkirk example. Writes summary.json, links.csv,\nflow_results.csv, firm_values.csv, territory_values.csv, territory_profile.json,\nfirms.geojson and links.geojson into --out (and report.html with --report).\n\nWith MODEL.md Part B files (slices.csv, profiles.csv, processes.csv, process_io.csv) or link\nfixed costs, also flow_slices.csv, link_slices.csv and services.csv (with slices),\nprocesses.csv and investments.csv (with processes or fixed costs; a MILP, see --mip-gap):\n  symbiose optimize data/union-roubaix --out union/\n  symbiose optimize data/dunkirk-seasonal --mip-gap 0.001 --out seasonal/"
     )]
     Optimize {
         /// Inventory folder; default: the bundled Dunkirk example
@@ -53,6 +53,9 @@ enum Command {
         /// Stop the solver after this many seconds and report the best solution found
         #[arg(long, value_parser = parse_seconds)]
         time_limit: Option<f64>,
+        /// Relative MIP gap at which the solver may stop when investments (fixed costs) make the model a MILP (default: HiGHS's 1e-4)
+        #[arg(long, value_parser = parse_gap)]
+        mip_gap: Option<f64>,
         /// Output folder
         #[arg(long, default_value = "results")]
         out: PathBuf,
@@ -255,6 +258,13 @@ fn parse_share(text: &str) -> Result<f64, String> {
     }
 }
 
+fn parse_gap(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value >= 0.0 => Ok(value),
+        _ => Err(format!("{text:?} is not a relative gap >= 0 (such as 0.001 for 0.1 %)")),
+    }
+}
+
 fn parse_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(value) if value.is_finite() && value >= 0.0 => Ok(value),
@@ -337,8 +347,16 @@ fn main() -> ExitCode {
             match app::validate(&source, csv.dialect()) {
                 Ok(validated) => {
                     print_warnings(&validated.warnings);
+                    let mut part_b = String::new();
+                    if let Some(n_slices) = validated.n_slices {
+                        part_b += &format!(", {n_slices} time slices");
+                    }
+                    if validated.n_processes > 0 {
+                        let noun = if validated.n_processes == 1 { "process" } else { "processes" };
+                        part_b += &format!(", {} {noun}", validated.n_processes);
+                    }
                     println!(
-                        "ok: {} firms, {} flows, {} candidate links",
+                        "ok: {} firms, {} flows, {} candidate links{part_b}",
                         validated.n_firms, validated.n_flows, validated.n_candidate_links
                     );
                     ExitCode::from(exit_code::OK)
@@ -356,6 +374,7 @@ fn main() -> ExitCode {
             objective,
             supplier_share,
             time_limit,
+            mip_gap,
             out,
             top,
             allocation: allocation_arg,
@@ -370,6 +389,7 @@ fn main() -> ExitCode {
                 supplier_share,
                 time_limit_seconds: time_limit,
                 threads: None,
+                mip_gap,
                 out,
                 allocation: allocation(allocation_arg, samples),
                 write_report: report,

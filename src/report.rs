@@ -23,6 +23,24 @@ pub struct RunInfo {
     pub status: SolutionStatus,
     pub solve_seconds: f64,
     pub n_candidate_links: usize,
+    /// Binaries of MODEL.md B4 in the model (0 for an LP).
+    pub n_binaries: usize,
+    /// The MIP's relative gap, when there are binaries.
+    pub mip_gap: Option<f64>,
+}
+
+/// A shared service in summary.json (MODEL.md B2 across the slices of B1).
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceSummary {
+    pub resource: String,
+    pub unit: String,
+    /// Sum of the demands' peaks, in resource units per hour.
+    pub peak_without_sharing_per_hour: f64,
+    pub peak_with_sharing_per_hour: f64,
+    pub capacity_saved_per_hour: f64,
+    pub delivered: f64,
+    pub firm_value_eur: f64,
+    pub territory_value_eur: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,6 +71,18 @@ pub struct Summary {
     pub solve_seconds: f64,
     pub inventory: String,
     pub symbiose_version: &'static str,
+    /// MODEL.md Part B, present only when the inventory uses it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n_slices: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n_processes: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n_binaries: Option<usize>,
+    /// Relative MIP gap (the largest over the MILP stages).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mip_gap: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<ServiceSummary>>,
 }
 
 pub fn summary(inventory: &Inventory, valuation: &Valuation, info: &RunInfo) -> Summary {
@@ -83,6 +113,29 @@ pub fn summary(inventory: &Inventory, valuation: &Valuation, info: &RunInfo) -> 
         solve_seconds: info.solve_seconds,
         inventory: info.inventory.clone(),
         symbiose_version: env!("CARGO_PKG_VERSION"),
+        n_slices: inventory.slices_given().then_some(inventory.slices().len()),
+        n_processes: (!inventory.processes().is_empty()).then_some(inventory.processes().len()),
+        n_binaries: (info.n_binaries > 0).then_some(info.n_binaries),
+        mip_gap: info.mip_gap.filter(|_| info.n_binaries > 0),
+        services: (inventory.slices_given() && !valuation.services.is_empty()).then(|| {
+            valuation
+                .services
+                .iter()
+                .map(|service| {
+                    let resource = inventory.resource(service.resource);
+                    ServiceSummary {
+                        resource: resource.id.clone(),
+                        unit: resource.unit.clone(),
+                        peak_without_sharing_per_hour: service.peak_without_sharing,
+                        peak_with_sharing_per_hour: service.peak_with_sharing,
+                        capacity_saved_per_hour: service.peak_saved,
+                        delivered: service.delivered,
+                        firm_value_eur: service.firm_value_eur,
+                        territory_value_eur: service.territory_value_eur,
+                    }
+                })
+                .collect()
+        }),
     }
 }
 
@@ -210,16 +263,17 @@ pub fn flow_results_table(inventory: &Inventory, valuation: &Valuation) -> Polar
         text_column("unit", rows.iter().map(|r| flow(r).unit.clone()).collect()),
         number_column(
             "quantity",
-            rows.iter().map(|r| flow(r).quantity / flow(r).unit_factor).collect(),
+            rows.iter().map(|r| r.quantity / flow(r).unit_factor).collect(),
         ),
         number_column(
             "matched",
             rows.iter().map(|r| r.matched / flow(r).unit_factor).collect(),
         ),
-        text_column(
+        // Empty for a process input and for a service supply given no route.
+        optional_text_column(
             "fallback",
             rows.iter()
-                .map(|r| inventory.route(flow(r).fallback).id.clone())
+                .map(|r| flow(r).fallback.map(|route| inventory.route(route).id.clone()))
                 .collect(),
         ),
         number_column(
@@ -308,6 +362,224 @@ pub fn result_tables(
         ("firm_values.csv", firm_values_table(inventory, valuation)?),
         ("territory_values.csv", territory_values_table(inventory, valuation)?),
     ])
+}
+
+fn flag_column(name: &str, values: Vec<bool>) -> Column {
+    Column::new(name.into(), values)
+}
+
+/// The tables MODEL.md Part B adds, named as their files, each only when
+/// the inventory uses that part: processes.csv and investments.csv (B3,
+/// B4), flow_slices.csv and link_slices.csv (B1, with slices.csv),
+/// services.csv (B2 across slices).
+pub fn part_b_tables(
+    inventory: &Inventory,
+    links: &[Link],
+    valuation: &Valuation,
+) -> PolarsResult<Vec<(&'static str, DataFrame)>> {
+    let mut tables = Vec::new();
+    if !valuation.processes.is_empty() {
+        tables.push(("processes.csv", processes_table(inventory, valuation)?));
+    }
+    if !valuation.investments.is_empty() {
+        tables.push(("investments.csv", investments_table(inventory, links, valuation)?));
+    }
+    if inventory.slices_given() {
+        tables.push(("flow_slices.csv", flow_slices_table(inventory, valuation)?));
+        tables.push(("link_slices.csv", link_slices_table(inventory, links, valuation)?));
+        if !valuation.services.is_empty() {
+            tables.push(("services.csv", services_table(inventory, valuation)?));
+        }
+    }
+    Ok(tables)
+}
+
+/// processes.csv: every process, sorted by process_id.
+pub fn processes_table(inventory: &Inventory, valuation: &Valuation) -> PolarsResult<DataFrame> {
+    // Processes are sorted by id in the inventory.
+    let rows = &valuation.processes;
+    let process = |row: &crate::valuation::ProcessValue| inventory.process(row.process);
+    DataFrame::new_infer_height(vec![
+        text_column("process_id", rows.iter().map(|r| process(r).id.clone()).collect()),
+        text_column(
+            "firm_id",
+            rows.iter()
+                .map(|r| inventory.firm(process(r).firm).id.clone())
+                .collect(),
+        ),
+        number_column("activity", rows.iter().map(|r| r.activity).collect()),
+        Column::new(
+            "capacity".into(),
+            rows.iter().map(|r| process(r).capacity).collect::<Vec<Option<f64>>>(),
+        ),
+        flag_column("built", rows.iter().map(|r| r.built).collect()),
+        number_column(
+            "operating_cost_eur",
+            rows.iter().map(|r| r.operating_cost_eur).collect(),
+        ),
+        number_column("fixed_cost_eur", rows.iter().map(|r| r.fixed_cost_eur).collect()),
+        number_column(
+            "output_fallback_cost_eur",
+            rows.iter().map(|r| r.output_fallback_cost_eur).collect(),
+        ),
+        number_column("cost_borne_eur", rows.iter().map(|r| r.cost_borne_eur).collect()),
+        number_column("externality_eur", rows.iter().map(|r| r.externality_eur).collect()),
+    ])
+}
+
+/// investments.csv: every link and process with a fixed cost, built or
+/// not, sorted by kind then id (a link's id is supply_flow_id>demand_flow_id).
+pub fn investments_table(inventory: &Inventory, links: &[Link], valuation: &Valuation) -> PolarsResult<DataFrame> {
+    use crate::valuation::Investment;
+    let mut rows: Vec<(String, String, String, f64, &crate::valuation::InvestmentValue)> = valuation
+        .investments
+        .iter()
+        .map(|row| match row.investment {
+            Investment::Link(position) => {
+                let link = &links[position];
+                let (supply, demand) = (inventory.flow(link.supply), inventory.flow(link.demand));
+                (
+                    "link".to_string(),
+                    format!("{}>{}", supply.id, demand.id),
+                    format!("{}>{}", inventory.firm(supply.firm).id, inventory.firm(demand.firm).id),
+                    link.distance_km,
+                    row,
+                )
+            }
+            Investment::Process(process) => {
+                let process = inventory.process(process);
+                (
+                    "process".to_string(),
+                    process.id.clone(),
+                    inventory.firm(process.firm).id.clone(),
+                    0.0,
+                    row,
+                )
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    DataFrame::new_infer_height(vec![
+        text_column("kind", rows.iter().map(|r| r.0.clone()).collect()),
+        text_column("id", rows.iter().map(|r| r.1.clone()).collect()),
+        text_column("firm_ids", rows.iter().map(|r| r.2.clone()).collect()),
+        number_column("distance_km", rows.iter().map(|r| r.3).collect()),
+        number_column(
+            "fixed_cost_eur_per_year",
+            rows.iter().map(|r| r.4.fixed_cost_eur_per_year).collect(),
+        ),
+        flag_column("built", rows.iter().map(|r| r.4.built).collect()),
+        number_column("quantity", rows.iter().map(|r| r.4.quantity).collect()),
+    ])
+}
+
+/// flow_slices.csv: every flow in every slice, quantities in the flow's own
+/// unit, sorted by flow_id then slice (in the order of slices.csv).
+pub fn flow_slices_table(inventory: &Inventory, valuation: &Valuation) -> PolarsResult<DataFrame> {
+    let mut rows: Vec<_> = valuation.flow_slices.iter().collect();
+    rows.sort_by(|a, b| (&inventory.flow(a.flow).id, a.slice).cmp(&(&inventory.flow(b.flow).id, b.slice)));
+    let flow = |row: &&crate::valuation::FlowSliceValue| inventory.flow(row.flow);
+    let slice = |row: &&crate::valuation::FlowSliceValue| &inventory.slices()[row.slice.index()];
+    DataFrame::new_infer_height(vec![
+        text_column("flow_id", rows.iter().map(|r| flow(r).id.clone()).collect()),
+        text_column("slice", rows.iter().map(|r| slice(r).id.clone()).collect()),
+        number_column("hours", rows.iter().map(|r| slice(r).hours).collect()),
+        text_column("unit", rows.iter().map(|r| flow(r).unit.clone()).collect()),
+        number_column(
+            "quantity",
+            rows.iter().map(|r| r.quantity / flow(r).unit_factor).collect(),
+        ),
+        number_column(
+            "matched",
+            rows.iter().map(|r| r.matched / flow(r).unit_factor).collect(),
+        ),
+        number_column(
+            "fallback_quantity",
+            rows.iter().map(|r| r.fallback_quantity / flow(r).unit_factor).collect(),
+        ),
+        number_column(
+            "shadow_price_eur_per_unit",
+            rows.iter()
+                .map(|r| r.shadow_price_eur_per_unit * flow(r).unit_factor)
+                .collect(),
+        ),
+    ])
+}
+
+/// link_slices.csv: every link in use in every slice, sorted by
+/// (supply_flow_id, demand_flow_id) then slice.
+pub fn link_slices_table(inventory: &Inventory, links: &[Link], valuation: &Valuation) -> PolarsResult<DataFrame> {
+    let mut rows: Vec<_> = valuation.link_slices.iter().collect();
+    let ids = |row: &crate::valuation::LinkSliceValue| {
+        let link = &links[row.link];
+        (
+            &inventory.flow(link.supply).id,
+            &inventory.flow(link.demand).id,
+            row.slice,
+        )
+    };
+    rows.sort_by(|a, b| ids(a).cmp(&ids(b)));
+    DataFrame::new_infer_height(vec![
+        text_column(
+            "supply_flow_id",
+            rows.iter()
+                .map(|r| inventory.flow(links[r.link].supply).id.clone())
+                .collect(),
+        ),
+        text_column(
+            "demand_flow_id",
+            rows.iter()
+                .map(|r| inventory.flow(links[r.link].demand).id.clone())
+                .collect(),
+        ),
+        text_column(
+            "slice",
+            rows.iter()
+                .map(|r| inventory.slices()[r.slice.index()].id.clone())
+                .collect(),
+        ),
+        number_column("quantity", rows.iter().map(|r| r.quantity).collect()),
+        number_column("delivered", rows.iter().map(|r| r.delivered).collect()),
+    ])
+}
+
+/// services.csv: each service resource some demand wants, sorted by resource.
+pub fn services_table(inventory: &Inventory, valuation: &Valuation) -> PolarsResult<DataFrame> {
+    let rows = &valuation.services;
+    let resource = |row: &crate::valuation::ServiceValue| inventory.resource(row.resource);
+    DataFrame::new_infer_height(vec![
+        text_column("resource", rows.iter().map(|r| resource(r).id.clone()).collect()),
+        text_column("unit", rows.iter().map(|r| resource(r).unit.clone()).collect()),
+        count_column("n_demands", rows.iter().map(|r| r.n_demands as u64).collect()),
+        count_column(
+            "n_shared_supplies",
+            rows.iter().map(|r| r.n_shared_supplies as u64).collect(),
+        ),
+        number_column(
+            "peak_without_sharing_per_hour",
+            rows.iter().map(|r| r.peak_without_sharing).collect(),
+        ),
+        number_column(
+            "peak_with_sharing_per_hour",
+            rows.iter().map(|r| r.peak_with_sharing).collect(),
+        ),
+        number_column("capacity_saved_per_hour", rows.iter().map(|r| r.peak_saved).collect()),
+        number_column("delivered", rows.iter().map(|r| r.delivered).collect()),
+        number_column("firm_value_eur", rows.iter().map(|r| r.firm_value_eur).collect()),
+        number_column(
+            "territory_value_eur",
+            rows.iter().map(|r| r.territory_value_eur).collect(),
+        ),
+    ])
+}
+
+/// How a capacity per hour reads: a unit `x_h` (x-hours) per hour is `xs`
+/// (space_h per hour: spaces), any other unit `unit/h`.
+pub fn per_hour_unit(unit: &str) -> String {
+    match unit.strip_suffix("_h") {
+        Some(thing) if !thing.is_empty() => format!("{thing}s"),
+        _ => format!("{unit}/h"),
+    }
 }
 
 /// Formats a money amount as whole euros with thin grouping: `-1 234 567`.
@@ -401,6 +673,7 @@ pub fn human_summary(inventory: &Inventory, valuation: &Valuation, summary: &Sum
             );
         }
     }
+    part_b_summary(&mut out, inventory, valuation, summary);
     let mut ranked: Vec<_> = valuation.links.iter().collect();
     ranked.sort_by(|a, b| {
         b.externality_avoided_eur
@@ -427,6 +700,87 @@ pub fn human_summary(inventory: &Inventory, valuation: &Valuation, summary: &Sum
         }
     }
     out
+}
+
+/// The printed lines of MODEL.md Part B: investments and the MIP gap,
+/// processes, and the capacity saved by sharing services across slices.
+fn part_b_summary(out: &mut String, inventory: &Inventory, valuation: &Valuation, summary: &Summary) {
+    use std::fmt::Write;
+    if let Some(n_binaries) = summary.n_binaries {
+        let built = valuation
+            .investments
+            .iter()
+            .filter(|investment| investment.built)
+            .count();
+        let gap = match summary.mip_gap {
+            Some(gap) if gap.is_finite() => format!("{:.4} %", 100.0 * gap),
+            _ => "unknown".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "  investments (MILP, {n_binaries} {}): {built} of {} built, relative MIP gap {gap}",
+            if n_binaries == 1 { "binary" } else { "binaries" },
+            valuation.investments.len()
+        );
+    }
+    if !valuation.processes.is_empty() {
+        let _ = writeln!(out, "  conversion processes:");
+        for value in &valuation.processes {
+            let process = inventory.process(value.process);
+            let capacity = process
+                .capacity
+                .map_or(String::new(), |capacity| format!(" of {}", format_quantity(capacity)));
+            if value.built {
+                let _ = writeln!(
+                    out,
+                    "    {} ({}): activity {}{capacity}, cost borne {} EUR/yr",
+                    process.id,
+                    inventory.firm(process.firm).id,
+                    format_quantity(value.activity),
+                    euros(value.cost_borne_eur)
+                );
+            } else {
+                let _ = writeln!(out, "    {} ({}): not run", process.id, inventory.firm(process.firm).id);
+            }
+        }
+    }
+    if let Some(services) = &summary.services {
+        let _ = writeln!(
+            out,
+            "  shared services across {} time slices (capacity at the peak hour):",
+            inventory.slices().len()
+        );
+        for service in services {
+            let per_hour = per_hour_unit(&service.unit);
+            let percent = if service.peak_without_sharing_per_hour > 0.0 {
+                100.0 * service.capacity_saved_per_hour / service.peak_without_sharing_per_hour
+            } else {
+                0.0
+            };
+            let _ = writeln!(
+                out,
+                "    {}: {} {per_hour} needed without sharing, {} with sharing: {} {per_hour} saved ({:.0} %); value to firms {} EUR/yr, to the territory {} EUR/yr",
+                service.resource,
+                format_capacity(service.peak_without_sharing_per_hour),
+                format_capacity(service.peak_with_sharing_per_hour),
+                format_capacity(service.capacity_saved_per_hour),
+                percent,
+                euros(service.firm_value_eur),
+                euros(service.territory_value_eur)
+            );
+        }
+    }
+}
+
+/// A capacity per hour: whole units from 10 up, two decimals below.
+fn format_capacity(value: f64) -> String {
+    if value.abs() >= 10.0 {
+        euros(value)
+    } else if value.abs() < 0.005 {
+        "0".to_string()
+    } else {
+        format!("{value:.2}")
+    }
 }
 
 fn format_quantity(value: f64) -> String {

@@ -157,8 +157,14 @@ pub fn apply_parameter(
                 return Err(format!("a route cost must be finite, got {value}"));
             }
             inventory.routes[route.index()].cost_eur_per_unit = value;
-            for flow in inventory.flows.iter_mut().filter(|flow| flow.fallback == route) {
-                flow.fallback_cost_eur = value * flow.fallback_units_per_unit;
+            let resources = &inventory.resources;
+            for flow in inventory.flows.iter_mut().filter(|flow| flow.fallback == Some(route)) {
+                // The idle capacity of a service supply stays costless (MODEL.md B2).
+                let idle_capacity = flow.kind == crate::inventory::FlowKind::Supply
+                    && resources[flow.resource.index()].category == crate::inventory::ResourceCategory::Service;
+                if !idle_capacity {
+                    flow.fallback_cost_eur = value * flow.fallback_units_per_unit;
+                }
             }
         }
         Parameter::TransportCost(resource) => {
@@ -170,6 +176,14 @@ pub fn apply_parameter(
                 return Err(format!("a max distance must be > 0 (inf for unlimited), got {value}"));
             }
             inventory.resources[resource.index()].max_distance_km = value.is_finite().then_some(value);
+        }
+        Parameter::FlowQuantity(flow) | Parameter::FlowFactor(flow)
+            if inventory.flows[flow.index()].is_process_port() =>
+        {
+            return Err(format!(
+                "flow {:?} is an input or output of a process: its quantity follows the process's activity",
+                inventory.flows[flow.index()].id
+            ));
         }
         Parameter::FlowQuantity(flow) => {
             non_negative("a flow quantity")?;
@@ -255,6 +269,7 @@ impl Study {
             time_limit_seconds: self.time_limit_seconds,
             threads,
             bound: None,
+            mip_gap: None,
         }
     }
 }
@@ -916,6 +931,7 @@ pub fn pareto_front(inventory: &Inventory, n_points: usize, quiet: bool) -> Resu
             time_limit_seconds: None,
             threads: Some(1),
             bound,
+            mip_gap: None,
         };
         let (_, _, valuation) = optimize_inventory(inventory, &options, 0.5)?;
         Ok(ParetoPoint {

@@ -4,13 +4,27 @@
 //! per category and scope), reported separately.
 //!
 //! Invariant: link flows are first scaled back within each flow's quantity
-//! ([`within_quantities`]), then fallbacks are derived from them
-//! (f = Q - matched), so the balances hold exactly, no fallback is negative, and the identities
-//! sum_f V_f = C_base - C and sum_l dM_l = M_base - M hold up to float
+//! ([`within_quantities`], Part A inventories), then fallbacks are derived
+//! from them (f = Q - matched), so the balances hold exactly, no fallback is
+//! negative, and the identities sum_f V_f = C_base - C and
+//! sum_l dM_l - sum_p E_p = M_base - M (E_p the externality of process p,
+//! none without processes) hold up to float
 //! rounding in every table written from a [`Valuation`].
+//!
+//! MODEL.md Part B: a process's firm bears its operating cost, its fixed
+//! cost when it runs, and its outputs at their fallback cost (the links
+//! that take an output credit the avoided fallback back, as for any
+//! supply); a link's fixed cost comes out of its surplus; a link or a
+//! process is built when it carries flow or runs. Per-slice values and the
+//! capacity saved by sharing services are derived from the per-slice link
+//! flows.
 
 use crate::candidates::Link;
-use crate::inventory::{add_scaled, CategoryIdx, FirmIdx, FlowIdx, ImpactVec, Inventory, Scope};
+use crate::inventory::{
+    add_scaled, CategoryIdx, FirmIdx, FlowIdx, FlowKind, ImpactVec, Inventory, ProcessIdx, ResourceCategory,
+    ResourceIdx, Scope, SliceIdx,
+};
+use crate::lp::{ExtendedSolution, LpSolution};
 
 /// Links carrying at most this many supply units are treated as unused.
 pub const ACTIVE_LINK_THRESHOLD: f64 = 1e-9;
@@ -37,11 +51,16 @@ pub struct LinkValue {
     pub supplier_value_eur: f64,
     pub receiver_value_eur: f64,
     pub externality_avoided_eur: f64,
+    /// Annual fixed cost of the link (MODEL.md B4), taken out of `surplus_eur`; 0 when none.
+    pub fixed_cost_eur: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FlowValue {
     pub flow: FlowIdx,
+    /// Quantity in resource units: the flow's own, or for a process input
+    /// or output per_activity * activity.
+    pub quantity: f64,
     /// Matched quantity in resource units.
     pub matched: f64,
     /// Fallback quantity in resource units.
@@ -69,6 +88,96 @@ pub struct CategoryValue {
     pub value_eur: f64,
 }
 
+/// One conversion process's year (MODEL.md B3).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessValue {
+    pub process: ProcessIdx,
+    /// Activity units in the year.
+    pub activity: f64,
+    /// Activity units per slice.
+    pub slice_activity: Vec<f64>,
+    /// Whether the process runs (activity above [`ACTIVE_LINK_THRESHOLD`]).
+    pub built: bool,
+    /// cost_eur_per_activity * activity.
+    pub operating_cost_eur: f64,
+    /// fixed_cost_eur_per_year when the process runs.
+    pub fixed_cost_eur: f64,
+    /// The outputs at their fallback cost (what disposing of all of them would cost).
+    pub output_fallback_cost_eur: f64,
+    /// What the process's firm bears: the three above.
+    pub cost_borne_eur: f64,
+    /// Monetised impacts of the activity and of the outputs at their
+    /// fallback (the links taking outputs count the avoided part).
+    pub externality_eur: f64,
+}
+
+/// One investment of MODEL.md B4: a link or a process with a fixed cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Investment {
+    /// Position in the candidate links.
+    Link(usize),
+    Process(ProcessIdx),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvestmentValue {
+    pub investment: Investment,
+    /// The annual fixed cost if built.
+    pub fixed_cost_eur_per_year: f64,
+    pub built: bool,
+    /// Supply units carried (link) or activity units run (process) in the year.
+    pub quantity: f64,
+}
+
+/// A flow in one time slice (MODEL.md B1), quantities in resource units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowSliceValue {
+    pub flow: FlowIdx,
+    pub slice: SliceIdx,
+    pub quantity: f64,
+    pub matched: f64,
+    pub fallback_quantity: f64,
+    /// EUR per resource unit of this slice's quantity.
+    pub shadow_price_eur_per_unit: f64,
+}
+
+/// A link in use in one time slice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkSliceValue {
+    /// Position in the candidate links.
+    pub link: usize,
+    pub slice: SliceIdx,
+    /// Supply units sent.
+    pub quantity: f64,
+    /// Demand units served.
+    pub delivered: f64,
+}
+
+/// A service shared across time slices (MODEL.md B2): the capacity its
+/// demands need at their peak, per hour, with and without sharing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceValue {
+    /// The demands' resource (category `service`).
+    pub resource: ResourceIdx,
+    pub n_demands: usize,
+    /// Service supplies serving at least one of the demands.
+    pub n_shared_supplies: usize,
+    /// Sum over the demands of their peak (max over slices of quantity / hours):
+    /// what each would need on its own.
+    pub peak_without_sharing: f64,
+    /// Sum over the shared supplies of their peak use, plus the peaks of
+    /// what the demands still source on their own.
+    pub peak_with_sharing: f64,
+    /// peak_without_sharing - peak_with_sharing.
+    pub peak_saved: f64,
+    /// Demand units served by shared supplies in the year.
+    pub delivered: f64,
+    /// Sum of the surplus of the links serving these demands.
+    pub firm_value_eur: f64,
+    /// Sum of the externality avoided on those links.
+    pub territory_value_eur: f64,
+}
+
 /// Every value of one solution.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Valuation {
@@ -89,9 +198,21 @@ pub struct Valuation {
     pub firms: Vec<FirmValue>,
     /// One per externality category, in catalogue order (sorted by id).
     pub categories: Vec<CategoryValue>,
+    /// One per process, in inventory order (empty without processes.csv).
+    pub processes: Vec<ProcessValue>,
+    /// Every link and process with a fixed cost (empty without any).
+    pub investments: Vec<InvestmentValue>,
+    /// Per flow and slice, when slices.csv was given (empty otherwise).
+    pub flow_slices: Vec<FlowSliceValue>,
+    /// Per link in use and slice, when slices.csv was given.
+    pub link_slices: Vec<LinkSliceValue>,
+    /// One per service resource that some demand wants, sorted by resource.
+    pub services: Vec<ServiceValue>,
 }
 
-/// Computes the values of a solution given as link flows x_l.
+/// Computes the values of a solution given as link flows x_l (MODEL.md
+/// Part A; for an inventory with processes or slices use
+/// [`value_lp_solution`], which reads the activities and per-slice flows).
 pub fn value_solution(
     inventory: &Inventory,
     links: &[Link],
@@ -99,9 +220,70 @@ pub fn value_solution(
     shadow_prices: &[f64],
     supplier_share: f64,
 ) -> Valuation {
+    value_with(inventory, links, link_flows, shadow_prices, None, supplier_share)
+}
+
+/// Computes the values of a solver's answer, Part B included.
+pub fn value_lp_solution(
+    inventory: &Inventory,
+    links: &[Link],
+    solution: &LpSolution,
+    supplier_share: f64,
+) -> Valuation {
+    value_with(
+        inventory,
+        links,
+        &solution.link_flows,
+        &solution.shadow_prices,
+        solution.extended.as_ref(),
+        supplier_share,
+    )
+}
+
+/// A solver's tolerance can leave a hair below zero: it is not a real flow.
+fn clamp_rest(rest: f64, scale: f64) -> f64 {
+    if rest < 0.0 && rest > -1e-9 * scale.max(1.0) {
+        0.0
+    } else {
+        rest
+    }
+}
+
+fn value_with(
+    inventory: &Inventory,
+    links: &[Link],
+    link_flows: &[f64],
+    shadow_prices: &[f64],
+    extended: Option<&ExtendedSolution>,
+    supplier_share: f64,
+) -> Valuation {
     let flows = inventory.flows();
     let alpha = supplier_share;
-    let link_flows = within_quantities(inventory, links, link_flows);
+    // Scaling back against the flows' own quantities is for Part A, where
+    // quantities are fixed; process ports' quantities follow their activity.
+    let link_flows: Vec<f64> = if inventory.processes().is_empty() && inventory.slices().len() <= 1 {
+        within_quantities(inventory, links, link_flows)
+    } else {
+        link_flows.to_vec()
+    };
+    let n_slices = inventory.slices().len();
+    // Activity per process and slice (none without a solution that has them).
+    let slice_activity: Vec<Vec<f64>> = (0..inventory.processes().len())
+        .map(|process| {
+            extended
+                .and_then(|extended| extended.activities.get(process).cloned())
+                .unwrap_or_else(|| vec![0.0; n_slices])
+        })
+        .collect();
+    let activity: Vec<f64> = slice_activity.iter().map(|slices| slices.iter().sum()).collect();
+    // Quantity of each flow in the year: a process port's follows its activity.
+    let quantity: Vec<f64> = flows
+        .iter()
+        .map(|flow| match flow.process {
+            Some(port) => port.per_activity * activity[port.process.index()],
+            None => flow.quantity,
+        })
+        .collect();
     let mut matched = vec![0.0; flows.len()];
     let active: Vec<(usize, f64)> = link_flows
         .iter()
@@ -117,13 +299,13 @@ pub fn value_solution(
     let fallback: Vec<f64> = flows
         .iter()
         .zip(&matched)
-        .map(|(flow, matched)| {
-            let rest = flow.quantity - matched;
-            // Solver tolerance can leave a hair below zero; it is not a real flow.
-            if rest < 0.0 && rest > -1e-9 * flow.quantity.max(1.0) {
+        .zip(&quantity)
+        .map(|((flow, matched), quantity)| {
+            if flow.is_process_port() && flow.kind == FlowKind::Demand {
+                // A process input has no fallback: it takes what links bring.
                 0.0
             } else {
-                rest
+                clamp_rest(quantity - matched, *quantity)
             }
         })
         .collect();
@@ -147,12 +329,16 @@ pub fn value_solution(
         })
         .collect();
     for (position, flow) in flows.iter().enumerate() {
-        baseline.private_cost_eur += flow.fallback_cost_eur * flow.quantity;
-        baseline.externality_eur += monetised_fallback[position] * flow.quantity;
         optimized.private_cost_eur += flow.fallback_cost_eur * fallback[position];
         optimized.externality_eur += monetised_fallback[position] * fallback[position];
-        add_scaled(&mut baseline_impacts, &flow.fallback_impacts, flow.quantity);
         add_scaled(&mut optimized_impacts, &flow.fallback_impacts, fallback[position]);
+        // In the baseline no process runs: its inputs and outputs are zero.
+        if flow.is_process_port() {
+            continue;
+        }
+        baseline.private_cost_eur += flow.fallback_cost_eur * flow.quantity;
+        baseline.externality_eur += monetised_fallback[position] * flow.quantity;
+        add_scaled(&mut baseline_impacts, &flow.fallback_impacts, flow.quantity);
         firms[flow.firm.index()].baseline_cost_eur += flow.fallback_cost_eur * flow.quantity;
     }
 
@@ -161,10 +347,12 @@ pub fn value_solution(
         let link = &links[position];
         let (supply, demand) = (inventory.flow(link.supply), inventory.flow(link.demand));
         let monetised_link = inventory.monetise(&link.unit_impacts);
-        optimized.private_cost_eur += link.unit_cost_eur * x;
+        let fixed_cost = inventory.link_fixed_cost_eur(link.supply, link.distance_km);
+        optimized.private_cost_eur += link.unit_cost_eur * x + fixed_cost;
         optimized.externality_eur += monetised_link * x;
         add_scaled(&mut optimized_impacts, &link.unit_impacts, x);
-        let surplus = (supply.fallback_cost_eur + link.ratio * demand.fallback_cost_eur - link.unit_cost_eur) * x;
+        let surplus =
+            (supply.fallback_cost_eur + link.ratio * demand.fallback_cost_eur - link.unit_cost_eur) * x - fixed_cost;
         let avoided = (monetised_fallback[link.supply.index()] + link.ratio * monetised_fallback[link.demand.index()]
             - monetised_link)
             * x;
@@ -185,11 +373,73 @@ pub fn value_solution(
             supplier_value_eur: alpha * surplus,
             receiver_value_eur: (1.0 - alpha) * surplus,
             externality_avoided_eur: avoided,
+            fixed_cost_eur: fixed_cost,
+        });
+    }
+
+    // Processes: their firm bears the operating and fixed costs and its
+    // outputs at their fallback cost.
+    let mut process_values = Vec::with_capacity(inventory.processes().len());
+    for (position, process) in inventory.processes().iter().enumerate() {
+        let activity = activity[position];
+        let built = activity > ACTIVE_LINK_THRESHOLD;
+        let operating_cost_eur = process.cost_eur_per_activity * activity;
+        let fixed_cost_eur = if built { process.fixed_cost_eur_per_year } else { 0.0 };
+        let mut output_fallback_cost_eur = 0.0;
+        let mut output_externality_eur = 0.0;
+        for port in &process.ports {
+            let flow = inventory.flow(*port);
+            if flow.kind == FlowKind::Supply {
+                output_fallback_cost_eur += flow.fallback_cost_eur * quantity[port.index()];
+                output_externality_eur += monetised_fallback[port.index()] * quantity[port.index()];
+            }
+        }
+        let process_externality = inventory.monetise(&process.impacts) * activity;
+        optimized.private_cost_eur += operating_cost_eur + fixed_cost_eur;
+        optimized.externality_eur += process_externality;
+        add_scaled(&mut optimized_impacts, &process.impacts, activity);
+        let cost_borne_eur = operating_cost_eur + fixed_cost_eur + output_fallback_cost_eur;
+        firms[process.firm.index()].value_eur -= cost_borne_eur;
+        process_values.push(ProcessValue {
+            process: ProcessIdx::from_index(position),
+            activity,
+            slice_activity: slice_activity[position].clone(),
+            built,
+            operating_cost_eur,
+            fixed_cost_eur,
+            output_fallback_cost_eur,
+            cost_borne_eur,
+            externality_eur: process_externality + output_externality_eur,
         });
     }
     for firm in &mut firms {
         firm.optimized_cost_eur = firm.baseline_cost_eur - firm.value_eur;
         firm.compensation_needed_eur = (-firm.value_eur).max(0.0);
+    }
+
+    let mut investments = Vec::new();
+    for (position, link) in links.iter().enumerate() {
+        let fixed = inventory.link_fixed_cost_eur(link.supply, link.distance_km);
+        if fixed > 0.0 {
+            let x = link_flows.get(position).copied().unwrap_or(0.0);
+            investments.push(InvestmentValue {
+                investment: Investment::Link(position),
+                fixed_cost_eur_per_year: fixed,
+                built: x > ACTIVE_LINK_THRESHOLD,
+                quantity: if x > ACTIVE_LINK_THRESHOLD { x } else { 0.0 },
+            });
+        }
+    }
+    for value in &process_values {
+        let process = inventory.process(value.process);
+        if process.fixed_cost_eur_per_year > 0.0 {
+            investments.push(InvestmentValue {
+                investment: Investment::Process(value.process),
+                fixed_cost_eur_per_year: process.fixed_cost_eur_per_year,
+                built: value.built,
+                quantity: value.activity,
+            });
+        }
     }
 
     let amount = |impacts: &ImpactVec, category: CategoryIdx| {
@@ -227,11 +477,20 @@ pub fn value_solution(
         .enumerate()
         .map(|(position, _)| FlowValue {
             flow: FlowIdx::from_index(position),
+            quantity: quantity[position],
             matched: matched[position],
             fallback_quantity: fallback[position],
             shadow_price_eur_per_unit: shadow_prices.get(position).copied().unwrap_or(0.0),
         })
         .collect();
+
+    let slices = SliceFlows::new(inventory, links, &active, &slice_activity, extended);
+    let services = service_values(inventory, links, &link_values, &slices);
+    let (flow_slices, link_slices) = if inventory.slices_given() {
+        slices.tables(inventory, links, &active)
+    } else {
+        (Vec::new(), Vec::new())
+    };
 
     Valuation {
         supplier_share,
@@ -245,6 +504,11 @@ pub fn value_solution(
         flows: flow_values,
         firms,
         categories,
+        processes: process_values,
+        investments,
+        flow_slices,
+        link_slices,
+        services,
     }
 }
 
@@ -290,6 +554,227 @@ pub fn within_quantities(inventory: &Inventory, links: &[Link], link_flows: &[f6
         }
     }
     sent
+}
+
+/// Per-slice quantities of the links in use and of every flow.
+struct SliceFlows {
+    /// Per slice, x_{l,t} of each candidate link (0 for links not in use).
+    link: Vec<Vec<f64>>,
+    /// Per slice, the quantity of each flow (resource units).
+    quantity: Vec<Vec<f64>>,
+    /// Per slice, the matched quantity of each flow.
+    matched: Vec<Vec<f64>>,
+    /// Per slice, the fallback of each flow.
+    fallback: Vec<Vec<f64>>,
+    /// Per slice, the dual of each flow's balance row.
+    shadow_price: Vec<Vec<f64>>,
+}
+
+impl SliceFlows {
+    fn new(
+        inventory: &Inventory,
+        links: &[Link],
+        active: &[(usize, f64)],
+        slice_activity: &[Vec<f64>],
+        extended: Option<&ExtendedSolution>,
+    ) -> Self {
+        let flows = inventory.flows();
+        let n_slices = inventory.slices().len();
+        let mut link = vec![vec![0.0; links.len()]; n_slices];
+        for &(position, x) in active {
+            for (slice, row) in link.iter_mut().enumerate() {
+                row[position] = match extended {
+                    // A solver's hair in one slice is not a flow.
+                    Some(extended) => {
+                        let x = extended.slice_link_flows[slice][position];
+                        if x > ACTIVE_LINK_THRESHOLD {
+                            x
+                        } else {
+                            0.0
+                        }
+                    }
+                    // One slice: the annual flow.
+                    None => x,
+                };
+            }
+        }
+        let shares: Vec<Vec<f64>> = (0..flows.len())
+            .map(|flow| inventory.slice_shares(FlowIdx::from_index(flow)))
+            .collect();
+        let quantity: Vec<Vec<f64>> = (0..n_slices)
+            .map(|slice| {
+                flows
+                    .iter()
+                    .enumerate()
+                    .map(|(position, flow)| match flow.process {
+                        Some(port) => port.per_activity * slice_activity[port.process.index()][slice],
+                        None => flow.quantity * shares[position][slice],
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut matched = vec![vec![0.0; flows.len()]; n_slices];
+        for &(position, _) in active {
+            let candidate = &links[position];
+            for slice in 0..n_slices {
+                let x = link[slice][position];
+                matched[slice][candidate.supply.index()] += x;
+                matched[slice][candidate.demand.index()] += candidate.ratio * x;
+            }
+        }
+        let fallback: Vec<Vec<f64>> = (0..n_slices)
+            .map(|slice| {
+                flows
+                    .iter()
+                    .enumerate()
+                    .map(|(position, flow)| {
+                        if flow.is_process_port() && flow.kind == FlowKind::Demand {
+                            0.0
+                        } else {
+                            let q = quantity[slice][position];
+                            clamp_rest(q - matched[slice][position], q)
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let shadow_price = (0..n_slices)
+            .map(|slice| {
+                (0..flows.len())
+                    .map(|flow| {
+                        extended
+                            .and_then(|extended| extended.slice_shadow_prices.get(slice)?.get(flow).copied())
+                            .unwrap_or(0.0)
+                    })
+                    .collect()
+            })
+            .collect();
+        Self {
+            link,
+            quantity,
+            matched,
+            fallback,
+            shadow_price,
+        }
+    }
+
+    fn tables(
+        &self,
+        inventory: &Inventory,
+        links: &[Link],
+        active: &[(usize, f64)],
+    ) -> (Vec<FlowSliceValue>, Vec<LinkSliceValue>) {
+        let n_slices = inventory.slices().len();
+        let mut flow_slices = Vec::with_capacity(inventory.flows().len() * n_slices);
+        for flow in 0..inventory.flows().len() {
+            for slice in 0..n_slices {
+                flow_slices.push(FlowSliceValue {
+                    flow: FlowIdx::from_index(flow),
+                    slice: SliceIdx::from_index(slice),
+                    quantity: self.quantity[slice][flow],
+                    matched: self.matched[slice][flow],
+                    fallback_quantity: self.fallback[slice][flow],
+                    shadow_price_eur_per_unit: self.shadow_price[slice][flow],
+                });
+            }
+        }
+        let mut link_slices = Vec::with_capacity(active.len() * n_slices);
+        for &(position, _) in active {
+            for slice in 0..n_slices {
+                let x = self.link[slice][position];
+                link_slices.push(LinkSliceValue {
+                    link: position,
+                    slice: SliceIdx::from_index(slice),
+                    quantity: x,
+                    delivered: links[position].ratio * x,
+                });
+            }
+        }
+        (flow_slices, link_slices)
+    }
+}
+
+/// The capacity each service resource's demands need at peak, per hour,
+/// alone and shared (MODEL.md B2 across the slices of B1).
+fn service_values(
+    inventory: &Inventory,
+    links: &[Link],
+    link_values: &[LinkValue],
+    slices: &SliceFlows,
+) -> Vec<ServiceValue> {
+    let flows = inventory.flows();
+    let hours: Vec<f64> = inventory.slices().iter().map(|slice| slice.hours).collect();
+    let peak = |per_slice: &dyn Fn(usize) -> f64| -> f64 {
+        (0..hours.len())
+            .map(|slice| per_slice(slice) / hours[slice])
+            .fold(0.0, f64::max)
+    };
+    let mut resources: Vec<ResourceIdx> = flows
+        .iter()
+        .filter(|flow| {
+            flow.kind == FlowKind::Demand && inventory.resource(flow.resource).category == ResourceCategory::Service
+        })
+        .map(|flow| flow.resource)
+        .collect();
+    resources.sort();
+    resources.dedup();
+    resources
+        .into_iter()
+        .map(|resource| {
+            let demands: Vec<usize> = flows
+                .iter()
+                .enumerate()
+                .filter(|(_, flow)| flow.kind == FlowKind::Demand && flow.resource == resource)
+                .map(|(position, _)| position)
+                .collect();
+            let serving: Vec<&LinkValue> = link_values
+                .iter()
+                .filter(|value| flows[value.demand.index()].resource == resource)
+                .collect();
+            let mut supplies: Vec<FlowIdx> = serving.iter().map(|value| value.supply).collect();
+            supplies.sort();
+            supplies.dedup();
+            let peak_without_sharing: f64 = demands
+                .iter()
+                .map(|&demand| peak(&|slice| slices.quantity[slice][demand]))
+                .sum();
+            let shared_peaks: f64 = supplies
+                .iter()
+                .map(|&supply| {
+                    peak(&|slice| {
+                        serving
+                            .iter()
+                            .filter(|value| value.supply == supply)
+                            .map(|value| links[value.link].ratio * slices.link[slice][value.link])
+                            .sum()
+                    })
+                })
+                .sum();
+            let own_peaks: f64 = demands
+                .iter()
+                .map(|&demand| peak(&|slice| slices.fallback[slice][demand]))
+                .sum();
+            let peak_with_sharing = shared_peaks + own_peaks;
+            // Rounding leaves a hair of difference where nothing is saved.
+            let saved = peak_without_sharing - peak_with_sharing;
+            let peak_saved = if saved.abs() <= 1e-9 * peak_without_sharing.max(1.0) {
+                0.0
+            } else {
+                saved
+            };
+            ServiceValue {
+                resource,
+                n_demands: demands.len(),
+                n_shared_supplies: supplies.len(),
+                peak_without_sharing,
+                peak_with_sharing,
+                peak_saved,
+                delivered: serving.iter().map(|value| value.delivered).sum(),
+                firm_value_eur: serving.iter().map(|value| value.surplus_eur).sum(),
+                territory_value_eur: serving.iter().map(|value| value.externality_avoided_eur).sum(),
+            }
+        })
+        .collect()
 }
 
 impl Valuation {

@@ -579,6 +579,7 @@ fn tables_of(
             externalities,
         },
         distances,
+        ..InventoryTables::default()
     };
     (tables, read_errors, infos)
 }

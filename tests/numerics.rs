@@ -144,6 +144,7 @@ fn to_tables(t: &Territory) -> InventoryTables {
             )),
         },
         distances: TableFile::Absent,
+        ..InventoryTables::default()
     }
 }
 

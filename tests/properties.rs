@@ -153,6 +153,7 @@ fn to_tables(t: &GenTerritory) -> InventoryTables {
             )),
         },
         distances: TableFile::Absent,
+        ..InventoryTables::default()
     }
 }
 

@@ -42,7 +42,7 @@ impl CatalogueTables {
 /// `firms` and `flows` are required: when either is not
 /// [`TableFile::Read`], the reader has reported why, [`build_inventory`]
 /// still checks every other table but never returns an inventory.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct InventoryTables {
     pub firms: TableFile,
     pub flows: TableFile,
@@ -52,17 +52,31 @@ pub struct InventoryTables {
     /// rows with the same key and add new keys.
     pub catalogue_overrides: CatalogueTables,
     pub distances: TableFile,
+    /// MODEL.md B1: slices.csv and profiles.csv (optional).
+    pub slices: TableFile,
+    pub profiles: TableFile,
+    /// MODEL.md B3: processes.csv and process_io.csv (optional).
+    pub processes: TableFile,
+    pub process_io: TableFile,
 }
 
 impl InventoryTables {
     /// Every table that was read, e.g. to order errors by header position.
     pub fn read_tables(&self) -> Vec<&RawTable> {
-        [&self.firms, &self.flows, &self.distances]
-            .into_iter()
-            .chain(self.default_catalogue.files())
-            .chain(self.catalogue_overrides.files())
-            .filter_map(TableFile::table)
-            .collect()
+        [
+            &self.firms,
+            &self.flows,
+            &self.distances,
+            &self.slices,
+            &self.profiles,
+            &self.processes,
+            &self.process_io,
+        ]
+        .into_iter()
+        .chain(self.default_catalogue.files())
+        .chain(self.catalogue_overrides.files())
+        .filter_map(TableFile::table)
+        .collect()
     }
 }
 
@@ -72,7 +86,7 @@ pub const FIRMS_SCHEMA: Schema = Schema {
 };
 pub const FLOWS_SCHEMA: Schema = Schema {
     required: &["flow_id", "firm_id", "kind", "resource", "quantity", "fallback"],
-    optional: &["quality", "unit"],
+    optional: &["quality", "unit", "profile"],
 };
 pub const RESOURCES_SCHEMA: Schema = Schema {
     required: &[
@@ -82,7 +96,7 @@ pub const RESOURCES_SCHEMA: Schema = Schema {
         "transport_cost_eur_per_unit_km",
         "max_distance_km",
     ],
-    optional: &["ewc_code"],
+    optional: &["ewc_code", "link_fixed_cost_eur_per_km_year"],
 };
 pub const ROUTES_SCHEMA: Schema = Schema {
     required: &["route", "kind", "unit", "cost_eur_per_unit"],
@@ -109,6 +123,25 @@ pub const DISTANCES_SCHEMA: Schema = Schema {
     required: &["from_firm", "to_firm", "distance_km"],
     optional: &[],
 };
+pub const SLICES_SCHEMA: Schema = Schema {
+    required: &["slice", "hours"],
+    optional: &[],
+};
+pub const PROFILES_SCHEMA: Schema = Schema {
+    required: &["profile", "slice", "share"],
+    optional: &[],
+};
+pub const PROCESSES_SCHEMA: Schema = Schema {
+    required: &["process_id", "firm_id", "cost_eur_per_activity"],
+    optional: &["capacity", "fixed_cost_eur_per_year", "name"],
+};
+pub const PROCESS_IO_SCHEMA: Schema = Schema {
+    required: &["process_id", "resource", "direction", "per_activity"],
+    optional: &["fallback", "quality"],
+};
+
+/// Shares of a profile must sum to 1 within this (MODEL.md B1).
+pub const PROFILE_SUM_TOLERANCE: f64 = 1e-6;
 
 /// Where a row came from.
 #[derive(Debug, Clone)]
@@ -282,6 +315,7 @@ struct ResourceRecord {
     unit: String,
     transport_cost: f64,
     max_distance: Option<f64>,
+    link_fixed_cost: f64,
 }
 struct RouteRecord {
     kind: RouteKind,
@@ -304,6 +338,8 @@ enum SubjectTarget {
     Route(RouteIdx),
     Transport(ResourceIdx),
     Substitution(SubstitutionIdx),
+    /// `process:<process_id>`: resolved once processes.csv is read.
+    Process(String),
     /// It names a row that has errors of its own (or a file that could not
     /// be read): nothing more to report.
     InError,
@@ -320,6 +356,79 @@ struct FlowContext<'a> {
     routes: &'a Ids<'a, RouteIdx>,
     resource_defs: &'a [Resource],
     route_defs: &'a [Route],
+    profiles: &'a OwnedIds<ProfileIdx>,
+}
+
+/// Ids resolved like [`Ids`], owning their strings (for tables whose ids are
+/// not a single key column, such as profiles.csv).
+struct OwnedIds<I> {
+    valid: HashMap<String, I>,
+    named: HashSet<String>,
+    complete: bool,
+}
+
+impl<I: Copy> OwnedIds<I> {
+    fn resolve(&self, id: &str, errors: &mut Vec<InputError>, unknown: impl FnOnce() -> InputError) -> Option<I> {
+        let found = self.valid.get(id).copied();
+        if found.is_none() && self.complete && !self.named.contains(id) {
+            errors.push(unknown());
+        }
+        found
+    }
+}
+
+/// Where a process row is, to locate problems found later (process_io.csv).
+#[derive(Debug, Clone)]
+struct ProcessPlace {
+    place: Place,
+}
+
+/// A fallback route's terms for a flow of `resource_def` and `kind`:
+/// (route units per resource unit, cost per resource unit, impacts per
+/// resource unit), or the error located by `at(column, message)`.
+fn fallback_terms(
+    route: &Route,
+    resource_def: &Resource,
+    kind: FlowKind,
+    at: impl Fn(&str, String) -> InputError,
+) -> Result<(f64, f64, ImpactVec), InputError> {
+    let wanted = match kind {
+        FlowKind::Supply => RouteKind::Disposal,
+        FlowKind::Demand => RouteKind::Sourcing,
+    };
+    if route.kind != wanted {
+        return Err(at(
+            "fallback",
+            format!(
+                "route {:?} is a {} route, but a {} needs a {} route",
+                route.id,
+                route.kind.as_str(),
+                kind.as_str(),
+                wanted.as_str()
+            ),
+        )
+        .with_hint(
+            "a supply falls back to disposal (landfill, flaring...), a demand to sourcing (virgin material, grid...)",
+        ));
+    }
+    // Route costs and impacts are per route unit: convert to the resource's unit.
+    let Some(route_units_per_resource_unit) = conversion_factor(&resource_def.unit, &route.unit) else {
+        return Err(at(
+            "fallback",
+            format!(
+                "route {:?} is priced per {} but resource {:?} is in {}",
+                route.id, route.unit, resource_def.id, resource_def.unit
+            ),
+        )
+        .with_hint("use a route in the resource's unit (or one that converts exactly: t/kg, MWh/kWh/GJ, m3/L)"));
+    };
+    let mut impacts = Vec::new();
+    add_scaled(&mut impacts, &route.impacts, route_units_per_resource_unit);
+    Ok((
+        route_units_per_resource_unit,
+        route.cost_eur_per_unit * route_units_per_resource_unit,
+        impacts,
+    ))
 }
 
 impl Builder<'_> {
@@ -405,11 +514,27 @@ impl Builder<'_> {
                         errors,
                     )?;
                 }
+                let link_fixed_cost = reader.opt_number(row, "link_fixed_cost_eur_per_km_year", errors).ok()?;
+                let link_fixed_cost = match link_fixed_cost {
+                    Some(cost) => reader.check(
+                        row,
+                        "link_fixed_cost_eur_per_km_year",
+                        Some(cost),
+                        Rule {
+                            holds: |v| v >= 0.0,
+                            message: "link fixed cost must be >= 0",
+                            hint: "give the annual cost of one km of pipe or line in EUR, or leave the cell empty for none",
+                        },
+                        errors,
+                    ),
+                    None => Some(0.0),
+                };
                 Some(ResourceRecord {
                     category: category?,
                     unit: unit?,
                     transport_cost: transport_cost?,
                     max_distance,
+                    link_fixed_cost: link_fixed_cost?,
                 })
             },
         );
@@ -511,6 +636,7 @@ impl Builder<'_> {
                 transport_cost_eur_per_unit_km: r.transport_cost,
                 max_distance_km: r.max_distance,
                 transport_impacts: Vec::new(),
+                link_fixed_cost_eur_per_km_year: r.link_fixed_cost,
             })
             .collect();
         let resource_ids = resources_keyed.ids(ResourceIdx::from_index);
@@ -606,9 +732,11 @@ impl Builder<'_> {
                         }
                     }
                 }
+                Some(("process", process)) => SubjectTarget::Process(process.to_string()),
                 _ => SubjectTarget::Malformed,
             }
         };
+        let mut process_impacts: Vec<(String, Place, CategoryIdx, f64)> = Vec::new();
         for ((subject, category), place, amount) in impacts_keyed.valid() {
             let Some(category_idx) = category_ids.resolve(category, self.errors, || {
                 place
@@ -622,6 +750,9 @@ impl Builder<'_> {
                 SubjectTarget::Route(r) => add_scaled(&mut routes[r.index()].impacts, &entry, 1.0),
                 SubjectTarget::Transport(r) => add_scaled(&mut resources[r.index()].transport_impacts, &entry, 1.0),
                 SubjectTarget::Substitution(s) => add_scaled(&mut substitutions[s.index()].impacts, &entry, 1.0),
+                SubjectTarget::Process(process) => {
+                    process_impacts.push((process, place.clone(), category_idx, *amount));
+                }
                 SubjectTarget::InError => {}
                 SubjectTarget::Unknown => self.errors.push(
                     place
@@ -633,8 +764,8 @@ impl Builder<'_> {
                 ),
                 SubjectTarget::Malformed => self.errors.push(
                     place
-                        .error("subject", format!("subject {subject:?} is not of the form route:<route>, transport:<resource> or substitution:<supply>><demand>"))
-                        .with_hint("prefix the subject with route:, transport: or substitution:"),
+                        .error("subject", format!("subject {subject:?} is not of the form route:<route>, transport:<resource>, substitution:<supply>><demand> or process:<process>"))
+                        .with_hint("prefix the subject with route:, transport:, substitution: or process:"),
                 ),
             }
         }
@@ -642,19 +773,54 @@ impl Builder<'_> {
         let firms_keyed = self.firms(&tables.firms);
         let firms: Vec<Firm> = firms_keyed.valid().map(|(_, _, firm)| firm.clone()).collect();
         let firm_ids = firms_keyed.ids(FirmIdx::from_index);
-        let flows = match &tables.flows {
-            TableFile::Read(table) => self.flows(
-                table,
-                &FlowContext {
-                    firms: &firm_ids,
-                    resources: &resource_ids,
-                    routes: &route_ids,
-                    resource_defs: &resources,
-                    route_defs: &routes,
-                },
-            ),
+
+        // MODEL.md B1: time slices and profiles.
+        let (slices, slices_given, slice_names) = self.slices(&tables.slices);
+        let (profiles, profile_ids) = self.profiles(&tables.profiles, &slices, slice_names.as_ref());
+        let context = FlowContext {
+            firms: &firm_ids,
+            resources: &resource_ids,
+            routes: &route_ids,
+            resource_defs: &resources,
+            route_defs: &routes,
+            profiles: &profile_ids,
+        };
+        let mut flows = match &tables.flows {
+            TableFile::Read(table) => self.flows(table, &context),
             TableFile::Absent | TableFile::Unreadable => Vec::new(),
         };
+        // MODEL.md B3: conversion processes, their impacts, and their inputs
+        // and outputs appended to the flows.
+        let (mut processes, process_ids) = self.processes(&tables.processes, &firm_ids);
+        for (process, place, category, amount) in process_impacts {
+            let found = process_ids.resolve(&process, self.errors, || {
+                place
+                    .error(
+                        "subject",
+                        format!("subject \"process:{process}\" names no known process"),
+                    )
+                    .with_hint("add the process to processes.csv in the inventory folder, or fix the spelling")
+            });
+            if let Some(found) = found {
+                add_scaled(&mut processes[found.index()].0.impacts, &[(category, amount)], 1.0);
+            }
+        }
+        if let TableFile::Read(table) = &tables.process_io {
+            self.process_io(table, &context, &process_ids, &mut processes, &mut flows);
+        }
+        for (process, place) in &processes {
+            if process.ports.is_empty() {
+                self.warnings.push(InputWarning {
+                    file: place.place.file.clone(),
+                    line: Some(place.place.line),
+                    message: format!(
+                        "process {:?} has no input or output in process_io.csv: it can do nothing",
+                        process.id
+                    ),
+                });
+            }
+        }
+        let processes: Vec<Process> = processes.into_iter().map(|(process, _)| process).collect();
         let distance_overrides = match &tables.distances {
             TableFile::Read(table) => self.distances(table, &firm_ids),
             TableFile::Absent | TableFile::Unreadable => HashMap::new(),
@@ -676,6 +842,10 @@ impl Builder<'_> {
         let exchange_allowed = vec![true; firms.len()];
         Some(Inventory {
             exchange_allowed,
+            slices,
+            slices_given,
+            profiles,
+            processes,
             firms,
             flows,
             resources,
@@ -822,6 +992,7 @@ impl Builder<'_> {
     }
 
     fn flows(&mut self, table: &RawTable, context: &FlowContext) -> Vec<Flow> {
+        let mut warnings = Vec::new();
         let keyed = self.parse_keyed(table, &FLOWS_SCHEMA, &key_in("flow_id"), &mut |reader, row, errors| {
             let at = |column: &str, message: String| InputError::at(&table.file, row.line, Some(column), message);
             let id = reader.text(row, "flow_id", errors)?;
@@ -849,32 +1020,34 @@ impl Builder<'_> {
                 errors,
             );
             let quality = reader.opt_number(row, "quality", errors);
-            let fallback = reader.text(row, "fallback", errors).and_then(|route| {
-                context.routes.resolve(&route, errors, || {
-                    at("fallback", format!("unknown route {route:?}")).with_hint("add it to routes.csv or use a route of the default catalogue")
-                })
-            });
+            // MODEL.md B2: a service supply may leave its fallback empty
+            // (idle capacity); every other flow needs one.
+            let service_supply = kind == Some(FlowKind::Supply)
+                && resource.is_some_and(|r| context.resource_defs[r.index()].category == ResourceCategory::Service);
+            let fallback = match reader.opt_text(row, "fallback") {
+                Some(route) => context
+                    .routes
+                    .resolve(&route, errors, || {
+                        at("fallback", format!("unknown route {route:?}")).with_hint("add it to routes.csv or use a route of the default catalogue")
+                    })
+                    .map(Some),
+                None if service_supply => Some(None),
+                None => {
+                    errors.push(at("fallback", "empty value".to_string()).with_hint("this column is required"));
+                    None
+                }
+            };
+            let profile = match reader.opt_text(row, "profile") {
+                Some(profile) => Some(context.profiles.resolve(&profile, errors, || {
+                    at("profile", format!("unknown profile {profile:?}")).with_hint("add it to profiles.csv in the inventory folder, or leave the cell empty for a flow spread evenly over the hours of the year")
+                })?),
+                None => None,
+            };
             let (firm, kind, resource, quantity, fallback, quality) = (firm?, kind?, resource?, quantity?, fallback?, quality.ok()?);
             let resource_def = &context.resource_defs[resource.index()];
-            let route = &context.route_defs[fallback.index()];
-            let wanted = match kind {
-                FlowKind::Supply => RouteKind::Disposal,
-                FlowKind::Demand => RouteKind::Sourcing,
-            };
-            if route.kind != wanted {
-                errors.push(
-                    at("fallback", format!("route {:?} is a {} route, but a {} needs a {} route", route.id, route.kind.as_str(), kind.as_str(), wanted.as_str()))
-                        .with_hint("a supply falls back to disposal (landfill, flaring...), a demand to sourcing (virgin material, grid...)"),
-                );
-                return None;
-            }
-            // Route costs and impacts are per route unit: convert to the resource's unit.
-            let Some(route_units_per_resource_unit) = conversion_factor(&resource_def.unit, &route.unit) else {
-                errors.push(
-                    at("fallback", format!("route {:?} is priced per {} but resource {:?} is in {}", route.id, route.unit, resource_def.id, resource_def.unit))
-                        .with_hint("use a route in the resource's unit (or one that converts exactly: t/kg, MWh/kWh/GJ, m3/L)"),
-                );
-                return None;
+            let fallback_terms = match fallback {
+                Some(route) => Some(fallback_terms(&context.route_defs[route.index()], resource_def, kind, |column, message| at(column, message)).map_err(|error| errors.push(error)).ok()?),
+                None => None,
             };
             let unit = reader.opt_text(row, "unit").unwrap_or_else(|| resource_def.unit.clone());
             let Some(unit_factor) = conversion_factor(&unit, &resource_def.unit) else {
@@ -884,8 +1057,20 @@ impl Builder<'_> {
                 );
                 return None;
             };
-            let mut fallback_impacts = Vec::new();
-            add_scaled(&mut fallback_impacts, &route.impacts, route_units_per_resource_unit);
+            let (fallback_units_per_unit, fallback_cost_eur, fallback_impacts) = match fallback_terms {
+                Some(terms) if service_supply => {
+                    if terms.1 != 0.0 || terms.2.iter().any(|(_, amount)| *amount != 0.0) {
+                        warnings.push(InputWarning {
+                            file: table.file.clone(),
+                            line: Some(row.line),
+                            message: format!("flow {id:?} is a service supply: its idle capacity is costless (MODEL.md B2), so the cost and impacts of route {:?} are ignored", fallback.and_then(|route| context.route_defs.get(route.index())).map_or("", |route| route.id.as_str())),
+                        });
+                    }
+                    (terms.0, 0.0, Vec::new())
+                }
+                Some(terms) => terms,
+                None => (1.0, 0.0, Vec::new()),
+            };
             Some(Flow {
                 id,
                 firm,
@@ -895,13 +1080,404 @@ impl Builder<'_> {
                 unit,
                 unit_factor,
                 fallback,
-                fallback_units_per_unit: route_units_per_resource_unit,
-                fallback_cost_eur: route.cost_eur_per_unit * route_units_per_resource_unit,
+                fallback_units_per_unit,
+                fallback_cost_eur,
                 fallback_impacts,
                 quality,
+                profile,
+                process: None,
             })
         });
+        self.warnings.extend(warnings);
         keyed.rows.into_iter().filter_map(|row| row.record).collect()
+    }
+
+    /// slices.csv (MODEL.md B1): the valid slices in file order, whether
+    /// the file was given, and every slice id a row names (rows with errors
+    /// included; `None` when the file could not be read). Without the file:
+    /// one slice `year` of 8760 h.
+    fn slices(&mut self, file: &TableFile) -> (Vec<Slice>, bool, Option<HashSet<String>>) {
+        let year = || {
+            vec![Slice {
+                id: YEAR_SLICE.to_string(),
+                hours: HOURS_PER_YEAR,
+            }]
+        };
+        let table = match file {
+            TableFile::Absent => return (year(), false, Some(HashSet::from([YEAR_SLICE.to_string()]))),
+            TableFile::Unreadable => return (year(), true, None),
+            TableFile::Read(table) => table,
+        };
+        let keyed = self.parse_keyed(table, &SLICES_SCHEMA, &key_in("slice"), &mut |reader, row, errors| {
+            let id = reader.text(row, "slice", errors);
+            let hours = reader.number(row, "hours", errors);
+            let hours = reader.check(
+                row,
+                "hours",
+                hours,
+                Rule {
+                    holds: |v| v > 0.0,
+                    message: "hours must be > 0",
+                    hint: "give the hours of the year the slice stands for (the slices of a year usually sum to 8760)",
+                },
+                errors,
+            );
+            Some(Slice { id: id?, hours: hours? })
+        });
+        let named: HashSet<String> = keyed.rows.iter().map(|row| row.key.clone()).collect();
+        let all_valid = keyed.complete && keyed.rows.iter().all(|row| row.record.is_some());
+        let slices: Vec<Slice> = keyed.rows.into_iter().filter_map(|row| row.record).collect();
+        if slices.is_empty() && all_valid {
+            self.errors.push(
+                InputError::file(&table.file, "no time slice")
+                    .with_hint("list at least one slice with its hours, or remove slices.csv for one slice of 8760 h"),
+            );
+        }
+        (slices, true, keyed.complete.then_some(named))
+    }
+
+    /// profiles.csv (MODEL.md B1): one share per (profile, slice), slices
+    /// left out have share 0, the shares of a profile sum to 1.
+    fn profiles(
+        &mut self,
+        file: &TableFile,
+        slices: &[Slice],
+        slice_names: Option<&HashSet<String>>,
+    ) -> (Vec<Profile>, OwnedIds<ProfileIdx>) {
+        let mut ids = OwnedIds {
+            valid: HashMap::new(),
+            named: HashSet::new(),
+            complete: true,
+        };
+        let table = match file {
+            TableFile::Absent => return (Vec::new(), ids),
+            TableFile::Unreadable => {
+                ids.complete = false;
+                return (Vec::new(), ids);
+            }
+            TableFile::Read(table) => table,
+        };
+        let slice_position: HashMap<&str, usize> = slices
+            .iter()
+            .enumerate()
+            .map(|(position, slice)| (slice.id.as_str(), position))
+            .collect();
+        let keyed = self.parse_keyed(
+            table,
+            &PROFILES_SCHEMA,
+            &pair_key_in("profile", "slice"),
+            &mut |reader, row, errors| {
+                let profile = reader.text(row, "profile", errors);
+                let slice = reader.text(row, "slice", errors).and_then(|slice| {
+                    let found = slice_position.get(slice.as_str()).copied();
+                    // Unknown only when no row of slices.csv names it.
+                    if found.is_none() && slice_names.is_some_and(|names| !names.contains(&slice)) {
+                        errors.push(
+                            InputError::at(&table.file, row.line, Some("slice"), format!("unknown slice {slice:?}"))
+                                .with_hint(if slices.len() == 1 && slices[0].id == YEAR_SLICE {
+                                    "without slices.csv the only slice is \"year\": add slices.csv to the inventory folder"
+                                } else {
+                                    "the slice must be listed in slices.csv"
+                                }),
+                        );
+                    }
+                    found
+                });
+                let share = reader.number(row, "share", errors);
+                let share = reader.check(
+                    row,
+                    "share",
+                    share,
+                    Rule {
+                        holds: |v| v >= 0.0,
+                        message: "share must be >= 0",
+                        hint: "give the fraction of the annual quantity that falls in this slice",
+                    },
+                    errors,
+                );
+                profile?;
+                Some((slice?, share?))
+            },
+        );
+        ids.complete = keyed.complete;
+        // Profiles in the order of their first row; a profile with a row in error is left out.
+        let mut order: Vec<String> = Vec::new();
+        // Per profile: (line, (slice position, share) when the row is valid).
+        type ProfileRows = Vec<(usize, Option<(usize, f64)>)>;
+        let mut rows_of: HashMap<String, ProfileRows> = HashMap::new();
+        for row in &keyed.rows {
+            let (profile, _) = &row.key;
+            ids.named.insert(profile.clone());
+            if !rows_of.contains_key(profile) {
+                order.push(profile.clone());
+            }
+            rows_of
+                .entry(profile.clone())
+                .or_default()
+                .push((row.place.line, row.record));
+        }
+        let mut profiles = Vec::new();
+        for name in order {
+            let rows = &rows_of[&name];
+            if rows.iter().any(|(_, record)| record.is_none()) {
+                continue;
+            }
+            let mut shares = vec![0.0; slices.len()];
+            for (_, record) in rows {
+                let (slice, share) = record.expect("rows in error were skipped above");
+                shares[slice] = share;
+            }
+            let sum: f64 = shares.iter().sum();
+            if (sum - 1.0).abs() > PROFILE_SUM_TOLERANCE {
+                let last_line = rows.iter().map(|(line, _)| *line).max().unwrap_or(table.header_line);
+                self.errors.push(
+                    InputError::at(&table.file, last_line, Some("share"), format!("the shares of profile {name:?} sum to {}, not 1", (sum * 1e9).round() / 1e9))
+                        .with_hint("a profile gives the fraction of a flow's annual quantity in each slice: its shares must sum to 1 (within 1e-6)"),
+                );
+                continue;
+            }
+            ids.valid.insert(name.clone(), ProfileIdx::from_index(profiles.len()));
+            profiles.push(Profile { id: name, shares });
+        }
+        (profiles, ids)
+    }
+
+    /// processes.csv (MODEL.md B3 and B4), sorted by id, each with where its row is.
+    fn processes(
+        &mut self,
+        file: &TableFile,
+        firms: &Ids<FirmIdx>,
+    ) -> (Vec<(Process, ProcessPlace)>, OwnedIds<ProcessIdx>) {
+        let mut ids = OwnedIds {
+            valid: HashMap::new(),
+            named: HashSet::new(),
+            complete: true,
+        };
+        let table = match file {
+            TableFile::Absent => return (Vec::new(), ids),
+            TableFile::Unreadable => {
+                ids.complete = false;
+                return (Vec::new(), ids);
+            }
+            TableFile::Read(table) => table,
+        };
+        let keyed = self.parse_keyed(table, &PROCESSES_SCHEMA, &key_in("process_id"), &mut |reader, row, errors| {
+            let id = reader.text(row, "process_id", errors);
+            let firm = reader.text(row, "firm_id", errors).and_then(|firm| {
+                firms.resolve(&firm, errors, || {
+                    InputError::at(&table.file, row.line, Some("firm_id"), format!("unknown firm {firm:?}"))
+                        .with_hint("the firm that runs the process must be listed in firms.csv")
+                })
+            });
+            let capacity = reader.opt_number(row, "capacity", errors);
+            let capacity = match capacity {
+                Ok(Some(capacity)) => reader
+                    .check(
+                        row,
+                        "capacity",
+                        Some(capacity),
+                        Rule {
+                            holds: |v| v >= 0.0,
+                            message: "capacity must be >= 0",
+                            hint: "give the most activity units the process can run in a year, or leave the cell empty for no limit",
+                        },
+                        errors,
+                    )
+                    .map(Some),
+                Ok(None) => Some(None),
+                Err(_) => None,
+            };
+            let cost = reader.number(row, "cost_eur_per_activity", errors);
+            let fixed = match reader.opt_number(row, "fixed_cost_eur_per_year", errors) {
+                Ok(Some(fixed)) => reader.check(
+                    row,
+                    "fixed_cost_eur_per_year",
+                    Some(fixed),
+                    Rule {
+                        holds: |v| v >= 0.0,
+                        message: "fixed cost must be >= 0",
+                        hint: "give the annual cost of having the process (annualised investment, fixed staff), or leave the cell empty for none",
+                    },
+                    errors,
+                ),
+                Ok(None) => Some(0.0),
+                Err(_) => None,
+            };
+            let (id, firm, capacity, cost, fixed) = (id?, firm?, capacity?, cost?, fixed?);
+            if fixed > 0.0 && capacity.is_none() {
+                errors.push(
+                    InputError::at(&table.file, row.line, Some("capacity"), format!("process {id:?} has a fixed cost but no capacity"))
+                        .with_hint("a process with a fixed cost is an investment (MODEL.md B4: activity <= capacity * built): give its capacity in activity units per year"),
+                );
+                return None;
+            }
+            Some(Process {
+                id,
+                firm,
+                capacity,
+                cost_eur_per_activity: cost,
+                fixed_cost_eur_per_year: fixed,
+                impacts: Vec::new(),
+                ports: Vec::new(),
+            })
+        });
+        ids.complete = keyed.complete;
+        let mut processes: Vec<(Process, ProcessPlace)> = Vec::new();
+        for row in keyed.rows {
+            ids.named.insert(row.key.clone());
+            if let Some(process) = row.record {
+                processes.push((process, ProcessPlace { place: row.place }));
+            }
+        }
+        processes.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        for (position, (process, _)) in processes.iter().enumerate() {
+            ids.valid.insert(process.id.clone(), ProcessIdx::from_index(position));
+        }
+        (processes, ids)
+    }
+
+    /// process_io.csv (MODEL.md B3): each row becomes a flow of the
+    /// process's firm, an input (a demand with no fallback) or an output (a
+    /// supply with a disposal fallback), appended to `flows` in process
+    /// order, inputs first, then by resource.
+    fn process_io(
+        &mut self,
+        table: &RawTable,
+        context: &FlowContext,
+        process_ids: &OwnedIds<ProcessIdx>,
+        processes: &mut [(Process, ProcessPlace)],
+        flows: &mut Vec<Flow>,
+    ) {
+        let flow_ids: HashSet<String> = flows.iter().map(|flow| flow.id.clone()).collect();
+        let processes_view: &[(Process, ProcessPlace)] = processes;
+        let mut capacity_errors: Vec<InputError> = Vec::new();
+        let triple_key = |reader: &TableReader, row: &RawRow| {
+            Some((
+                reader.cell(row, "process_id")?.to_string(),
+                reader.cell(row, "resource")?.to_string(),
+                reader.cell(row, "direction")?.to_string(),
+            ))
+        };
+        let keyed = self.parse_keyed(table, &PROCESS_IO_SCHEMA, &triple_key, &mut |reader, row, errors| {
+            let at = |column: &str, message: String| InputError::at(&table.file, row.line, Some(column), message);
+            let process = reader.text(row, "process_id", errors).and_then(|process| {
+                process_ids.resolve(&process, errors, || {
+                    at("process_id", format!("unknown process {process:?}")).with_hint("the process must be listed in processes.csv")
+                })
+            });
+            let resource = reader.text(row, "resource", errors).and_then(|resource| {
+                context.resources.resolve(&resource, errors, || {
+                    at("resource", format!("unknown resource {resource:?}")).with_hint("add it to resources.csv in the inventory folder, or use a key of the default catalogue (symbiose catalogue --out DIR lists them)")
+                })
+            });
+            let direction = reader.choice(row, "direction", &[("in", FlowKind::Demand), ("out", FlowKind::Supply)], errors);
+            let per_activity = reader.number(row, "per_activity", errors);
+            let per_activity = reader.check(
+                row,
+                "per_activity",
+                per_activity,
+                Rule {
+                    holds: |v| v > 0.0,
+                    message: "per_activity must be > 0",
+                    hint: "give the resource units taken or given per activity unit; remove the row if the process does not use the resource",
+                },
+                errors,
+            );
+            let quality = reader.opt_number(row, "quality", errors);
+            // The fallback depends on the direction and the resource only:
+            // it is checked even when the process's own row has errors.
+            let (resource, kind) = (resource?, direction?);
+            let resource_def = &context.resource_defs[resource.index()];
+            let service = resource_def.category == ResourceCategory::Service;
+            let fallback = match (kind, reader.opt_text(row, "fallback")) {
+                (FlowKind::Demand, Some(route)) => {
+                    errors.push(
+                        at("fallback", format!("an input of a process has no fallback, found {route:?}"))
+                            .with_hint("leave the cell empty: a process takes its inputs from links only, and runs less when they are short (MODEL.md B3)"),
+                    );
+                    return None;
+                }
+                (FlowKind::Demand, None) => None,
+                (FlowKind::Supply, Some(route)) => Some(context.routes.resolve(&route, errors, || {
+                    at("fallback", format!("unknown route {route:?}")).with_hint("add it to routes.csv or use a route of the default catalogue")
+                })?),
+                (FlowKind::Supply, None) if service => None,
+                (FlowKind::Supply, None) => {
+                    errors.push(
+                        at("fallback", "empty value".to_string())
+                            .with_hint("an output of a process needs a disposal route for what no link takes (only a service output may leave it empty)"),
+                    );
+                    return None;
+                }
+            };
+            let (fallback_units_per_unit, fallback_cost_eur, fallback_impacts) = match fallback {
+                Some(route) => {
+                    let terms = fallback_terms(&context.route_defs[route.index()], resource_def, kind, |column, message| at(column, message)).map_err(|error| errors.push(error)).ok()?;
+                    // The idle capacity of a service output is costless (MODEL.md B2).
+                    if service {
+                        (terms.0, 0.0, Vec::new())
+                    } else {
+                        terms
+                    }
+                }
+                None => (1.0, 0.0, Vec::new()),
+            };
+            let (process, per_activity, quality) = (process?, per_activity?, quality.ok()?);
+            let (process_def, process_place) = &processes_view[process.index()];
+            let direction_word = if kind == FlowKind::Demand { "in" } else { "out" };
+            let id = format!("{}:{direction_word}:{}", process_def.id, resource_def.id);
+            if flow_ids.contains(&id) {
+                errors.push(
+                    at("resource", format!("this row's flow id {id:?} is already a flow_id of flows.csv"))
+                        .with_hint("rename the flow in flows.csv: process inputs and outputs are named <process>:<in|out>:<resource>"),
+                );
+                return None;
+            }
+            if kind == FlowKind::Supply && resource_def.link_fixed_cost_eur_per_km_year > 0.0 && process_def.capacity.is_none() {
+                capacity_errors.push(
+                    process_place
+                        .place
+                        .error("capacity", format!("process {:?} has no capacity, but its output {:?} travels on links with a fixed cost", process_def.id, resource_def.id))
+                        .with_hint("give the process a capacity: a link with a fixed cost needs a bound on what it can carry (MODEL.md B4)"),
+                );
+            }
+            let quantity = process_def.capacity.map_or(f64::INFINITY, |capacity| per_activity * capacity);
+            Some(Flow {
+                id,
+                firm: process_def.firm,
+                kind,
+                resource,
+                quantity,
+                unit: resource_def.unit.clone(),
+                unit_factor: 1.0,
+                fallback,
+                fallback_units_per_unit,
+                fallback_cost_eur,
+                fallback_impacts,
+                quality,
+                profile: None,
+                process: Some(ProcessPort { process, per_activity }),
+            })
+        });
+        self.errors.extend(capacity_errors);
+        let mut ports: Vec<Flow> = keyed.rows.into_iter().filter_map(|row| row.record).collect();
+        ports.sort_by(|a, b| {
+            let key = |flow: &Flow| {
+                (
+                    flow.process.map(|port| port.process),
+                    flow.kind == FlowKind::Supply,
+                    context.resource_defs[flow.resource.index()].id.clone(),
+                )
+            };
+            key(a).cmp(&key(b))
+        });
+        for port in ports {
+            let position = FlowIdx::from_index(flows.len());
+            if let Some(ProcessPort { process, .. }) = port.process {
+                processes[process.index()].0.ports.push(position);
+            }
+            flows.push(port);
+        }
     }
 
     fn distances(&mut self, table: &RawTable, firms: &Ids<FirmIdx>) -> HashMap<(FirmIdx, FirmIdx), f64> {

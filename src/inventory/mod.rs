@@ -60,6 +60,18 @@ index_newtype!(
     /// Position of a substitution pair in [`Inventory::substitutions`].
     SubstitutionIdx
 );
+index_newtype!(
+    /// Position of a time slice in [`Inventory::slices`] (MODEL.md B1).
+    SliceIdx
+);
+index_newtype!(
+    /// Position of a profile in [`Inventory::profiles`] (MODEL.md B1).
+    ProfileIdx
+);
+index_newtype!(
+    /// Position of a conversion process in [`Inventory::processes`] (MODEL.md B3).
+    ProcessIdx
+);
 
 /// Amounts per unit in a few impact categories, sorted by category, no duplicates.
 pub type ImpactVec = Vec<(CategoryIdx, f64)>;
@@ -101,14 +113,73 @@ pub struct Flow {
     pub unit: String,
     /// Resource units per unit of the flow's own unit (1 when they are the same).
     pub unit_factor: f64,
-    pub fallback: RouteIdx,
+    /// The fallback route; `None` for the input of a process (it has none)
+    /// and for a service supply given without one (idle capacity, MODEL.md B2).
+    pub fallback: Option<RouteIdx>,
     /// Route units per resource unit (1 when the route is in the resource's unit).
     pub fallback_units_per_unit: f64,
-    /// Private cost of the fallback, EUR per resource unit.
+    /// Private cost of the fallback, EUR per resource unit (0 for a service
+    /// supply: idle capacity is costless, MODEL.md B2).
     pub fallback_cost_eur: f64,
-    /// Impacts of the fallback per resource unit.
+    /// Impacts of the fallback per resource unit (none for a service supply).
     pub fallback_impacts: ImpactVec,
     pub quality: Option<f64>,
+    /// How the annual quantity spreads over the time slices (MODEL.md B1);
+    /// `None`: in proportion to the slices' hours.
+    pub profile: Option<ProfileIdx>,
+    /// Set when the flow is an input or output of a conversion process
+    /// (a row of process_io.csv, MODEL.md B3). Its quantity is then
+    /// per_activity * activity, decided by the LP; `quantity` holds the most
+    /// it can be in a year (per_activity * capacity, infinite without a
+    /// capacity), which only serves to generate candidate links.
+    pub process: Option<ProcessPort>,
+}
+
+/// A flow that is one input or output of a conversion process.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProcessPort {
+    pub process: ProcessIdx,
+    /// Resource units taken (input) or given (output) per activity unit (> 0).
+    pub per_activity: f64,
+}
+
+impl Flow {
+    /// Whether this flow is an input or output of a process rather than a row of flows.csv.
+    pub fn is_process_port(&self) -> bool {
+        self.process.is_some()
+    }
+}
+
+/// A time slice (MODEL.md B1): slices.csv, or the single slice `year` of 8760 h.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slice {
+    pub id: String,
+    /// Hours in a year (> 0).
+    pub hours: f64,
+}
+
+/// A profile (MODEL.md B1): the share of a flow's annual quantity in each slice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub id: String,
+    /// One share per slice, in slice order (>= 0, summing to 1 within 1e-6).
+    pub shares: Vec<f64>,
+}
+
+/// A conversion hub (MODEL.md B3): processes.csv and its process_io.csv rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Process {
+    pub id: String,
+    pub firm: FirmIdx,
+    /// Activity units per year; `None`: unbounded.
+    pub capacity: Option<f64>,
+    pub cost_eur_per_activity: f64,
+    /// Paid when the process is built (a binary of MODEL.md B4 when > 0).
+    pub fixed_cost_eur_per_year: f64,
+    /// Impacts per activity unit (subject `process:<id>`).
+    pub impacts: ImpactVec,
+    /// The process's inputs and outputs, as flows (see [`Flow::process`]).
+    pub ports: Vec<FlowIdx>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -140,6 +211,9 @@ pub struct Resource {
     pub max_distance_km: Option<f64>,
     /// Impacts per resource unit moved one km (subject `transport:<resource>`).
     pub transport_impacts: ImpactVec,
+    /// Annual fixed cost of a link carrying this resource, per km (pipes);
+    /// when > 0 each such link is an investment with a binary (MODEL.md B4).
+    pub link_fixed_cost_eur_per_km_year: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -222,7 +296,20 @@ pub struct Inventory {
     /// Per firm: may it take part in links? All true in a loaded inventory;
     /// coalition games (Shapley values) switch outsiders off.
     pub(crate) exchange_allowed: Vec<bool>,
+    /// Time slices in the order of slices.csv; one slice `year` of 8760 h without it.
+    pub(crate) slices: Vec<Slice>,
+    /// Whether slices.csv was given (per-slice tables are written only then).
+    pub(crate) slices_given: bool,
+    /// profiles.csv, in file order.
+    pub(crate) profiles: Vec<Profile>,
+    /// processes.csv, sorted by id.
+    pub(crate) processes: Vec<Process>,
 }
+
+/// The slice every inventory without slices.csv has (MODEL.md B1).
+pub const YEAR_SLICE: &str = "year";
+/// Hours of the `year` slice.
+pub const HOURS_PER_YEAR: f64 = 8760.0;
 
 /// Mean Earth radius used by the haversine distance (MODEL.md A2).
 pub const EARTH_RADIUS_KM: f64 = 6371.0;
@@ -255,6 +342,49 @@ impl Inventory {
     pub fn categories(&self) -> &[Category] {
         &self.categories
     }
+    pub fn slices(&self) -> &[Slice] {
+        &self.slices
+    }
+    pub fn profiles(&self) -> &[Profile] {
+        &self.profiles
+    }
+    pub fn processes(&self) -> &[Process] {
+        &self.processes
+    }
+    pub fn process(&self, process: ProcessIdx) -> &Process {
+        &self.processes[process.index()]
+    }
+    /// Whether slices.csv was given.
+    pub fn slices_given(&self) -> bool {
+        self.slices_given
+    }
+    /// Whether the inventory uses any of MODEL.md Part B's files: slices,
+    /// profiles, processes.
+    pub fn has_part_b_files(&self) -> bool {
+        self.slices_given || !self.profiles.is_empty() || !self.processes.is_empty()
+    }
+    /// Sum of the slices' hours.
+    pub fn total_hours(&self) -> f64 {
+        self.slices.iter().map(|slice| slice.hours).sum()
+    }
+    /// Share of a flow's annual quantity in each slice (MODEL.md B1): its
+    /// profile's shares, else hours_t / sum(hours). Process ports, whose
+    /// quantity the LP decides, get the hours share.
+    pub fn slice_shares(&self, flow: FlowIdx) -> Vec<f64> {
+        match self.flow(flow).profile {
+            Some(profile) => self.profiles[profile.index()].shares.clone(),
+            None => self.hour_shares(),
+        }
+    }
+    /// hours_t / sum(hours), per slice.
+    pub fn hour_shares(&self) -> Vec<f64> {
+        let total = self.total_hours();
+        self.slices.iter().map(|slice| slice.hours / total).collect()
+    }
+    /// Whether a flow's fallback route is banned by a what-if.
+    pub fn fallback_banned(&self, flow: &Flow) -> bool {
+        flow.fallback.is_some_and(|route| self.route(route).banned)
+    }
 
     pub fn firm(&self, firm: FirmIdx) -> &Firm {
         &self.firms[firm.index()]
@@ -278,6 +408,15 @@ impl Inventory {
     /// The substitution pairs a supply of `resource` can serve.
     pub fn substitutions_from(&self, resource: ResourceIdx) -> &[SubstitutionIdx] {
         &self.substitutions_by_supply[resource.index()]
+    }
+
+    /// Annual fixed cost of a link from `supply` over `distance_km` (MODEL.md
+    /// B4): the supply resource's link_fixed_cost_eur_per_km_year times the
+    /// distance; 0 when the resource has none.
+    pub fn link_fixed_cost_eur(&self, supply: FlowIdx, distance_km: f64) -> f64 {
+        self.resource(self.flow(supply).resource)
+            .link_fixed_cost_eur_per_km_year
+            * distance_km
     }
 
     /// Distance used for a link between two firms: distances.csv when it has

@@ -133,6 +133,16 @@ impl Run {
         &self.valuation.flows[idx.index()]
     }
 
+    /// A flow in one time slice (MODEL.md B1).
+    pub fn flow_slice(&self, id: &str, slice: &str) -> &symbiose::valuation::FlowSliceValue {
+        let idx = self.inventory.flow_index(id).unwrap_or_else(|| panic!("no flow {id}"));
+        self.valuation
+            .flow_slices
+            .iter()
+            .find(|row| row.flow == idx && self.inventory.slices()[row.slice.index()].id == slice)
+            .unwrap_or_else(|| panic!("no slice {slice} of flow {id}"))
+    }
+
     pub fn firm_value(&self, id: &str) -> &symbiose::valuation::FirmValue {
         let idx = self.inventory.firm_index(id).unwrap_or_else(|| panic!("no firm {id}"));
         &self.valuation.firms[idx.index()]
@@ -169,12 +179,15 @@ impl Run {
             1e-9,
             "sum of firm values = C_base - C",
         );
+        // Processes (MODEL.md B3) carry the externality of their activity
+        // and of their outputs at their fallback; none without processes.
         let link_sum: f64 = v.links.iter().map(|l| l.externality_avoided_eur).sum();
+        let process_sum: f64 = v.processes.iter().map(|p| p.externality_eur).sum();
         assert_close(
-            link_sum,
+            link_sum - process_sum,
             v.baseline.externality_eur - v.optimized.externality_eur,
             1e-9,
-            "sum of link dM = M_base - M",
+            "sum of link dM - sum of process externalities = M_base - M",
         );
         let category_sum: f64 = v.categories.iter().map(|c| c.value_eur).sum();
         assert_close(category_sum, v.territory_value_eur, 1e-9, "sum of category values = T");
