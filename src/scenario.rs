@@ -239,7 +239,7 @@ impl Study {
             objective: self.objective,
             time_limit_seconds: self.time_limit_seconds,
             threads,
-            bound: None,
+            ..SolveOptions::default()
         }
     }
 }
@@ -901,6 +901,7 @@ pub fn pareto_front(inventory: &Inventory, n_points: usize, quiet: bool) -> Resu
             time_limit_seconds: None,
             threads: Some(1),
             bound,
+            ..SolveOptions::default()
         };
         let (_, _, valuation) = optimize_inventory(inventory, &options, 0.5)?;
         Ok(ParetoPoint {
