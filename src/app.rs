@@ -3,8 +3,9 @@
 //! function, prints and exits with [`AppError::exit_code`].
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-use crate::candidates::{candidate_links, Link};
+use crate::candidates::{candidate_links, candidate_links_with, CandidateOptions, Link};
 use crate::geojson::{firms_geojson, links_geojson};
 use crate::html;
 use crate::inventory::{InputError, InputWarning, Inventory};
@@ -12,7 +13,7 @@ use crate::io::{
     csv_bytes, load_inventory, load_inventory_with, parquet_bytes, read_results_folder, results_from_outputs,
     write_file_atomically, write_outputs_atomically, CsvDialect, InventorySource, LoadError, TableFormat,
 };
-use crate::lp::{LpSolution, Objective, SolutionStatus, SolveError, SolveOptions};
+use crate::lp::{LpSolution, LpSolver, Objective, SolutionStatus, SolveError, SolveOptions};
 use crate::profile::territory_profile;
 use crate::report::{human_summary, part_b_tables, result_tables, summary, RunInfo, Summary};
 use crate::results::Results;
@@ -159,22 +160,75 @@ pub struct OptimizeConfig {
     pub format: TableFormat,
     /// How the inventory's CSV files are written.
     pub dialect: CsvDialect,
+    /// HiGHS's LP algorithm (`None`: HiGHS's default).
+    pub solver: Option<LpSolver>,
+    /// Keep only the K cheapest candidate links of each supply (an approximation).
+    pub max_candidates: Option<usize>,
+    /// Also write the first-stage LP to this file (MPS or LP format, by extension).
+    pub write_mps: Option<PathBuf>,
 }
 
-/// What `optimize` writes beyond the tables of MODEL.md A5.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What `optimize` writes beyond the tables of MODEL.md A5, and how it
+/// generates the candidate links.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Extras {
     pub allocation: Allocation,
     /// Also write report.html.
     pub write_report: bool,
     /// Format of the four result tables.
     pub format: TableFormat,
+    /// Keep only the K cheapest candidate links of each supply (an approximation).
+    pub max_candidates: Option<usize>,
+    /// Also write the first-stage LP to this file, before solving.
+    pub write_mps: Option<PathBuf>,
+}
+
+/// Wall-clock seconds of each stage of one `optimize` run.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    /// Reading and validating the inventory.
+    pub load: f64,
+    pub candidates: f64,
+    /// Writing the first-stage LP file (`--write-mps` only).
+    pub write_model: f64,
+    /// Building the model and solving it (both stages).
+    pub lp: f64,
+    /// Of which inside HiGHS.
+    pub highs: f64,
+    pub valuation: f64,
+    /// Tables, read-back, profile, GeoJSON, report, atomic writes.
+    pub outputs: f64,
+}
+
+impl Timings {
+    pub fn total(&self) -> f64 {
+        self.load + self.candidates + self.write_model + self.lp + self.valuation + self.outputs
+    }
+
+    /// One line per stage, for `optimize --timings`.
+    pub fn describe(&self) -> String {
+        let total = self.total().max(f64::MIN_POSITIVE);
+        let line =
+            |name: &str, seconds: f64| format!("  {name:<28}{seconds:>10.3} s {:>6.1} %\n", 100.0 * seconds / total);
+        [
+            line("load and validate", self.load),
+            line("candidate links", self.candidates),
+            line("write the LP file", self.write_model),
+            line("build the model", (self.lp - self.highs).max(0.0)),
+            line("HiGHS (both stages)", self.highs),
+            line("valuation", self.valuation),
+            line("tables and files", self.outputs),
+            line("total", self.total()),
+        ]
+        .concat()
+    }
 }
 
 /// How the firms' value is shared in firm_values.csv.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Allocation {
     /// Each link's surplus split by the supplier share (MODEL.md A4) only.
+    #[default]
     Equal,
     /// Also the Shapley value of each firm (`samples` permutations when the
     /// game is too large to enumerate).
@@ -190,6 +244,7 @@ pub struct Optimized {
     pub solution: LpSolution,
     pub valuation: Valuation,
     pub summary: Summary,
+    pub timings: Timings,
 }
 
 impl Optimized {
@@ -232,8 +287,9 @@ pub fn optimize_inventory_warm(
 /// territory profile and the GeoJSON files (and report.html on request),
 /// all in one atomic set. Nothing is written unless a solution was found.
 pub fn optimize(config: &OptimizeConfig) -> Result<Optimized, AppError> {
+    let started = Instant::now();
     let loaded = load_checked(&config.source, config.dialect)?;
-    optimize_loaded(config, loaded)
+    optimize_loaded(config, loaded, started.elapsed().as_secs_f64())
 }
 
 /// Loads an inventory with every warning, the spread of its quantities
@@ -248,15 +304,20 @@ pub fn load_checked(source: &InventorySource, dialect: CsvDialect) -> Result<cra
 }
 
 /// `optimize` once the inventory is loaded.
-pub fn optimize_loaded(config: &OptimizeConfig, loaded: crate::io::Loaded) -> Result<Optimized, AppError> {
+pub fn optimize_loaded(
+    config: &OptimizeConfig,
+    loaded: crate::io::Loaded,
+    load_seconds: f64,
+) -> Result<Optimized, AppError> {
     let options = SolveOptions {
         objective: config.objective,
         time_limit_seconds: config.time_limit_seconds,
         threads: config.threads,
         bound: None,
         mip_gap: config.mip_gap,
+        solver: config.solver,
     };
-    optimize_and_write(
+    let mut optimized = optimize_and_write(
         loaded.inventory,
         loaded.warnings,
         config.source.describe(),
@@ -266,9 +327,13 @@ pub fn optimize_loaded(config: &OptimizeConfig, loaded: crate::io::Loaded) -> Re
             allocation: config.allocation,
             write_report: config.write_report,
             format: config.format,
+            max_candidates: config.max_candidates,
+            write_mps: config.write_mps.clone(),
         },
         &config.out,
-    )
+    )?;
+    optimized.timings.load = load_seconds;
+    Ok(optimized)
 }
 
 /// Solves an inventory already in memory (loaded, or changed by a
@@ -286,8 +351,35 @@ pub fn optimize_and_write(
         allocation,
         write_report,
         format,
+        max_candidates,
+        write_mps,
     } = extras;
-    let (links, solution, valuation) = optimize_inventory(&inventory, options, supplier_share)?;
+    let mut timings = Timings::default();
+    let mut clock = Instant::now();
+    let mut lap = || {
+        let seconds = clock.elapsed().as_secs_f64();
+        clock = Instant::now();
+        seconds
+    };
+    let links = candidate_links_with(
+        &inventory,
+        &CandidateOptions {
+            max_per_supply: max_candidates,
+        },
+    );
+    timings.candidates = lap();
+    if let Some(path) = &write_mps {
+        crate::lp::write_first_stage(&inventory, &links, options, path).map_err(|e| AppError::Output {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+    }
+    timings.write_model = lap();
+    let solution = crate::lp::solve(&inventory, &links, options)?;
+    timings.lp = lap();
+    timings.highs = solution.solve_seconds;
+    let valuation = crate::valuation::value_lp_solution(&inventory, &links, &solution, supplier_share);
+    timings.valuation = lap();
     let shapley = match allocation {
         Allocation::Equal => None,
         Allocation::Shapley { samples } => Some(crate::scenario::shapley(&inventory, options, samples, false)?),
@@ -349,6 +441,7 @@ pub fn optimize_and_write(
         files.extend(parquet_files);
     }
     write_outputs_atomically(out, &files).map_err(|e| output_error(e.to_string()))?;
+    timings.outputs = lap();
     Ok(Optimized {
         inventory,
         warnings,
@@ -356,6 +449,7 @@ pub fn optimize_and_write(
         solution,
         valuation,
         summary,
+        timings,
     })
 }
 
@@ -445,6 +539,7 @@ pub fn run_scenario(path: &Path, out: &Path, allocation: Allocation) -> Result<O
             allocation,
             write_report: false,
             format: TableFormat::Csv,
+            ..Extras::default()
         },
         out,
     )
@@ -637,6 +732,13 @@ pub fn report(config: &ReportConfig) -> Result<Reported, AppError> {
         n_links: results.links.len(),
         n_firms: results.firms.len(),
     })
+}
+
+/// `symbiose generate`: a synthetic territory written into `out`.
+pub fn generate(config: &crate::generate::GenerateConfig, out: &Path) -> Result<crate::generate::Generated, AppError> {
+    let generated = crate::generate::generate(config);
+    write_set(out, generated.files.clone())?;
+    Ok(generated)
 }
 
 /// What `symbiose validate` found in a valid inventory.

@@ -7,11 +7,13 @@
 //! [`valuation`] (firm and territory values) -> [`report`] (tables and
 //! summary). A results folder read back ([`results`]) feeds the territory
 //! profile ([`profile`]), the GeoJSON files ([`geojson`]) and the HTML
-//! report ([`html`]). [`app`] strings them together for the command line.
+//! report ([`html`]). [`generate`] makes synthetic territories for scale
+//! tests. [`app`] strings them together for the command line.
 //! See ARCHITECTURE.md and the model contract in MODEL.md.
 
 pub mod app;
 pub mod candidates;
+pub mod generate;
 pub mod geojson;
 pub mod html;
 pub mod inventory;

@@ -67,6 +67,10 @@ pub struct SolveOptions {
     /// HiGHS's default, 1e-4). Used only when investments make the model a
     /// MILP (MODEL.md B4).
     pub mip_gap: Option<f64>,
+    /// HiGHS's `solver` option for the first stage (`None`: HiGHS's default,
+    /// `choose`). The second stage of a lexicographic objective always
+    /// re-solves with simplex from the first stage's basis.
+    pub solver: Option<LpSolver>,
 }
 
 impl Default for SolveOptions {
@@ -77,6 +81,29 @@ impl Default for SolveOptions {
             threads: None,
             bound: None,
             mip_gap: None,
+            solver: None,
+        }
+    }
+}
+
+/// The LP algorithm HiGHS uses (its `solver` option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LpSolver {
+    /// HiGHS decides (`choose`).
+    Auto,
+    /// Dual simplex (`simplex`).
+    Simplex,
+    /// Interior point, then crossover to a basis (`ipm`).
+    Ipm,
+}
+
+impl LpSolver {
+    /// The value of HiGHS's `solver` option.
+    pub fn highs_name(self) -> &'static str {
+        match self {
+            LpSolver::Auto => "choose",
+            LpSolver::Simplex => "simplex",
+            LpSolver::Ipm => "ipm",
         }
     }
 }
@@ -345,6 +372,11 @@ impl WarmStart {
         set_option(&mut model, "threads", options.threads.unwrap_or(1) as i32)?;
         set_option(
             &mut model,
+            "solver",
+            options.solver.map_or(LpSolver::Auto, |solver| solver).highs_name(),
+        )?;
+        set_option(
+            &mut model,
             "time_limit",
             options.time_limit_seconds.map_or(f64::INFINITY, |l| l.max(0.0)),
         )?;
@@ -405,6 +437,8 @@ impl WarmStart {
                     (limit - started.elapsed().as_secs_f64()).max(0.0),
                 )?;
             }
+            // Only simplex starts from the first stage's basis.
+            set_option(&mut model, "solver", LpSolver::Simplex.highs_name())?;
             let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
             match classify(
                 solved.status(),
@@ -447,8 +481,161 @@ impl WarmStart {
     }
 }
 
-/// Writes the A3 model with good_lp and hands back the HiGHS model underneath.
+/// The first-stage model handed to HiGHS: column by column through the
+/// `highs` crate (see [`ModelBuilder`] for why not good_lp).
 fn build_model(
+    inventory: &Inventory,
+    links: &[Link],
+    options: &SolveOptions,
+    first: &[f64],
+    costs: &ColumnCosts,
+    fallback_upper: &[f64],
+) -> Result<highs::Model, SolveError> {
+    build_model_columns(inventory, links, options, first, costs, fallback_upper)
+}
+
+/// Two ways of handing the A3 model to HiGHS, kept side by side so that
+/// `cargo bench --bench scale` can compare them on the same links.
+///
+/// `Columns` is the one the solver uses: the matrix is naturally
+/// column-wise (a link has two nonzeros, a fallback one), so the `highs`
+/// crate's `ColProblem` fills HiGHS's compressed columns directly.
+/// good_lp collects each row as a hash map of terms, then the `highs`
+/// crate transposes the rows into columns. Both give HiGHS the same matrix,
+/// bounds and costs, in the same order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelBuilder {
+    /// good_lp expressions (`ProblemVariables`, `Expression`), the model underneath taken out.
+    GoodLp,
+    /// `highs::ColProblem`, filled column by column.
+    Columns,
+}
+
+/// Costs, second-stage costs and fallback bounds, as [`WarmStart::solve`] computes them.
+fn first_stage_inputs(
+    inventory: &Inventory,
+    links: &[Link],
+    objective: Objective,
+) -> (ColumnCosts, Vec<f64>, Vec<f64>) {
+    let costs = column_costs(inventory, links);
+    let first = match objective {
+        Objective::Externalities => costs.externality.clone(),
+        Objective::Private => costs.private.clone(),
+        Objective::Social => costs
+            .private
+            .iter()
+            .zip(&costs.externality)
+            .map(|(c, m)| c + m)
+            .collect(),
+    };
+    let fallback_upper = inventory
+        .flows()
+        .iter()
+        .map(|flow| {
+            if inventory.fallback_banned(flow) {
+                0.0
+            } else {
+                f64::INFINITY
+            }
+        })
+        .collect();
+    (costs, first, fallback_upper)
+}
+
+/// The first-stage model of [`solve`], built with `builder` and not solved.
+pub fn first_stage_model(
+    inventory: &Inventory,
+    links: &[Link],
+    options: &SolveOptions,
+    builder: ModelBuilder,
+) -> Result<highs::Model, SolveError> {
+    let (costs, first, fallback_upper) = first_stage_inputs(inventory, links, options.objective);
+    match builder {
+        ModelBuilder::GoodLp => build_model_good_lp(inventory, links, options, &first, &costs, &fallback_upper),
+        ModelBuilder::Columns => build_model_columns(inventory, links, options, &first, &costs, &fallback_upper),
+    }
+}
+
+/// Writes the first-stage LP that [`solve`] hands to HiGHS into `path`, with
+/// HiGHS's own writer (the format follows the extension: `.mps`, `.lp`), so
+/// that HiGHS alone can be timed on exactly the same problem.
+pub fn write_first_stage(
+    inventory: &Inventory,
+    links: &[Link],
+    options: &SolveOptions,
+    path: &std::path::Path,
+) -> Result<(), SolveError> {
+    let mut model = first_stage_model(inventory, links, options, ModelBuilder::Columns)?;
+    let file = std::ffi::CString::new(path.display().to_string())
+        .map_err(|_| SolveError::Solver(format!("{} is not a valid file name", path.display())))?;
+    // SAFETY: `model` owns a live Highs instance; `file` is a NUL-terminated
+    // string that outlives the call.
+    let status = unsafe { highs_sys::Highs_writeModel(model.as_mut_ptr(), file.as_ptr()) };
+    if status == highs_sys::STATUS_ERROR {
+        return Err(SolveError::Solver(format!("HiGHS could not write {}", path.display())));
+    }
+    Ok(())
+}
+
+/// Writes the A3 model column by column (`highs::ColProblem`).
+fn build_model_columns(
+    inventory: &Inventory,
+    links: &[Link],
+    options: &SolveOptions,
+    first: &[f64],
+    costs: &ColumnCosts,
+    fallback_upper: &[f64],
+) -> Result<highs::Model, SolveError> {
+    let flows = inventory.flows();
+    let mut problem = highs::ColProblem::new();
+    let rows: Vec<highs::Row> = flows
+        .iter()
+        .map(|flow| problem.add_row(flow.quantity..=flow.quantity))
+        .collect();
+    let bound = options.bound.map(|bound| {
+        let coefficients = match bound.criterion {
+            Criterion::PrivateCost => &costs.private,
+            Criterion::Externality => &costs.externality,
+        };
+        (problem.add_row(..=bound.max_eur), coefficients)
+    });
+    let mut factors: Vec<(highs::Row, f64)> = Vec::with_capacity(3);
+    for (position, link) in links.iter().enumerate() {
+        factors.clear();
+        let (supply, demand) = (link.supply.index(), link.demand.index());
+        // Row indices ascending within a column, as good_lp's transpose gives them.
+        if supply < demand {
+            factors.extend([(rows[supply], 1.0), (rows[demand], link.ratio)]);
+        } else {
+            factors.extend([(rows[demand], link.ratio), (rows[supply], 1.0)]);
+        }
+        if let Some((row, coefficients)) = bound {
+            if coefficients[position] != 0.0 {
+                factors.push((row, coefficients[position]));
+            }
+        }
+        problem.add_column(first[position], 0.0.., &factors);
+    }
+    for (flow, upper) in fallback_upper.iter().enumerate() {
+        factors.clear();
+        factors.push((rows[flow], 1.0));
+        let column = links.len() + flow;
+        if let Some((row, coefficients)) = bound {
+            if coefficients[column] != 0.0 {
+                factors.push((row, coefficients[column]));
+            }
+        }
+        problem.add_column(first[column], 0.0..=*upper, &factors);
+    }
+    let mut model = problem
+        .try_optimise(highs::Sense::Minimise)
+        .map_err(|e| SolveError::Solver(format!("building the model: {e:?}")))?;
+    model.make_quiet();
+    Ok(model)
+}
+
+/// Writes the A3 model with good_lp and hands back the HiGHS model underneath.
+fn build_model_good_lp(
     inventory: &Inventory,
     links: &[Link],
     options: &SolveOptions,

@@ -8,8 +8,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use symbiose::app::{self, exit_code, Allocation, AppError, OptimizeConfig, ReportConfig};
 use symbiose::inventory::{InputError, InputWarning};
 use symbiose::io::{write_catalogue, CsvDialect, InventorySource, LoadError, TableFormat};
-use symbiose::lp::Objective;
 use symbiose::lp::SolveOptions;
+use symbiose::lp::{LpSolver, Objective};
 use symbiose::report::euros;
 use symbiose::scenario::Shard;
 
@@ -76,6 +76,37 @@ enum Command {
         format: FormatArg,
         #[command(flatten)]
         csv: CsvArgs,
+        /// HiGHS's LP algorithm (default: HiGHS's own choice, dual simplex for these LPs)
+        #[arg(long, value_enum)]
+        solver: Option<SolverArg>,
+        /// Keep only the K cheapest candidate links of each supply (net social cost per unit);
+        /// an approximation: the optimum found may be worse than the true one. Off by default
+        #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+        max_candidates: Option<u64>,
+        /// Also write the first-stage LP to FILE with HiGHS's writer (.mps or .lp), to time HiGHS alone on it
+        #[arg(long, value_name = "FILE")]
+        write_mps: Option<PathBuf>,
+        /// Print the time spent in each stage (load, candidates, model, HiGHS, values, files) on stderr
+        #[arg(long)]
+        timings: bool,
+    },
+    /// Write a synthetic territory (firms.csv, flows.csv, distances.csv) for scale tests
+    #[command(
+        after_help = "Example:\n  symbiose generate --firms 20000 --seed 1 --out territory/\n  symbiose optimize territory/ --out results/\n\nFirms are clustered in industrial zones around a few poles in a square region centred on\nnorthern France (300 km wide for 20,000 firms, scaled with the square root of the number of\nfirms), about 5 flows per firm drawn from sector profiles over the default catalogue's\nresources and routes, lognormal quantities, temperatures for heat, one distance override\nper 200 firms. The same arguments give the same bytes."
+    )]
+    Generate {
+        /// Number of firms
+        #[arg(long)]
+        firms: usize,
+        /// Seed of the random generator
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Side of the square region in km (default: 300 x sqrt(firms / 20000), at least 20)
+        #[arg(long, value_parser = parse_positive_km)]
+        region_km: Option<f64>,
+        /// Output folder
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Write the HTML report of a results folder
     #[command(
@@ -217,6 +248,26 @@ enum FormatArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum SolverArg {
+    /// HiGHS chooses (dual simplex for LPs)
+    Auto,
+    /// Dual simplex
+    Simplex,
+    /// Interior point, then crossover
+    Ipm,
+}
+
+impl From<SolverArg> for LpSolver {
+    fn from(value: SolverArg) -> Self {
+        match value {
+            SolverArg::Auto => LpSolver::Auto,
+            SolverArg::Simplex => LpSolver::Simplex,
+            SolverArg::Ipm => LpSolver::Ipm,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum AllocationArg {
     /// Supplier share only (MODEL.md A4)
     Equal,
@@ -262,6 +313,13 @@ fn parse_gap(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(value) if value.is_finite() && value >= 0.0 => Ok(value),
         _ => Err(format!("{text:?} is not a relative gap >= 0 (such as 0.001 for 0.1 %)")),
+    }
+}
+
+fn parse_positive_km(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value > 0.0 => Ok(value),
+        _ => Err(format!("{text:?} is not a distance in km > 0")),
     }
 }
 
@@ -382,6 +440,10 @@ fn main() -> ExitCode {
             report,
             format,
             csv,
+            solver,
+            max_candidates,
+            write_mps,
+            timings,
         } => {
             let config = OptimizeConfig {
                 source: source(inventory),
@@ -398,15 +460,27 @@ fn main() -> ExitCode {
                     FormatArg::Parquet => TableFormat::Parquet,
                 },
                 dialect: csv.dialect(),
+                solver: solver.map(LpSolver::from),
+                max_candidates: max_candidates.map(|k| usize::try_from(k).unwrap_or(usize::MAX)),
+                write_mps,
             };
             // Warnings first: one may explain why the solve fails.
+            let started = std::time::Instant::now();
             let loaded = match app::load_checked(&config.source, config.dialect) {
                 Ok(loaded) => loaded,
                 Err(error) => return finish(Err(error.into())),
             };
+            let load_seconds = started.elapsed().as_secs_f64();
             print_warnings(&loaded.warnings);
-            match app::optimize_loaded(&config, loaded) {
+            match app::optimize_loaded(&config, loaded, load_seconds) {
                 Ok(optimized) => {
+                    print_warnings(&optimized.warnings);
+                    if timings {
+                        eprint!("{}", optimized.timings.describe());
+                    }
+                    if let Some(path) = &config.write_mps {
+                        println!("  first-stage LP written to {}", path.display());
+                    }
                     print!("{}", optimized.human_summary(top));
                     println!("  tables written to {}", config.out.display());
                     if config.write_report {
@@ -528,6 +602,29 @@ fn main() -> ExitCode {
                     ExitCode::from(error.exit_code())
                 }
             }
+        }
+        Command::Generate {
+            firms,
+            seed,
+            region_km,
+            out,
+        } => {
+            let config = symbiose::generate::GenerateConfig {
+                n_firms: firms,
+                seed,
+                region_km,
+            };
+            finish(app::generate(&config, &out).map(|generated| {
+                println!(
+                    "{} firms, {} flows, {} distance overrides written to {} (region {:.0} km wide)",
+                    generated.n_firms,
+                    generated.n_flows,
+                    generated.n_distance_overrides,
+                    out.display(),
+                    config.region_side_km()
+                );
+                exit_code::OK
+            }))
         }
         Command::Catalogue { out } => match write_catalogue(&out) {
             Ok(()) => {

@@ -270,6 +270,7 @@ impl Study {
             threads,
             bound: None,
             mip_gap: None,
+            solver: None,
         }
     }
 }
@@ -932,6 +933,7 @@ pub fn pareto_front(inventory: &Inventory, n_points: usize, quiet: bool) -> Resu
             threads: Some(1),
             bound,
             mip_gap: None,
+            solver: None,
         };
         let (_, _, valuation) = optimize_inventory(inventory, &options, 0.5)?;
         Ok(ParetoPoint {

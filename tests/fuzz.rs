@@ -669,7 +669,7 @@ fn check_inventory_case(
                     Extras {
                         allocation: Allocation::Equal,
                         write_report: true,
-                        format: symbiose::io::TableFormat::Csv,
+                        ..Extras::default()
                     },
                     &out.path().join("results"),
                 );

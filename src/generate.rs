@@ -1,0 +1,944 @@
+//! Synthetic territories for scale tests and benchmarks: `symbiose generate`.
+//!
+//! Owns: a small deterministic PRNG (splitmix64 seeding a xoshiro256**), and
+//! the recipe of a territory: firms clustered in industrial zones, zones
+//! clustered around a few industrial poles, a sector per firm with the flows
+//! that sector typically has (resources, routes and units of the default
+//! catalogue), lognormal quantities, temperatures for heat, and a few
+//! distance overrides. Returns the CSV files as bytes; writing them is the
+//! caller's job (no I/O here). Same configuration, same bytes.
+//!
+//! The territory is not a description of any real place: it is built to
+//! load with the default catalogue and to stress the optimizer the way a
+//! regional inventory would (many small firms, a few heavy industries, most
+//! exchanges local, a few resources traded at any distance).
+
+use std::fmt::Write as _;
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerateConfig {
+    pub n_firms: usize,
+    pub seed: u64,
+    /// Side of the square region in km; `None`: 300 km for 20,000 firms,
+    /// scaled with the square root of the number of firms so that the
+    /// density of firms (and the number of candidate links per flow) stays
+    /// about the same whatever the size.
+    pub region_km: Option<f64>,
+}
+
+impl GenerateConfig {
+    pub fn region_side_km(&self) -> f64 {
+        self.region_km
+            .unwrap_or_else(|| (300.0 * (self.n_firms as f64 / 20_000.0).sqrt()).max(20.0))
+    }
+}
+
+/// Centre of the region: northern France (Hauts-de-France).
+pub const REGION_CENTRE: (f64, f64) = (50.0, 3.0);
+
+/// The generated files, in the inventory format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generated {
+    /// (file name, bytes): firms.csv, flows.csv, distances.csv.
+    pub files: Vec<(String, Vec<u8>)>,
+    pub n_firms: usize,
+    pub n_flows: usize,
+    pub n_distance_overrides: usize,
+}
+
+/// A deterministic PRNG: xoshiro256** seeded through splitmix64 (the
+/// seeding its authors recommend). Not for cryptography.
+#[derive(Debug, Clone)]
+pub struct Rng {
+    state: [u64; 4],
+}
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        let mut x = seed;
+        let mut next = || {
+            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        };
+        Self {
+            state: [next(), next(), next(), next()],
+        }
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        let s = &mut self.state;
+        let result = s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
+        let t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = s[3].rotate_left(45);
+        result
+    }
+
+    /// Uniform in [0, 1), 53 random bits.
+    pub fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    pub fn range(&mut self, low: f64, high: f64) -> f64 {
+        low + (high - low) * self.uniform()
+    }
+
+    /// Uniform integer in [0, n); n > 0.
+    pub fn below(&mut self, n: usize) -> usize {
+        // Lemire's multiply-shift; the tiny bias is irrelevant here.
+        ((self.next_u64() as u128 * n as u128) >> 64) as usize
+    }
+
+    pub fn chance(&mut self, probability: f64) -> bool {
+        self.uniform() < probability
+    }
+
+    /// Standard normal (Box-Muller, one value per call).
+    pub fn normal(&mut self) -> f64 {
+        let u1 = 1.0 - self.uniform(); // in (0, 1]
+        let u2 = self.uniform();
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+
+    /// Lognormal with the given median and log-standard deviation.
+    pub fn lognormal(&mut self, median: f64, sigma: f64) -> f64 {
+        median * (sigma * self.normal()).exp()
+    }
+
+    /// An index drawn with probability proportional to `weights`.
+    pub fn weighted(&mut self, cumulative: &[f64]) -> usize {
+        let total = cumulative.last().copied().unwrap_or(0.0);
+        let target = self.uniform() * total;
+        cumulative.partition_point(|c| *c <= target).min(cumulative.len() - 1)
+    }
+}
+
+/// Temperatures (C) of a heat flow: the supply's offer, or the demand's
+/// minimum (present with probability `required`).
+#[derive(Debug, Clone, Copy)]
+struct Quality {
+    low: f64,
+    high: f64,
+    required: f64,
+}
+
+/// One flow a firm of a sector may have.
+#[derive(Debug, Clone, Copy)]
+struct FlowTemplate {
+    supply: bool,
+    resource: &'static str,
+    fallback: &'static str,
+    unit: &'static str,
+    probability: f64,
+    median: f64,
+    sigma: f64,
+    quality: Option<Quality>,
+}
+
+const fn flow(
+    supply: bool,
+    resource: &'static str,
+    fallback: &'static str,
+    unit: &'static str,
+    probability: f64,
+    median: f64,
+    sigma: f64,
+) -> FlowTemplate {
+    FlowTemplate {
+        supply,
+        resource,
+        fallback,
+        unit,
+        probability,
+        median,
+        sigma,
+        quality: None,
+    }
+}
+
+const fn heat(mut template: FlowTemplate, low: f64, high: f64, required: f64) -> FlowTemplate {
+    template.quality = Some(Quality { low, high, required });
+    template
+}
+
+struct Sector {
+    label: &'static str,
+    nace: &'static str,
+    /// Share of firms.
+    weight: f64,
+    flows: &'static [FlowTemplate],
+}
+
+const S: bool = true;
+const D: bool = false;
+
+// Quantities per year. Medians are orders of magnitude for a typical
+// site of the sector (ESTIMATE), sigmas spread them over one to two
+// orders of magnitude, as real inventories do.
+const SECTORS: &[Sector] = &[
+    Sector {
+        label: "Manufacturing SME",
+        nace: "C25",
+        weight: 0.6088,
+        flows: &[
+            flow(
+                D,
+                "waste_collection",
+                "individual_collection",
+                "t_collected",
+                0.9,
+                15.0,
+                0.5,
+            ),
+            flow(
+                D,
+                "wastewater_treatment",
+                "own_wastewater_treatment",
+                "m3_treated",
+                0.7,
+                20_000.0,
+                1.0,
+            ),
+            heat(
+                flow(S, "hot_water_heat", "heat_dissipation", "MWh", 0.6, 1_200.0, 1.0),
+                45.0,
+                110.0,
+                1.0,
+            ),
+            heat(
+                flow(S, "hot_water_heat", "heat_dissipation", "MWh", 0.4, 600.0, 1.0),
+                35.0,
+                60.0,
+                1.0,
+            ),
+            heat(
+                flow(S, "warm_water_heat", "heat_dissipation", "MWh", 0.8, 2_000.0, 1.0),
+                20.0,
+                35.0,
+                1.0,
+            ),
+            heat(
+                flow(S, "warm_water_heat", "heat_dissipation", "MWh", 0.3, 500.0, 1.0),
+                15.0,
+                25.0,
+                1.0,
+            ),
+            flow(S, "process_water", "water_discharge", "m3", 0.3, 20_000.0, 1.0),
+            heat(
+                flow(D, "steam", "gas_boiler_heat", "MWh", 0.2, 4_000.0, 1.0),
+                140.0,
+                190.0,
+                0.9,
+            ),
+            flow(D, "nitrogen", "liquid_gas_delivery", "t", 0.5, 200.0, 1.0),
+            flow(D, "oxygen", "liquid_gas_delivery", "t", 0.6, 300.0, 1.0),
+            flow(D, "argon", "liquid_gas_delivery", "t", 0.5, 20.0, 1.0),
+            heat(
+                flow(D, "hot_water_heat", "gas_boiler_heat", "MWh", 0.01, 1_500.0, 1.0),
+                50.0,
+                90.0,
+                0.8,
+            ),
+            flow(D, "process_water", "freshwater_abstraction", "m3", 0.01, 30_000.0, 1.0),
+            flow(D, "fuel_gas", "natural_gas_supply", "MWh", 0.02, 5_000.0, 1.0),
+            flow(D, "hydrochloric_acid", "hcl_purchase", "t", 0.003, 500.0, 1.0),
+            flow(S, "hydrochloric_acid", "neutralisation", "t", 0.002, 500.0, 1.0),
+        ],
+    },
+    Sector {
+        label: "Food processing plant",
+        nace: "C10",
+        weight: 0.12,
+        flows: &[
+            heat(
+                flow(D, "steam", "gas_boiler_heat", "MWh", 0.6, 10_000.0, 1.0),
+                140.0,
+                180.0,
+                0.9,
+            ),
+            heat(
+                flow(D, "hot_water_heat", "gas_boiler_heat", "MWh", 0.02, 5_000.0, 1.0),
+                60.0,
+                90.0,
+                0.8,
+            ),
+            heat(
+                flow(S, "hot_water_heat", "heat_dissipation", "MWh", 0.7, 3_000.0, 1.0),
+                40.0,
+                80.0,
+                1.0,
+            ),
+            heat(
+                flow(S, "warm_water_heat", "heat_dissipation", "MWh", 0.4, 3_000.0, 1.0),
+                20.0,
+                35.0,
+                1.0,
+            ),
+            flow(D, "process_water", "freshwater_abstraction", "m3", 0.03, 200_000.0, 1.0),
+            flow(S, "process_water", "water_discharge", "m3", 0.6, 100_000.0, 1.0),
+            flow(
+                D,
+                "wastewater_treatment",
+                "own_wastewater_treatment",
+                "m3_treated",
+                0.9,
+                150_000.0,
+                1.0,
+            ),
+            flow(
+                S,
+                "fermentation_residue",
+                "incineration_biogenic",
+                "t",
+                0.01,
+                8_000.0,
+                1.0,
+            ),
+            flow(
+                D,
+                "waste_collection",
+                "individual_collection",
+                "t_collected",
+                0.8,
+                40.0,
+                0.6,
+            ),
+            flow(D, "fuel_gas", "natural_gas_supply", "MWh", 0.05, 20_000.0, 1.0),
+            flow(D, "nitrogen", "liquid_gas_delivery", "t", 0.5, 500.0, 1.0),
+        ],
+    },
+    Sector {
+        label: "Chemical plant",
+        nace: "C20",
+        weight: 0.07,
+        flows: &[
+            heat(
+                flow(S, "steam", "heat_dissipation", "MWh", 0.5, 30_000.0, 1.2),
+                160.0,
+                260.0,
+                1.0,
+            ),
+            heat(
+                flow(D, "steam", "gas_boiler_heat", "MWh", 0.6, 40_000.0, 1.2),
+                150.0,
+                220.0,
+                0.95,
+            ),
+            heat(
+                flow(S, "hot_water_heat", "heat_dissipation", "MWh", 0.7, 15_000.0, 1.2),
+                60.0,
+                120.0,
+                1.0,
+            ),
+            heat(
+                flow(S, "warm_water_heat", "heat_dissipation", "MWh", 0.5, 20_000.0, 1.2),
+                20.0,
+                35.0,
+                1.0,
+            ),
+            flow(S, "hydrochloric_acid", "neutralisation", "t", 0.04, 5_000.0, 1.0),
+            flow(D, "hydrochloric_acid", "hcl_purchase", "t", 0.05, 5_000.0, 1.0),
+            flow(D, "process_water", "freshwater_abstraction", "m3", 0.02, 800_000.0, 1.2),
+            flow(S, "process_water", "water_discharge", "m3", 0.6, 500_000.0, 1.2),
+            flow(D, "nitrogen", "liquid_gas_delivery", "t", 0.7, 3_000.0, 1.2),
+            flow(D, "oxygen", "liquid_gas_delivery", "t", 0.4, 5_000.0, 1.2),
+            flow(D, "argon", "liquid_gas_delivery", "t", 0.1, 100.0, 1.2),
+            flow(D, "fuel_gas", "natural_gas_supply", "MWh", 0.05, 80_000.0, 1.2),
+            flow(
+                D,
+                "wastewater_treatment",
+                "own_wastewater_treatment",
+                "m3_treated",
+                0.7,
+                400_000.0,
+                1.2,
+            ),
+        ],
+    },
+    Sector {
+        label: "Logistics platform",
+        nace: "H52",
+        weight: 0.09,
+        flows: &[
+            flow(
+                D,
+                "waste_collection",
+                "individual_collection",
+                "t_collected",
+                0.95,
+                30.0,
+                0.6,
+            ),
+            flow(
+                D,
+                "wastewater_treatment",
+                "own_wastewater_treatment",
+                "m3_treated",
+                0.6,
+                5_000.0,
+                1.0,
+            ),
+            heat(
+                flow(D, "hot_water_heat", "gas_boiler_heat", "MWh", 0.01, 800.0, 1.0),
+                45.0,
+                70.0,
+                0.5,
+            ),
+            flow(S, "process_water", "water_discharge", "m3", 0.3, 5_000.0, 1.0),
+            flow(D, "nitrogen", "liquid_gas_delivery", "t", 0.1, 50.0, 1.0),
+        ],
+    },
+    Sector {
+        label: "Data centre",
+        nace: "J63",
+        weight: 0.02,
+        flows: &[
+            heat(
+                flow(S, "hot_water_heat", "heat_dissipation", "MWh", 1.0, 20_000.0, 1.0),
+                30.0,
+                55.0,
+                1.0,
+            ),
+            heat(
+                flow(S, "warm_water_heat", "heat_dissipation", "MWh", 0.5, 10_000.0, 1.0),
+                20.0,
+                30.0,
+                1.0,
+            ),
+            flow(D, "process_water", "freshwater_abstraction", "m3", 0.02, 50_000.0, 1.0),
+            flow(S, "process_water", "water_discharge", "m3", 0.4, 30_000.0, 1.0),
+            flow(
+                D,
+                "wastewater_treatment",
+                "own_wastewater_treatment",
+                "m3_treated",
+                0.5,
+                30_000.0,
+                1.0,
+            ),
+        ],
+    },
+    Sector {
+        label: "Waste collection company",
+        nace: "E38.1",
+        weight: 0.0015,
+        flows: &[
+            flow(S, "waste_collection", "idle_capacity", "t_collected", 1.0, 800.0, 0.8),
+            flow(
+                S,
+                "wastewater_treatment",
+                "idle_treatment_capacity",
+                "m3_treated",
+                0.2,
+                500_000.0,
+                1.0,
+            ),
+        ],
+    },
+    Sector {
+        label: "Wastewater treatment plant",
+        nace: "E37",
+        weight: 0.01,
+        flows: &[
+            flow(
+                S,
+                "wastewater_treatment",
+                "idle_treatment_capacity",
+                "m3_treated",
+                1.0,
+                2_000_000.0,
+                1.0,
+            ),
+            flow(S, "sewage_sludge", "incineration_biogenic", "t", 0.4, 3_000.0, 1.0),
+            flow(S, "process_water", "water_discharge", "m3", 0.7, 1_000_000.0, 1.0),
+            heat(
+                flow(S, "warm_water_heat", "heat_dissipation", "MWh", 0.4, 5_000.0, 1.0),
+                20.0,
+                30.0,
+                1.0,
+            ),
+        ],
+    },
+    Sector {
+        label: "District heating network",
+        nace: "D35.30",
+        weight: 0.004,
+        flows: &[heat(
+            flow(D, "hot_water_heat", "gas_boiler_heat", "MWh", 1.0, 60_000.0, 1.0),
+            70.0,
+            95.0,
+            1.0,
+        )],
+    },
+    Sector {
+        label: "Greenhouse or fish farm",
+        nace: "A01",
+        weight: 0.03,
+        flows: &[
+            heat(
+                flow(D, "warm_water_heat", "gas_vaporiser_heat", "MWh", 0.6, 8_000.0, 1.0),
+                15.0,
+                30.0,
+                1.0,
+            ),
+            heat(
+                flow(D, "hot_water_heat", "gas_boiler_heat", "MWh", 0.1, 5_000.0, 1.0),
+                40.0,
+                60.0,
+                0.8,
+            ),
+            flow(D, "sewage_sludge", "organic_amendment_purchase", "t", 0.1, 1_500.0, 1.0),
+            heat(
+                flow(
+                    D,
+                    "warm_seawater",
+                    "seawater_heated_by_gas",
+                    "m3",
+                    0.1,
+                    2_000_000.0,
+                    1.0,
+                ),
+                15.0,
+                20.0,
+                1.0,
+            ),
+            flow(D, "process_water", "freshwater_abstraction", "m3", 0.15, 40_000.0, 1.0),
+            flow(
+                D,
+                "waste_collection",
+                "individual_collection",
+                "t_collected",
+                0.4,
+                15.0,
+                0.5,
+            ),
+        ],
+    },
+    Sector {
+        label: "Power plant",
+        nace: "D35.11",
+        weight: 0.004,
+        flows: &[
+            heat(
+                flow(S, "warm_water_heat", "heat_dissipation", "MWh", 1.0, 500_000.0, 1.0),
+                20.0,
+                35.0,
+                1.0,
+            ),
+            heat(
+                flow(S, "steam", "heat_dissipation", "MWh", 0.5, 150_000.0, 1.0),
+                180.0,
+                300.0,
+                1.0,
+            ),
+            heat(
+                flow(S, "hot_water_heat", "heat_dissipation", "MWh", 0.6, 100_000.0, 1.0),
+                80.0,
+                120.0,
+                1.0,
+            ),
+            flow(S, "fgd_gypsum", "landfill", "t", 0.15, 80_000.0, 0.8),
+            heat(
+                flow(S, "warm_seawater", "seawater_discharge", "m3", 0.2, 50_000_000.0, 1.0),
+                18.0,
+                25.0,
+                1.0,
+            ),
+            flow(D, "fuel_gas", "natural_gas_supply", "MWh", 0.3, 1_000_000.0, 1.0),
+        ],
+    },
+    Sector {
+        label: "Waste-to-energy plant",
+        nace: "E38.21",
+        weight: 0.004,
+        flows: &[
+            heat(
+                flow(S, "steam", "heat_dissipation", "MWh", 1.0, 100_000.0, 0.8),
+                180.0,
+                250.0,
+                1.0,
+            ),
+            heat(
+                flow(S, "hot_water_heat", "heat_dissipation", "MWh", 0.8, 60_000.0, 0.8),
+                80.0,
+                120.0,
+                1.0,
+            ),
+        ],
+    },
+    Sector {
+        label: "Pharmaceutical or biotech plant",
+        nace: "C21",
+        weight: 0.012,
+        flows: &[
+            flow(
+                S,
+                "fermentation_residue",
+                "incineration_biogenic",
+                "t",
+                0.1,
+                20_000.0,
+                1.0,
+            ),
+            heat(
+                flow(D, "steam", "gas_boiler_heat", "MWh", 0.7, 20_000.0, 1.0),
+                150.0,
+                190.0,
+                0.9,
+            ),
+            flow(D, "process_water", "freshwater_abstraction", "m3", 0.04, 300_000.0, 1.0),
+            flow(S, "process_water", "water_discharge", "m3", 0.6, 200_000.0, 1.0),
+            heat(
+                flow(S, "warm_water_heat", "heat_dissipation", "MWh", 0.5, 5_000.0, 1.0),
+                20.0,
+                35.0,
+                1.0,
+            ),
+            flow(
+                D,
+                "wastewater_treatment",
+                "own_wastewater_treatment",
+                "m3_treated",
+                0.7,
+                300_000.0,
+                1.0,
+            ),
+            flow(D, "nitrogen", "liquid_gas_delivery", "t", 0.5, 1_000.0, 1.0),
+        ],
+    },
+    Sector {
+        label: "Glass or ceramics works",
+        nace: "C23.1",
+        weight: 0.02,
+        flows: &[
+            heat(
+                flow(S, "hot_water_heat", "heat_dissipation", "MWh", 0.8, 20_000.0, 1.0),
+                70.0,
+                130.0,
+                1.0,
+            ),
+            heat(
+                flow(S, "warm_water_heat", "heat_dissipation", "MWh", 0.5, 10_000.0, 1.0),
+                20.0,
+                35.0,
+                1.0,
+            ),
+            flow(D, "fuel_gas", "natural_gas_supply", "MWh", 0.05, 150_000.0, 1.0),
+            flow(D, "oxygen", "liquid_gas_delivery", "t", 0.4, 10_000.0, 1.0),
+            flow(D, "process_water", "freshwater_abstraction", "m3", 0.02, 100_000.0, 1.0),
+            flow(
+                D,
+                "waste_collection",
+                "individual_collection",
+                "t_collected",
+                0.5,
+                50.0,
+                0.6,
+            ),
+            flow(
+                D,
+                "wastewater_treatment",
+                "own_wastewater_treatment",
+                "m3_treated",
+                0.5,
+                50_000.0,
+                1.0,
+            ),
+        ],
+    },
+    Sector {
+        label: "Air separation unit",
+        nace: "C20.11",
+        weight: 0.002,
+        flows: &[
+            flow(S, "oxygen", "venting", "t", 1.0, 100_000.0, 1.0),
+            flow(S, "nitrogen", "venting", "t", 1.0, 60_000.0, 1.0),
+            flow(S, "argon", "venting", "t", 0.7, 5_000.0, 1.0),
+        ],
+    },
+    Sector {
+        label: "Integrated steelworks",
+        nace: "C24.10",
+        weight: 0.0008,
+        flows: &[
+            flow(S, "steel_mill_gas", "flaring", "MWh", 1.0, 3_000_000.0, 0.6),
+            flow(S, "bf_slag", "landfill", "t", 0.8, 1_000_000.0, 0.6),
+            heat(
+                flow(S, "hot_water_heat", "heat_dissipation", "MWh", 1.0, 100_000.0, 0.8),
+                90.0,
+                130.0,
+                1.0,
+            ),
+            heat(
+                flow(S, "steam", "heat_dissipation", "MWh", 0.7, 200_000.0, 0.8),
+                180.0,
+                260.0,
+                1.0,
+            ),
+            flow(D, "oxygen", "liquid_gas_delivery", "t", 1.0, 300_000.0, 0.6),
+            flow(D, "nitrogen", "liquid_gas_delivery", "t", 1.0, 150_000.0, 0.6),
+            flow(D, "argon", "liquid_gas_delivery", "t", 1.0, 15_000.0, 0.6),
+            flow(
+                D,
+                "process_water",
+                "freshwater_abstraction",
+                "m3",
+                1.0,
+                5_000_000.0,
+                0.6,
+            ),
+        ],
+    },
+    Sector {
+        label: "Cement plant",
+        nace: "C23.51",
+        weight: 0.0015,
+        flows: &[
+            flow(D, "clinker", "clinker_production", "t", 1.0, 500_000.0, 0.6),
+            flow(D, "fuel_gas", "natural_gas_supply", "MWh", 0.6, 200_000.0, 0.8),
+        ],
+    },
+    Sector {
+        label: "Plasterboard plant",
+        nace: "C23.62",
+        weight: 0.001,
+        flows: &[flow(D, "gypsum", "natural_gypsum", "t", 1.0, 150_000.0, 0.6)],
+    },
+    Sector {
+        label: "LNG terminal",
+        nace: "H52.10",
+        weight: 0.0004,
+        flows: &[heat(
+            flow(D, "warm_water_heat", "gas_vaporiser_heat", "MWh", 1.0, 300_000.0, 0.6),
+            10.0,
+            15.0,
+            1.0,
+        )],
+    },
+];
+
+/// Firms per zone on average; zones per industrial pole on average.
+const FIRMS_PER_ZONE: f64 = 50.0;
+const ZONES_PER_POLE: f64 = 12.0;
+/// Spread of the zones of a pole around its centre, km.
+const POLE_RADIUS_KM: f64 = 12.0;
+/// Spread of the firms of a zone around its centre, km.
+const ZONE_RADIUS_KM: f64 = 1.5;
+/// Distance overrides: one per this many firms (at least one).
+const FIRMS_PER_OVERRIDE: usize = 200;
+const KM_PER_DEGREE_LAT: f64 = 111.195;
+
+struct GeneratedFirm {
+    id: String,
+    zone: usize,
+    lat: f64,
+    lon: f64,
+}
+
+/// A synthetic territory; same configuration, same bytes.
+pub fn generate(config: &GenerateConfig) -> Generated {
+    let mut rng = Rng::new(config.seed);
+    let n_firms = config.n_firms;
+    let side_km = config.region_side_km();
+    let (centre_lat, centre_lon) = REGION_CENTRE;
+    let km_per_degree_lon = KM_PER_DEGREE_LAT * centre_lat.to_radians().cos();
+    let to_degrees = |x_km: f64, y_km: f64| {
+        (
+            centre_lat + y_km / KM_PER_DEGREE_LAT,
+            centre_lon + x_km / km_per_degree_lon,
+        )
+    };
+    let clamp_km = |v: f64| v.clamp(-side_km / 2.0, side_km / 2.0);
+
+    // Poles (a city's industrial area) and zones (an industrial estate).
+    let n_zones = ((n_firms as f64 / FIRMS_PER_ZONE).round() as usize).max(1);
+    let n_poles = ((n_zones as f64 / ZONES_PER_POLE).round() as usize).max(1);
+    let poles: Vec<(f64, f64)> = (0..n_poles)
+        .map(|_| (rng.range(-0.4, 0.4) * side_km, rng.range(-0.4, 0.4) * side_km))
+        .collect();
+    let pole_weights = cumulative((0..n_poles).map(|_| rng.lognormal(1.0, 0.7)));
+    let zones: Vec<(f64, f64, usize)> = (0..n_zones)
+        .map(|_| {
+            let pole = rng.weighted(&pole_weights);
+            let (x, y) = poles[pole];
+            (
+                clamp_km(x + POLE_RADIUS_KM * rng.normal()),
+                clamp_km(y + POLE_RADIUS_KM * rng.normal()),
+                pole,
+            )
+        })
+        .collect();
+    let zone_weights = cumulative((0..n_zones).map(|_| rng.lognormal(1.0, 0.8)));
+    let sector_weights = cumulative(SECTORS.iter().map(|sector| sector.weight));
+    let width = n_firms.max(1).to_string().len();
+
+    let mut firms_csv = String::from("firm_id,name,lat,lon,sector,zone\n");
+    let mut flows_csv = String::from("flow_id,firm_id,kind,resource,quantity,fallback,quality,unit\n");
+    let mut firms = Vec::with_capacity(n_firms);
+    let mut sector_counts = vec![0usize; SECTORS.len()];
+    let mut n_flows = 0;
+    for number in 1..=n_firms {
+        let zone = rng.weighted(&zone_weights);
+        let (zone_x, zone_y, _) = zones[zone];
+        let (lat, lon) = to_degrees(
+            clamp_km(zone_x + ZONE_RADIUS_KM * rng.normal()),
+            clamp_km(zone_y + ZONE_RADIUS_KM * rng.normal()),
+        );
+        let (lat, lon) = (round_to(lat, 5), round_to(lon, 5));
+        let sector_index = rng.weighted(&sector_weights);
+        let sector = &SECTORS[sector_index];
+        sector_counts[sector_index] += 1;
+        let id = format!("f{number:0width$}");
+        let _ = writeln!(
+            firms_csv,
+            "{id},{} {},{lat},{lon},{},z{:04}",
+            sector.label,
+            sector_counts[sector_index],
+            sector.nace,
+            zone + 1
+        );
+        for (position, template) in sector.flows.iter().enumerate() {
+            if !rng.chance(template.probability) {
+                continue;
+            }
+            let quantity = significant(rng.lognormal(template.median, template.sigma), 3);
+            let quality = template.quality.and_then(|q| {
+                rng.chance(q.required)
+                    .then(|| (rng.range(q.low, q.high) / 5.0).round() * 5.0)
+            });
+            let (kind, letter) = if template.supply {
+                ("supply", 's')
+            } else {
+                ("demand", 'd')
+            };
+            let _ = writeln!(
+                flows_csv,
+                "{id}_{letter}{:02}_{},{id},{kind},{},{quantity},{},{},{}",
+                position + 1,
+                template.resource,
+                template.resource,
+                template.fallback,
+                quality.map(|q| q.to_string()).unwrap_or_default(),
+                template.unit
+            );
+            n_flows += 1;
+        }
+        firms.push(GeneratedFirm { id, zone, lat, lon });
+    }
+
+    // A few road or pipe distances that differ from the great circle:
+    // pairs of firms of nearby zones, a detour factor of 1.1 to 1.6.
+    let mut firms_by_zone: Vec<Vec<usize>> = vec![Vec::new(); n_zones];
+    for (position, firm) in firms.iter().enumerate() {
+        firms_by_zone[firm.zone].push(position);
+    }
+    let mut zones_by_pole: Vec<Vec<usize>> = vec![Vec::new(); n_poles];
+    for (zone, (_, _, pole)) in zones.iter().enumerate() {
+        if !firms_by_zone[zone].is_empty() {
+            zones_by_pole[*pole].push(zone);
+        }
+    }
+    let mut distances_csv = String::from("from_firm,to_firm,distance_km\n");
+    let mut pairs = std::collections::BTreeSet::new();
+    let wanted = if n_firms >= 2 {
+        (n_firms / FIRMS_PER_OVERRIDE).max(1)
+    } else {
+        0
+    };
+    let mut attempts = 0;
+    while pairs.len() < wanted && attempts < 20 * wanted {
+        attempts += 1;
+        let from = rng.below(firms.len());
+        let pole = zones[firms[from].zone].2;
+        let candidates = &zones_by_pole[pole];
+        let zone = candidates[rng.below(candidates.len())];
+        let to = firms_by_zone[zone][rng.below(firms_by_zone[zone].len())];
+        if from == to || pairs.contains(&(from.min(to), from.max(to))) {
+            continue;
+        }
+        pairs.insert((from.min(to), from.max(to)));
+        let (a, b) = (&firms[from], &firms[to]);
+        let great_circle = crate::inventory::haversine_km(a.lat, a.lon, b.lat, b.lon);
+        let distance = round_to(great_circle * rng.range(1.1, 1.6), 1);
+        let _ = writeln!(distances_csv, "{},{},{distance}", a.id, b.id);
+    }
+
+    Generated {
+        n_firms,
+        n_flows,
+        n_distance_overrides: pairs.len(),
+        files: vec![
+            ("firms.csv".to_string(), firms_csv.into_bytes()),
+            ("flows.csv".to_string(), flows_csv.into_bytes()),
+            ("distances.csv".to_string(), distances_csv.into_bytes()),
+        ],
+    }
+}
+
+fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
+    weights
+        .scan(0.0, |total, weight| {
+            *total += weight;
+            Some(*total)
+        })
+        .collect()
+}
+
+fn round_to(value: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (value * scale).round() / scale + 0.0
+}
+
+/// `value` rounded to `digits` significant digits (inventories are estimates).
+fn significant(value: f64, digits: i32) -> f64 {
+    if value <= 0.0 || !value.is_finite() {
+        return 0.0;
+    }
+    let magnitude = value.log10().floor() as i32;
+    let decimals = digits - 1 - magnitude;
+    if decimals >= 0 {
+        round_to(value, decimals)
+    } else {
+        let scale = 10f64.powi(-decimals);
+        (value / scale).round() * scale
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prng_is_reproducible_and_uniform_enough() {
+        let (mut a, mut b) = (Rng::new(7), Rng::new(7));
+        let draws: Vec<u64> = (0..100).map(|_| a.next_u64()).collect();
+        assert!(draws.iter().all(|x| *x == b.next_u64()));
+        assert_ne!(Rng::new(8).next_u64(), draws[0]);
+        let mut rng = Rng::new(1);
+        let mean = (0..100_000).map(|_| rng.uniform()).sum::<f64>() / 100_000.0;
+        assert!((mean - 0.5).abs() < 0.01, "{mean}");
+        let mean_normal = (0..100_000).map(|_| rng.normal()).sum::<f64>() / 100_000.0;
+        assert!(mean_normal.abs() < 0.02, "{mean_normal}");
+    }
+
+    #[test]
+    fn significant_digits() {
+        assert_eq!(significant(123_456.0, 3), 123_000.0);
+        assert_eq!(significant(0.012345, 3), 0.0123);
+        assert_eq!(significant(9.996, 3), 10.0);
+    }
+
+    #[test]
+    fn sector_weights_sum_to_one() {
+        let total: f64 = SECTORS.iter().map(|sector| sector.weight).sum();
+        assert!((total - 1.0).abs() < 1e-9, "{total}");
+    }
+}

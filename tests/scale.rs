@@ -1,0 +1,196 @@
+//! Scale features: `symbiose generate`, `optimize --write-mps`, `--solver`
+//! and `--max-candidates`, and the column-wise model builder against
+//! good_lp's.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{assert_close, symbiose};
+use symbiose::candidates::{candidate_links, candidate_links_with, CandidateOptions};
+use symbiose::generate::{generate, GenerateConfig};
+use symbiose::io::{load_inventory, InventorySource};
+use symbiose::lp::{first_stage_model, solve, LpSolver, ModelBuilder, Objective, SolveOptions};
+
+fn summary(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&fs::read(dir.join("summary.json")).expect("summary.json exists"))
+        .expect("summary.json is JSON")
+}
+
+fn config(n_firms: usize, seed: u64) -> GenerateConfig {
+    GenerateConfig {
+        n_firms,
+        seed,
+        region_km: None,
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_bytes_and_another_seed_other_bytes() {
+    let first = generate(&config(300, 42));
+    let second = generate(&config(300, 42));
+    assert_eq!(first, second);
+    assert_ne!(first.files, generate(&config(300, 43)).files);
+    let names: Vec<&str> = first.files.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["firms.csv", "flows.csv", "distances.csv"]);
+}
+
+#[test]
+fn a_generated_territory_validates_and_has_the_documented_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = symbiose(
+        &["generate", "--firms", "1000", "--seed", "3", "--out", "territory"],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let folder = dir.path().join("territory");
+    let loaded = match load_inventory(&InventorySource::Folder(folder.clone())) {
+        Ok(loaded) => loaded,
+        Err(error) => panic!("the generated territory does not load: {error:?}"),
+    };
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let inventory = loaded.inventory;
+    assert_eq!(inventory.firms().len(), 1000);
+    // About five flows per firm, both kinds, several categories, some qualities.
+    let n_flows = inventory.flows().len();
+    assert!((4_000..6_000).contains(&n_flows), "{n_flows} flows");
+    let resources: std::collections::BTreeSet<_> = inventory.flows().iter().map(|flow| flow.resource).collect();
+    assert!(resources.len() >= 10, "{} resources", resources.len());
+    assert!(inventory.flows().iter().any(|flow| flow.quality.is_some()));
+    assert!(inventory.flows().iter().any(|flow| flow.quality.is_none()));
+    // Firms in a box of about 67 km around northern France.
+    for firm in inventory.firms() {
+        assert!(
+            (49.5..50.5).contains(&firm.lat) && (2.4..3.6).contains(&firm.lon),
+            "{firm:?}"
+        );
+    }
+    let distances = fs::read_to_string(folder.join("distances.csv")).unwrap();
+    assert_eq!(distances.lines().count(), 1 + 1000 / 200);
+    // The same command again writes the same bytes.
+    symbiose(
+        &["generate", "--firms", "1000", "--seed", "3", "--out", "again"],
+        dir.path(),
+    );
+    for name in ["firms.csv", "flows.csv", "distances.csv"] {
+        assert_eq!(
+            fs::read(folder.join(name)).unwrap(),
+            fs::read(dir.path().join("again").join(name)).unwrap(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn the_exported_lp_is_the_first_stage_that_optimize_solves() {
+    let dir = tempfile::tempdir().unwrap();
+    symbiose(&["generate", "--firms", "150", "--seed", "5", "--out", "t"], dir.path());
+    let output = symbiose(
+        &[
+            "optimize",
+            "t",
+            "--objective",
+            "social",
+            "--write-mps",
+            "first.mps",
+            "--out",
+            "results",
+        ],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let mps = dir.path().join("first.mps");
+    assert!(fs::metadata(&mps).unwrap().len() > 0);
+    // HiGHS reads the file back and reaches the objective of optimize.
+    let mut highs = highs::Model::new(highs::ColProblem::default());
+    let file = std::ffi::CString::new(mps.display().to_string()).unwrap();
+    // SAFETY: a live Highs instance and a NUL-terminated path that outlives the call.
+    let status = unsafe { highs_sys::Highs_readModel(highs.as_mut_ptr(), file.as_ptr()) };
+    assert_ne!(status, highs_sys::STATUS_ERROR);
+    let solved = highs.solve();
+    assert_eq!(solved.status(), highs::HighsModelStatus::Optimal);
+    let written = summary(&dir.path().join("results"));
+    let social = written["optimized"]["private_cost_eur"].as_f64().unwrap()
+        + written["optimized"]["externality_eur"].as_f64().unwrap();
+    assert_close(solved.objective_value(), social, 1e-6, "C + M");
+}
+
+#[test]
+fn every_solver_choice_reaches_the_same_optimum() {
+    let inventory = load_inventory(&InventorySource::BundledDunkirk).unwrap().inventory;
+    let links = candidate_links(&inventory);
+    let value = |solver: Option<LpSolver>| {
+        let options = SolveOptions {
+            objective: Objective::Externalities,
+            solver,
+            ..SolveOptions::default()
+        };
+        solve(&inventory, &links, &options).unwrap().first_stage_objective
+    };
+    let default = value(None);
+    for solver in [LpSolver::Auto, LpSolver::Simplex, LpSolver::Ipm] {
+        assert_close(value(Some(solver)), default, 1e-7, solver.highs_name());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = symbiose(&["optimize", "--solver", "ipm", "--out", "r"], dir.path());
+    assert_eq!(output.status.code(), Some(0));
+    let output = symbiose(&["optimize", "--solver", "barrier", "--out", "r"], dir.path());
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn both_model_builders_hand_highs_the_same_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = generate(&config(200, 11));
+    for (name, bytes) in &generated.files {
+        fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    let inventory = load_inventory(&InventorySource::Folder(dir.path().to_path_buf()))
+        .unwrap()
+        .inventory;
+    let links = candidate_links(&inventory);
+    assert!(!links.is_empty());
+    for objective in [Objective::Externalities, Objective::Private, Objective::Social] {
+        let options = SolveOptions {
+            objective,
+            ..SolveOptions::default()
+        };
+        let files: Vec<Vec<u8>> = [ModelBuilder::GoodLp, ModelBuilder::Columns]
+            .into_iter()
+            .map(|builder| {
+                let mut model = first_stage_model(&inventory, &links, &options, builder).unwrap();
+                let path = dir.path().join(format!("{builder:?}.mps"));
+                let file = std::ffi::CString::new(path.display().to_string()).unwrap();
+                // SAFETY: a live Highs instance and a NUL-terminated path that outlives the call.
+                unsafe { highs_sys::Highs_writeModel(model.as_mut_ptr(), file.as_ptr()) };
+                fs::read(&path).unwrap()
+            })
+            .collect();
+        assert!(files[0] == files[1], "{objective:?}: the two MPS files differ");
+    }
+}
+
+#[test]
+fn max_candidates_keeps_the_cheapest_links_and_is_off_by_default() {
+    let inventory = load_inventory(&InventorySource::BundledDunkirk).unwrap().inventory;
+    let all = candidate_links(&inventory);
+    assert_eq!(candidate_links_with(&inventory, &CandidateOptions::default()), all);
+    let one = candidate_links_with(
+        &inventory,
+        &CandidateOptions {
+            max_per_supply: Some(1),
+        },
+    );
+    let supplies: std::collections::BTreeSet<_> = all.iter().map(|link| link.supply).collect();
+    assert_eq!(one.len(), supplies.len());
+    let dir = tempfile::tempdir().unwrap();
+    let output = symbiose(&["optimize", "--max-candidates", "1", "--out", "r"], dir.path());
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        summary(&dir.path().join("r"))["n_candidate_links"].as_u64(),
+        Some(one.len() as u64)
+    );
+    let output = symbiose(&["optimize", "--max-candidates", "0", "--out", "r"], dir.path());
+    assert_eq!(output.status.code(), Some(2));
+}
