@@ -155,6 +155,9 @@ fn scale(c: &mut Criterion) {
             solver: None,
             max_candidates: None,
             write_mps: None,
+            mip_gap: None,
+            format: symbiose::io::TableFormat::Csv,
+            dialect: symbiose::io::CsvDialect::default(),
         };
         group.bench_function(BenchmarkId::new("optimize", &label), |b| {
             b.iter(|| optimize(&config).expect("optimizes"))
