@@ -53,17 +53,111 @@ pub const CATALOGUE_FILES: [&str; 5] = [
 pub enum InventorySource {
     /// A folder of CSV files.
     Folder(PathBuf),
+    /// An Excel workbook (.xlsx) with one sheet per table, named like the
+    /// files without `.csv` (firms, flows, distances, resources...).
+    Workbook(PathBuf),
     /// The Dunkirk example embedded in the binary.
     BundledDunkirk,
 }
 
 impl InventorySource {
+    /// A path given on the command line: a workbook when it is an .xlsx
+    /// file, else a folder.
+    pub fn from_path(path: PathBuf) -> Self {
+        let is_workbook = path
+            .extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("xlsx") || ext.eq_ignore_ascii_case("xlsm"));
+        if is_workbook && !path.is_dir() {
+            InventorySource::Workbook(path)
+        } else {
+            InventorySource::Folder(path)
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
-            InventorySource::Folder(path) => path.display().to_string(),
+            InventorySource::Folder(path) | InventorySource::Workbook(path) => path.display().to_string(),
             InventorySource::BundledDunkirk => "bundled:dunkirk".to_string(),
         }
     }
+}
+
+/// One sheet of a workbook as a raw table: the header is the first row with
+/// a value, line numbers are the sheet's row numbers, numbers are written
+/// back with Rust's shortest round-trip formatting. `None` when the sheet
+/// does not exist.
+fn read_sheet(
+    path: &Path,
+    workbook: &mut calamine::Sheets<std::io::BufReader<fs::File>>,
+    sheet: &str,
+) -> Option<Result<RawTable, Vec<InputError>>> {
+    use calamine::{Data, Reader};
+    if !workbook.sheet_names().iter().any(|name| name == sheet) {
+        return None;
+    }
+    let file = format!("{} [sheet {sheet}]", path.display());
+    let range = match workbook.worksheet_range(sheet) {
+        Ok(range) => range,
+        Err(e) => return Some(Err(vec![InputError::file(&file, format!("cannot read the sheet: {e}"))])),
+    };
+    let (first_row, _) = range.start().unwrap_or((0, 0));
+    let mut errors = Vec::new();
+    let mut header: Option<(usize, Vec<String>)> = None;
+    let mut rows = Vec::new();
+    for (offset, cells) in range.rows().enumerate() {
+        let line = first_row as usize + offset + 1;
+        let mut values: Vec<Option<String>> = Vec::with_capacity(cells.len());
+        for cell in cells {
+            values.push(match cell {
+                Data::Empty => None,
+                Data::String(text) => Some(text.clone()),
+                Data::Float(number) => Some(number.to_string()),
+                Data::Int(number) => Some(number.to_string()),
+                Data::Error(error) => {
+                    errors.push(
+                        InputError::at(&file, line, None, format!("the cell holds the Excel error {error}"))
+                            .with_hint("replace the formula result by a value"),
+                    );
+                    None
+                }
+                other => Some(other.to_string()),
+            });
+        }
+        if values.iter().all(|value| value.as_deref().is_none_or(|v| v.trim().is_empty())) {
+            continue;
+        }
+        match &header {
+            None => {
+                let names: Vec<String> = values.iter().map(|v| v.clone().unwrap_or_default().trim().to_string()).collect();
+                header = Some((line, names));
+            }
+            Some((_, names)) => {
+                values.resize(names.len(), None);
+                rows.push(RawRow { line, cells: values });
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Some(Err(errors));
+    }
+    let Some((header_line, mut columns)) = header else {
+        return Some(Err(vec![InputError::file(&file, "the sheet is empty: expected a header row")
+            .with_hint("the first row names the columns")]));
+    };
+    // Trailing unnamed columns (formatting beyond the table) carry nothing.
+    while columns.last().is_some_and(|name| name.is_empty()) {
+        columns.pop();
+    }
+    for row in &mut rows {
+        row.cells.truncate(columns.len());
+    }
+    Some(Ok(RawTable {
+        file,
+        header_line,
+        columns,
+        rows,
+        decimal_comma: false,
+    }))
 }
 
 /// Why an inventory could not be loaded.
@@ -116,8 +210,24 @@ pub fn load_inventory_with(source: &InventorySource, dialect: CsvDialect) -> Res
 /// and checked, so that one run reports everything.
 fn read_tables(source: &InventorySource, dialect: CsvDialect, errors: &mut Vec<InputError>) -> Option<InventoryTables> {
     let default_catalogue = embedded_catalogue();
+    let mut workbook = match source {
+        InventorySource::Workbook(path) => match calamine::open_workbook_auto(path) {
+            Ok(workbook) => Some(workbook),
+            Err(e) => {
+                errors.push(
+                    InputError::file(&path.display().to_string(), format!("cannot open the workbook: {e}"))
+                        .with_hint("give an .xlsx workbook with one sheet per table (firms, flows, ...)"),
+                );
+                return None;
+            }
+        },
+        _ => None,
+    };
     let mut read = |name: &str, required: bool| -> TableFile {
         let result = match source {
+            InventorySource::Workbook(path) => workbook
+                .as_mut()
+                .and_then(|workbook| read_sheet(path, workbook, name.trim_end_matches(".csv"))),
             InventorySource::BundledDunkirk => BUNDLED_DUNKIRK
                 .iter()
                 .find(|(file, _)| *file == name)
@@ -144,6 +254,9 @@ fn read_tables(source: &InventorySource, dialect: CsvDialect, errors: &mut Vec<I
                 if required {
                     let shown = match source {
                         InventorySource::Folder(dir) => dir.join(name).display().to_string(),
+                        InventorySource::Workbook(path) => {
+                            format!("{} [sheet {}]", path.display(), name.trim_end_matches(".csv"))
+                        }
                         InventorySource::BundledDunkirk => format!("bundled:dunkirk/{name}"),
                     };
                     errors.push(

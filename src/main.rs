@@ -332,7 +332,7 @@ fn parse_seconds(text: &str) -> Result<f64, String> {
 
 fn source(inventory: Option<PathBuf>) -> InventorySource {
     match inventory {
-        Some(path) => InventorySource::Folder(path),
+        Some(path) => InventorySource::from_path(path),
         None => InventorySource::BundledDunkirk,
     }
 }
