@@ -137,6 +137,7 @@ pub fn quantity_spread_warnings(inventory: &Inventory, flows_file: &str) -> Vec<
 fn flows_file(source: &InventorySource) -> String {
     match source {
         InventorySource::Folder(dir) => dir.join("flows.csv").display().to_string(),
+        InventorySource::Workbook(path) => format!("{} [sheet flows]", path.display()),
         InventorySource::BundledDunkirk => "bundled:dunkirk/flows.csv".to_string(),
     }
 }

@@ -98,7 +98,12 @@ fn read_sheet(
     let file = format!("{} [sheet {sheet}]", path.display());
     let range = match workbook.worksheet_range(sheet) {
         Ok(range) => range,
-        Err(e) => return Some(Err(vec![InputError::file(&file, format!("cannot read the sheet: {e}"))])),
+        Err(e) => {
+            return Some(Err(vec![InputError::file(
+                &file,
+                format!("cannot read the sheet: {e}"),
+            )]))
+        }
     };
     let (first_row, _) = range.start().unwrap_or((0, 0));
     let mut errors = Vec::new();
@@ -123,12 +128,18 @@ fn read_sheet(
                 other => Some(other.to_string()),
             });
         }
-        if values.iter().all(|value| value.as_deref().is_none_or(|v| v.trim().is_empty())) {
+        if values
+            .iter()
+            .all(|value| value.as_deref().is_none_or(|v| v.trim().is_empty()))
+        {
             continue;
         }
         match &header {
             None => {
-                let names: Vec<String> = values.iter().map(|v| v.clone().unwrap_or_default().trim().to_string()).collect();
+                let names: Vec<String> = values
+                    .iter()
+                    .map(|v| v.clone().unwrap_or_default().trim().to_string())
+                    .collect();
                 header = Some((line, names));
             }
             Some((_, names)) => {
@@ -141,8 +152,11 @@ fn read_sheet(
         return Some(Err(errors));
     }
     let Some((header_line, mut columns)) = header else {
-        return Some(Err(vec![InputError::file(&file, "the sheet is empty: expected a header row")
-            .with_hint("the first row names the columns")]));
+        return Some(Err(vec![InputError::file(
+            &file,
+            "the sheet is empty: expected a header row",
+        )
+        .with_hint("the first row names the columns")]));
     };
     // Trailing unnamed columns (formatting beyond the table) carry nothing.
     while columns.last().is_some_and(|name| name.is_empty()) {

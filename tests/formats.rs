@@ -90,10 +90,22 @@ fn parquet_outputs_hold_the_same_rows_as_csv_outputs() {
 fn a_workbook_gives_the_same_summary_as_the_csv_folder() {
     let work = tempfile::tempdir().unwrap();
     let workbook = fixture_dir("dunkirk.xlsx");
-    let folder = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data").join("dunkirk");
-    assert_eq!(symbiose(&["validate", workbook.to_str().unwrap()], work.path()).status.code(), Some(0));
+    let folder = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join("dunkirk");
+    assert_eq!(
+        symbiose(&["validate", workbook.to_str().unwrap()], work.path())
+            .status
+            .code(),
+        Some(0)
+    );
     for (source, out) in [(&workbook, "xlsx"), (&folder, "csv")] {
-        assert_eq!(symbiose(&["optimize", source.to_str().unwrap(), "--out", out], work.path()).status.code(), Some(0));
+        assert_eq!(
+            symbiose(&["optimize", source.to_str().unwrap(), "--out", out], work.path())
+                .status
+                .code(),
+            Some(0)
+        );
     }
     let (mut a, mut b) = (summary(&work.path().join("xlsx")), summary(&work.path().join("csv")));
     for s in [&mut a, &mut b] {
@@ -107,12 +119,18 @@ fn a_workbook_gives_the_same_summary_as_the_csv_folder() {
 #[test]
 fn workbook_errors_name_sheet_row_and_column() {
     let work = tempfile::tempdir().unwrap();
-    let output = symbiose(&["validate", fixture_dir("bad_workbook.xlsx").to_str().unwrap()], work.path());
+    let output = symbiose(
+        &["validate", fixture_dir("bad_workbook.xlsx").to_str().unwrap()],
+        work.path(),
+    );
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("bad_workbook.xlsx [sheet firms]:3: column lat: latitude must be within [-90, 90], found 95"),
         "{stderr}"
     );
-    assert!(stderr.contains("bad_workbook.xlsx [sheet flows]: required file is missing"), "{stderr}");
+    assert!(
+        stderr.contains("bad_workbook.xlsx [sheet flows]: required file is missing"),
+        "{stderr}"
+    );
 }
