@@ -87,8 +87,11 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         write_mps: Option<PathBuf>,
         /// Print the time spent in each stage (load, candidates, model, HiGHS, values, files) on stderr
-        #[arg(long)]
+        #[arg(short = 'v', long, visible_alias = "verbose")]
         timings: bool,
+        /// Print nothing but warnings and errors
+        #[arg(short, long)]
+        quiet: bool,
     },
     /// Write a synthetic territory (firms.csv, flows.csv, distances.csv) for scale tests
     #[command(
@@ -444,6 +447,7 @@ fn main() -> ExitCode {
             max_candidates,
             write_mps,
             timings,
+            quiet,
         } => {
             let config = OptimizeConfig {
                 source: source(inventory),
@@ -477,6 +481,9 @@ fn main() -> ExitCode {
                     print_warnings(&optimized.warnings);
                     if timings {
                         eprint!("{}", optimized.timings.describe());
+                    }
+                    if quiet {
+                        return ExitCode::from(optimized.exit_code());
                     }
                     if let Some(path) = &config.write_mps {
                         println!("  first-stage LP written to {}", path.display());

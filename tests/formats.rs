@@ -134,3 +134,24 @@ fn workbook_errors_name_sheet_row_and_column() {
         "{stderr}"
     );
 }
+
+/// `-q` prints nothing on success; `-v` prints each stage's time on stderr.
+#[test]
+fn quiet_and_verbose_runs() {
+    let work = tempfile::tempdir().unwrap();
+    let quiet = symbiose(&["optimize", "-q", "--out", "q"], work.path());
+    assert_eq!(quiet.status.code(), Some(0));
+    assert!(quiet.stdout.is_empty() && quiet.stderr.is_empty());
+    assert!(work.path().join("q").join("summary.json").is_file());
+    let verbose = symbiose(&["optimize", "-v", "--out", "v"], work.path());
+    let stderr = String::from_utf8_lossy(&verbose.stderr);
+    for stage in [
+        "load and validate",
+        "candidate links",
+        "HiGHS",
+        "valuation",
+        "tables and files",
+    ] {
+        assert!(stderr.contains(stage), "{stage} missing from {stderr}");
+    }
+}
