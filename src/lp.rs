@@ -245,6 +245,46 @@ fn highs_int(value: usize) -> Result<highs_sys::HighsInt, SolveError> {
     highs_sys::HighsInt::try_from(value).map_err(|_| SolveError::Solver("too many rows or columns for HiGHS".into()))
 }
 
+/// Sets up the second stage of a lexicographic objective on a solved
+/// model: adds the row `first . x <= bound` and makes `second` the costs
+/// (one per column).
+pub(crate) fn add_second_stage(
+    model: &mut highs::Model,
+    first: &[f64],
+    bound: f64,
+    second: &[f64],
+) -> Result<(), SolveError> {
+    let (index, value): (Vec<highs_sys::HighsInt>, Vec<f64>) = first
+        .iter()
+        .enumerate()
+        .filter(|(_, cost)| **cost != 0.0)
+        .map(|(column, cost)| (column as highs_sys::HighsInt, *cost))
+        .unzip();
+    let (count, last) = (highs_int(index.len())?, highs_int(second.len().saturating_sub(1))?);
+    // SAFETY: the pointer is a live Highs instance owned by `model`; the
+    // index and value slices have `count` entries and outlive the call; the
+    // cost slice has exactly one entry per column 0..=last.
+    unsafe {
+        let highs_ptr = model.as_mut_ptr();
+        check_call(
+            highs_sys::Highs_addRow(
+                highs_ptr,
+                f64::NEG_INFINITY,
+                bound,
+                count,
+                index.as_ptr(),
+                value.as_ptr(),
+            ),
+            "add the second-stage row",
+        )?;
+        check_call(
+            highs_sys::Highs_changeColsCostByRange(highs_ptr, 0, last, second.as_ptr()),
+            "change costs",
+        )?;
+    }
+    Ok(())
+}
+
 fn check_call(status: highs_sys::HighsInt, what: &str) -> Result<(), SolveError> {
     if status == highs_sys::STATUS_ERROR {
         Err(SolveError::Solver(format!("HiGHS refused to {what}")))
@@ -402,34 +442,7 @@ impl WarmStart {
 
         if let (Some(second), SolutionStatus::Optimal) = (second, status) {
             let bound = first_stage_objective + LEXICOGRAPHIC_TOLERANCE * first_stage_objective.abs().max(1.0);
-            let (index, value): (Vec<highs_sys::HighsInt>, Vec<f64>) = first
-                .iter()
-                .enumerate()
-                .filter(|(_, cost)| **cost != 0.0)
-                .map(|(column, cost)| (column as highs_sys::HighsInt, *cost))
-                .unzip();
-            let (count, last) = (highs_int(index.len())?, highs_int(n_columns - 1)?);
-            // SAFETY: the pointer is a live Highs instance owned by `model`;
-            // the index and value slices have `count` entries and outlive the
-            // call; the cost slice has exactly `n_columns` entries for columns 0..=last.
-            unsafe {
-                let highs_ptr = model.as_mut_ptr();
-                check_call(
-                    highs_sys::Highs_addRow(
-                        highs_ptr,
-                        f64::NEG_INFINITY,
-                        bound,
-                        count,
-                        index.as_ptr(),
-                        value.as_ptr(),
-                    ),
-                    "add the second-stage row",
-                )?;
-                check_call(
-                    highs_sys::Highs_changeColsCostByRange(highs_ptr, 0, last, second.as_ptr()),
-                    "change costs",
-                )?;
-            }
+            add_second_stage(&mut model, &first, bound, second)?;
             if let Some(limit) = options.time_limit_seconds {
                 set_option(
                     &mut model,

@@ -507,33 +507,7 @@ fn lexicographic(
 
     if let (Some(second), SolutionStatus::Optimal) = (second, status) {
         let bound = first_objective + LEXICOGRAPHIC_TOLERANCE * first_objective.abs().max(1.0);
-        let (index, value): (Vec<highs_sys::HighsInt>, Vec<f64>) = first
-            .iter()
-            .enumerate()
-            .filter(|(_, cost)| **cost != 0.0)
-            .map(|(column, cost)| (column as highs_sys::HighsInt, *cost))
-            .unzip();
-        let count = highs_int(index.len())?;
-        // SAFETY: live Highs instance; `index` and `value` have `count`
-        // entries; `second` has one cost per column 0..=last.
-        unsafe {
-            let highs_ptr = model.as_mut_ptr();
-            check_call(
-                highs_sys::Highs_addRow(
-                    highs_ptr,
-                    f64::NEG_INFINITY,
-                    bound,
-                    count,
-                    index.as_ptr(),
-                    value.as_ptr(),
-                ),
-                "add the second-stage row",
-            )?;
-            check_call(
-                highs_sys::Highs_changeColsCostByRange(highs_ptr, 0, last, second.as_ptr()),
-                "change costs",
-            )?;
-        }
+        super::add_second_stage(&mut model, first, bound, second)?;
         set_option(&mut model, "time_limit", remaining(time_limit_seconds))?;
         let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
         match classify(
