@@ -192,10 +192,12 @@ pub struct Timings {
     pub candidates: f64,
     /// Writing the first-stage LP file (`--write-mps` only).
     pub write_model: f64,
-    /// Building the model and solving it (both stages).
+    /// Building the model and solving it (every HiGHS run).
     pub lp: f64,
     /// Of which inside HiGHS.
     pub highs: f64,
+    /// How `highs` splits between HiGHS's runs.
+    pub highs_runs: crate::lp::StageSeconds,
     pub valuation: f64,
     /// Tables, read-back, profile, GeoJSON, report, atomic writes.
     pub outputs: f64,
@@ -216,7 +218,10 @@ impl Timings {
             line("candidate links", self.candidates),
             line("write the LP file", self.write_model),
             line("build the model", (self.lp - self.highs).max(0.0)),
-            line("HiGHS (both stages)", self.highs),
+            line("HiGHS, all runs", self.highs),
+            line("  guide run", self.highs_runs.guide),
+            line("  first stage", self.highs_runs.first),
+            line("  second stage", self.highs_runs.second),
             line("valuation", self.valuation),
             line("tables and files", self.outputs),
             line("total", self.total()),
@@ -379,6 +384,7 @@ pub fn optimize_and_write(
     let solution = crate::lp::solve(&inventory, &links, options)?;
     timings.lp = lap();
     timings.highs = solution.solve_seconds;
+    timings.highs_runs = solution.stage_seconds;
     let valuation = crate::valuation::value_lp_solution(&inventory, &links, &solution, supplier_share);
     timings.valuation = lap();
     let shapley = match allocation {

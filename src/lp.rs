@@ -11,6 +11,20 @@
 //! limit"), and the second stage of a lexicographic objective is solved by
 //! adding one row and changing the costs in place, warm-started from the
 //! first stage's basis.
+//!
+//! How a simplex solve starts (issue 7; measured in docs/performance.md):
+//! a fresh model starts from the fallback basis (every fallback column
+//! basic, every link at zero), which is a basis of any inventory since each
+//! balance row has its own fallback column. A lexicographic objective is
+//! solved in three HiGHS runs on the same model: a *guide* run with the
+//! blended costs first + [`GUIDE_WEIGHT`] x second, which only chooses the
+//! starting basis; the first stage (first-stage costs, warm-started from
+//! the guide's basis, usually in zero iterations, since the guide breaks
+//! the many ties of the first criterion in favour of the second); and the
+//! second stage of MODEL.md A3 (primal simplex, as the first stage's
+//! optimum stays primal feasible when the bound row is added). The answer
+//! is defined by the last two runs alone, exactly as MODEL.md A3 states;
+//! the guide changes the time, not the problem.
 
 use std::time::Instant;
 
@@ -50,6 +64,15 @@ impl Objective {
 /// lexicographic objective is solved: value <= v* + 1e-6 * max(1, |v*|).
 pub const LEXICOGRAPHIC_TOLERANCE: f64 = 1e-6;
 
+/// Weight of the second criterion in the guide run of a lexicographic
+/// objective (module documentation). Any positive weight gives the same
+/// answer; 0.1 and 0.01 gave the same iterations at 5,000 to 20,000 firms.
+pub const GUIDE_WEIGHT: f64 = 0.1;
+
+/// HiGHS's `simplex_strategy` values used here.
+pub(crate) const SIMPLEX_DUAL: i32 = 1;
+pub(crate) const SIMPLEX_PRIMAL: i32 = 4;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SolveOptions {
     pub objective: Objective,
@@ -68,8 +91,10 @@ pub struct SolveOptions {
     /// MILP (MODEL.md B4).
     pub mip_gap: Option<f64>,
     /// HiGHS's `solver` option for the first stage (`None`: HiGHS's default,
-    /// `choose`). The second stage of a lexicographic objective always
-    /// re-solves with simplex from the first stage's basis.
+    /// `choose`, which runs the dual simplex from the fallback basis). The
+    /// second stage of a lexicographic objective always re-solves with the
+    /// primal simplex from the first stage's basis; `ipm` skips the
+    /// fallback basis and the guide run.
     pub solver: Option<LpSolver>,
 }
 
@@ -173,6 +198,17 @@ fn format_unplaceable(flows: &[(String, f64)]) -> String {
         .join(", ")
 }
 
+/// Wall-clock seconds of each HiGHS run of one solve (module documentation).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageSeconds {
+    /// The guide run of a lexicographic objective (0 otherwise).
+    pub guide: f64,
+    /// The first stage (the only stage of `social`).
+    pub first: f64,
+    /// The second stage of a lexicographic objective (0 otherwise).
+    pub second: f64,
+}
+
 /// The solver's answer, indexed like the candidate links and the flows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LpSolution {
@@ -185,8 +221,10 @@ pub struct LpSolution {
     pub shadow_prices: Vec<f64>,
     /// Optimal value of the first-stage objective, EUR.
     pub first_stage_objective: f64,
-    /// Wall-clock seconds spent in HiGHS, both stages.
+    /// Wall-clock seconds spent in HiGHS, all runs.
     pub solve_seconds: f64,
+    /// How `solve_seconds` splits between HiGHS's runs.
+    pub stage_seconds: StageSeconds,
     /// What MODEL.md Part B adds (per-slice flows, process activity, MIP
     /// gap); `None` when the inventory needs none of it and the model is
     /// exactly the A3 program. `link_flows` and `shadow_prices` are then
@@ -310,6 +348,7 @@ impl WarmStart {
                 shadow_prices: Vec::new(),
                 first_stage_objective: 0.0,
                 solve_seconds: 0.0,
+                stage_seconds: StageSeconds::default(),
                 extended: None,
             });
         }
@@ -352,6 +391,7 @@ impl WarmStart {
                 .iter()
                 .zip(links)
                 .all(|(pair, link)| *pair == (link.supply, link.demand));
+        let fresh = !(reusable && self.model.is_some());
         let mut model = match (reusable, self.model.take()) {
             (true, Some(mut model)) => {
                 // Same columns and rows: change costs, quantities, fallback
@@ -409,19 +449,35 @@ impl WarmStart {
                 build_model(inventory, links, options, &first, &costs, &fallback_upper)?
             }
         };
+        let solver = options.solver.unwrap_or(LpSolver::Auto);
+        let simplex_start = solver != LpSolver::Ipm;
+        if fresh && simplex_start {
+            set_fallback_basis(&mut model, links.len(), flows.len())?;
+        }
         set_option(&mut model, "threads", options.threads.unwrap_or(1) as i32)?;
-        set_option(
-            &mut model,
-            "solver",
-            options.solver.map_or(LpSolver::Auto, |solver| solver).highs_name(),
-        )?;
-        set_option(
-            &mut model,
-            "time_limit",
-            options.time_limit_seconds.map_or(f64::INFINITY, |l| l.max(0.0)),
-        )?;
+        set_option(&mut model, "solver", solver.highs_name())?;
+        set_option(&mut model, "simplex_strategy", SIMPLEX_DUAL)?;
 
         let started = Instant::now();
+        let time_left = |started: Instant| {
+            options
+                .time_limit_seconds
+                .map_or(f64::INFINITY, |limit| (limit - started.elapsed().as_secs_f64()).max(0.0))
+        };
+        let mut guide_seconds = 0.0;
+        if let (Some(second), true) = (second, simplex_start) {
+            // The guide run: it only picks the first stage's starting basis
+            // (module documentation), so its status is not read; whatever it
+            // ends on, the first stage below decides.
+            let blended: Vec<f64> = first.iter().zip(second).map(|(f, s)| f + GUIDE_WEIGHT * s).collect();
+            change_costs(&mut model, &blended)?;
+            set_option(&mut model, "time_limit", time_left(started))?;
+            let guided = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+            model = guided.into();
+            change_costs(&mut model, &first)?;
+            guide_seconds = started.elapsed().as_secs_f64();
+        }
+        set_option(&mut model, "time_limit", time_left(started))?;
         let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
         let mut status = match classify(
             solved.status(),
@@ -439,20 +495,22 @@ impl WarmStart {
         let shadow_prices = solution.dual_rows()[..flows.len()].to_vec();
         let mut column_values = solution.columns().to_vec();
         let mut model: highs::Model = solved.into();
+        let mut second_seconds = 0.0;
 
         if let (Some(second), SolutionStatus::Optimal) = (second, status) {
             let bound = first_stage_objective + LEXICOGRAPHIC_TOLERANCE * first_stage_objective.abs().max(1.0);
             add_second_stage(&mut model, &first, bound, second)?;
-            if let Some(limit) = options.time_limit_seconds {
-                set_option(
-                    &mut model,
-                    "time_limit",
-                    (limit - started.elapsed().as_secs_f64()).max(0.0),
-                )?;
-            }
-            // Only simplex starts from the first stage's basis.
+            set_option(&mut model, "time_limit", time_left(started))?;
+            // Only simplex starts from the first stage's basis, and the primal
+            // simplex fits it: the basis stays primal feasible under the new
+            // row, while the new costs make it dual infeasible. (The dual
+            // simplex took 224 s against 0.26 s for the `private` objective
+            // at 10,000 firms; docs/performance.md.)
             set_option(&mut model, "solver", LpSolver::Simplex.highs_name())?;
+            set_option(&mut model, "simplex_strategy", SIMPLEX_PRIMAL)?;
+            let second_started = Instant::now();
             let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+            second_seconds = second_started.elapsed().as_secs_f64();
             match classify(
                 solved.status(),
                 solved.primal_solution_status() == HighsSolutionStatus::Feasible,
@@ -477,6 +535,11 @@ impl WarmStart {
             )?;
         }
         let solve_seconds = started.elapsed().as_secs_f64();
+        let stage_seconds = StageSeconds {
+            guide: guide_seconds,
+            first: solve_seconds - guide_seconds - second_seconds,
+            second: second_seconds,
+        };
         column_values.truncate(links.len());
         if options.bound.is_none() {
             self.pairs = links.iter().map(|link| (link.supply, link.demand)).collect();
@@ -489,9 +552,39 @@ impl WarmStart {
             shadow_prices,
             first_stage_objective,
             solve_seconds,
+            stage_seconds,
             extended: None,
         })
     }
+}
+
+/// Makes `costs` (one per column) the model's costs.
+pub(crate) fn change_costs(model: &mut highs::Model, costs: &[f64]) -> Result<(), SolveError> {
+    let last = highs_int(costs.len().saturating_sub(1))?;
+    // SAFETY: live Highs instance owned by `model`; `costs` has exactly one
+    // entry per column 0..=last and outlives the call.
+    check_call(
+        unsafe { highs_sys::Highs_changeColsCostByRange(model.as_mut_ptr(), 0, last, costs.as_ptr()) },
+        "change costs",
+    )
+}
+
+/// Gives a fresh model the fallback basis: every fallback column basic,
+/// every link nonbasic at zero, every (equality) row nonbasic. It is a
+/// basis of every inventory (each balance row has its own fallback column,
+/// coefficient 1), primal feasible unless a fallback is banned.
+fn set_fallback_basis(model: &mut highs::Model, n_links: usize, n_flows: usize) -> Result<(), SolveError> {
+    // HiGHS's HighsBasisStatus: 0 lower, 1 basic.
+    let (lower, basic) = (0 as highs_sys::HighsInt, 1 as highs_sys::HighsInt);
+    let columns: Vec<highs_sys::HighsInt> =
+        (0..n_links + n_flows).map(|column| if column < n_links { lower } else { basic }).collect();
+    let rows = vec![lower; n_flows];
+    // SAFETY: live Highs instance whose model has n_links + n_flows columns
+    // and n_flows rows; both slices have exactly that many entries.
+    check_call(
+        unsafe { highs_sys::Highs_setBasis(model.as_mut_ptr(), columns.as_ptr(), rows.as_ptr()) },
+        "take the fallback basis",
+    )
 }
 
 /// The first-stage model handed to HiGHS: column by column through the

@@ -336,6 +336,11 @@ pub(super) fn solve(inventory: &Inventory, links: &[Link], options: &SolveOption
         shadow_prices,
         first_stage_objective: stage.first_objective,
         solve_seconds,
+        stage_seconds: super::StageSeconds {
+            guide: 0.0,
+            first: solve_seconds - stage.second_seconds,
+            second: stage.second_seconds,
+        },
         extended: Some(ExtendedSolution {
             slice_link_flows,
             slice_shadow_prices,
@@ -468,6 +473,8 @@ struct Stage {
     first_objective: f64,
     /// Largest relative MIP gap over the stages (0 for an LP).
     mip_gap: f64,
+    /// Wall-clock seconds of the second stage (0 without one).
+    second_seconds: f64,
 }
 
 /// Minimises `first`, then, when there is a `second` criterion and the
@@ -483,13 +490,7 @@ fn lexicographic(
     is_mip: bool,
     started: Instant,
 ) -> Result<Stage, SolveError> {
-    let n_columns = first.len();
-    let last = highs_int(n_columns - 1)?;
-    // SAFETY: live Highs instance; `first` has one cost per column 0..=last.
-    check_call(
-        unsafe { highs_sys::Highs_changeColsCostByRange(model.as_mut_ptr(), 0, last, first.as_ptr()) },
-        "change costs",
-    )?;
+    super::change_costs(&mut model, first)?;
     let remaining =
         |limit: Option<f64>| limit.map_or(f64::INFINITY, |l| (l - started.elapsed().as_secs_f64()).max(0.0));
     set_option(&mut model, "time_limit", remaining(time_limit_seconds))?;
@@ -504,12 +505,19 @@ fn lexicographic(
     let row_duals = solution.dual_rows().to_vec();
     let mut columns = solution.columns().to_vec();
     let mut model: highs::Model = solved.into();
+    let mut second_seconds = 0.0;
 
     if let (Some(second), SolutionStatus::Optimal) = (second, status) {
         let bound = first_objective + LEXICOGRAPHIC_TOLERANCE * first_objective.abs().max(1.0);
         super::add_second_stage(&mut model, first, bound, second)?;
         set_option(&mut model, "time_limit", remaining(time_limit_seconds))?;
+        if !is_mip {
+            // As in Part A: the first stage's basis stays primal feasible.
+            set_option(&mut model, "simplex_strategy", super::SIMPLEX_PRIMAL)?;
+        }
+        let second_started = Instant::now();
         let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+        second_seconds = second_started.elapsed().as_secs_f64();
         match classify(
             solved.status(),
             solved.primal_solution_status() == HighsSolutionStatus::Feasible,
@@ -526,6 +534,7 @@ fn lexicographic(
             Err(other) => return Err(other),
         }
         model = solved.into();
+        set_option(&mut model, "simplex_strategy", super::SIMPLEX_DUAL)?;
         let row = highs_int(n_rows)?;
         // SAFETY: live Highs instance; row `row` exists (added above).
         check_call(
@@ -540,5 +549,6 @@ fn lexicographic(
         row_duals,
         first_objective,
         mip_gap,
+        second_seconds,
     })
 }
