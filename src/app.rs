@@ -424,6 +424,12 @@ pub fn optimize_and_write(
     }
     // MODEL.md Part B's tables, only for inventories that use it.
     for (name, mut frame) in part_b_tables(&inventory, &links, &valuation).map_err(|e| output_error(e.to_string()))? {
+        if format == TableFormat::Parquet {
+            parquet_files.push((
+                name.replace(".csv", ".parquet"),
+                parquet_bytes(&mut frame).map_err(|e| output_error(e.to_string()))?,
+            ));
+        }
         files.push((
             name.to_string(),
             csv_bytes(&mut frame).map_err(|e| output_error(e.to_string()))?,

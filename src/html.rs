@@ -46,12 +46,18 @@ pub fn render(results: &Results, profile: &TerritoryProfile) -> String {
         STYLE
     );
     header(&mut page, results);
+    let has_part_b = !(results.services.is_empty() && results.processes.is_empty() && results.investments.is_empty());
     put!(
         page,
         "<nav class=\"toc no-print\" aria-label=\"Contents\"><a href=\"#summary\">Summary</a>\
          <a href=\"#flows\">Flows</a><a href=\"#map-section\">Map</a><a href=\"#firms\">Firms</a>\
-         <a href=\"#territory\">Territory</a><a href=\"#profile\">Three parts</a>\
-         <a href=\"#tables\">Tables</a></nav>\n<main>\n"
+         <a href=\"#territory\">Territory</a><a href=\"#profile\">Three parts</a>{}\
+         <a href=\"#tables\">Tables</a></nav>\n<main>\n",
+        if has_part_b {
+            "<a href=\"#sharing\">Services, hubs, investments</a>"
+        } else {
+            ""
+        }
     );
     summary_section(&mut page, results, profile);
     sankey_section(&mut page, results);
@@ -59,6 +65,9 @@ pub fn render(results: &Results, profile: &TerritoryProfile) -> String {
     firms_section(&mut page, results);
     territory_section(&mut page, results, profile);
     profile_section(&mut page, profile);
+    if has_part_b {
+        part_b_section(&mut page, results);
+    }
     tables_section(&mut page, results);
     put!(
         page,
@@ -1579,6 +1588,155 @@ fn sortable_table(page: &mut String, id: &str, caption: &str, headers: &[(&str, 
     put!(page, "</tbody></table></div>\n");
 }
 
+/// MODEL.md Part B: shared services (capacity saved by sharing its use),
+/// conversion hubs and investments, from services.csv, processes.csv and
+/// investments.csv; each table only when the run wrote it.
+fn part_b_section(page: &mut String, results: &Results) {
+    use Cell::*;
+    put!(
+        page,
+        "<section id=\"sharing\">\n<h2>Shared services, hubs and investments</h2>\n"
+    );
+    if !results.services.is_empty() {
+        put!(
+            page,
+            "<p>Sharing the use of a service (parking, vehicles, staff): the capacity the firms \
+             would need each on its own at their peak hour, against the capacity they need when \
+             they share it. The capacity saved is what sharing frees.</p>\n<div class=\"cards\">\n"
+        );
+        for service in &results.services {
+            let share = if service.peak_without_sharing_per_hour > 0.0 {
+                service.capacity_saved_per_hour / service.peak_without_sharing_per_hour
+            } else {
+                0.0
+            };
+            card(
+                page,
+                &service.resource,
+                &format!(
+                    "{} <small>{} saved</small>",
+                    format_quantity(service.capacity_saved_per_hour),
+                    escape(&service.unit)
+                ),
+                &format!(
+                    "{} of a peak of {} per hour without sharing; {} EUR/yr to firms",
+                    percent(share),
+                    format_quantity(service.peak_without_sharing_per_hour),
+                    euros(service.firm_value_eur)
+                ),
+            );
+        }
+        put!(page, "</div>\n");
+        sortable_table(
+            page,
+            "table-services",
+            "Shared services (services.csv); capacities per hour, values EUR/yr",
+            &[
+                ("service", false),
+                ("demands", true),
+                ("shared supplies", true),
+                ("peak without sharing", true),
+                ("peak with sharing", true),
+                ("capacity saved", true),
+                ("delivered per year", true),
+                ("value to firms", true),
+                ("value to territory", true),
+            ],
+            results
+                .services
+                .iter()
+                .map(|service| {
+                    vec![
+                        Text(service.resource.clone()),
+                        Fixed(service.n_demands as f64, 0),
+                        Fixed(service.n_shared_supplies as f64, 0),
+                        QuantityIn(service.peak_without_sharing_per_hour, service.unit.clone()),
+                        QuantityIn(service.peak_with_sharing_per_hour, service.unit.clone()),
+                        QuantityIn(service.capacity_saved_per_hour, service.unit.clone()),
+                        QuantityIn(service.delivered, service.unit.clone()),
+                        Money(service.firm_value_eur),
+                        Money(service.territory_value_eur),
+                    ]
+                })
+                .collect(),
+        );
+    }
+    if !results.processes.is_empty() {
+        sortable_table(
+            page,
+            "table-processes",
+            "Conversion hubs (processes.csv); activity per year, EUR/yr",
+            &[
+                ("hub", false),
+                ("firm", false),
+                ("built", false),
+                ("activity", true),
+                ("capacity", true),
+                ("use of capacity", true),
+                ("cost borne", true),
+                ("externalities", true),
+            ],
+            results
+                .processes
+                .iter()
+                .map(|process| {
+                    vec![
+                        Text(process.process_id.clone()),
+                        Name(firm_label(results, &process.firm_id)),
+                        Text(if process.built { "yes" } else { "no" }.to_string()),
+                        Quantity(process.activity),
+                        Quantity(process.capacity),
+                        Text(if process.capacity > 0.0 {
+                            percent(process.activity / process.capacity)
+                        } else {
+                            String::new()
+                        }),
+                        Money(process.cost_borne_eur),
+                        Money(process.externality_eur),
+                    ]
+                })
+                .collect(),
+        );
+    }
+    if !results.investments.is_empty() {
+        let built = results.investments.iter().filter(|investment| investment.built).count();
+        put!(
+            page,
+            "<p>{} of {} investment(s) built (a MILP: see the MIP gap in summary.json).</p>\n",
+            built,
+            results.investments.len()
+        );
+        sortable_table(
+            page,
+            "table-investments",
+            "Investments (investments.csv); fixed costs EUR/yr",
+            &[
+                ("kind", false),
+                ("investment", false),
+                ("firms", false),
+                ("built", false),
+                ("fixed cost", true),
+                ("quantity per year", true),
+            ],
+            results
+                .investments
+                .iter()
+                .map(|investment| {
+                    vec![
+                        Text(investment.kind.clone()),
+                        Text(investment.id.clone()),
+                        Text(investment.firm_ids.clone()),
+                        Text(if investment.built { "yes" } else { "no" }.to_string()),
+                        Money(investment.fixed_cost_eur_per_year),
+                        Quantity(investment.quantity),
+                    ]
+                })
+                .collect(),
+        );
+    }
+    put!(page, "</section>\n");
+}
+
 fn tables_section(page: &mut String, results: &Results) {
     put!(
         page,
@@ -1936,6 +2094,9 @@ mod tests {
             flows: Vec::new(),
             firms,
             categories: Vec::new(),
+            services: Vec::new(),
+            processes: Vec::new(),
+            investments: Vec::new(),
         }
     }
 

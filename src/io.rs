@@ -16,7 +16,7 @@ use polars::prelude::*;
 use crate::inventory::build::CatalogueTables;
 use crate::inventory::table::{sort_errors, TableFile};
 use crate::inventory::{build_inventory, InputError, InputWarning, Inventory, InventoryTables, RawRow, RawTable};
-use crate::results::{results_from_tables, ResultTables, Results, RESULT_FILES};
+use crate::results::{results_from_tables, ResultTables, Results, PART_B_RESULT_FILES, RESULT_FILES};
 
 /// The default catalogue, embedded in the binary: (file name, contents).
 pub const DEFAULT_CATALOGUE: &[(&str, &str)] = &[
@@ -1230,10 +1230,29 @@ pub fn read_results_folder(dir: &Path) -> Result<Results, Vec<InputError>> {
         let shown = path.display().to_string();
         match fs::read(&path) {
             Ok(bytes) => (shown, Ok(Some(bytes))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (shown, Ok(None)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // `optimize --format parquet` wrote this table as Parquet.
+                let parquet = path.with_extension("parquet");
+                if name.ends_with(".csv") && parquet.is_file() {
+                    (parquet.display().to_string(), parquet_as_csv(&parquet).map(Some))
+                } else {
+                    (shown, Ok(None))
+                }
+            }
             Err(e) => (shown, Err(format!("cannot read the file: {e}"))),
         }
     })
+}
+
+/// A Parquet table as the CSV bytes `optimize` would have written for it,
+/// so that one reader checks both formats (a problem's "line" is then the
+/// row number + 1, the header being line 1).
+fn parquet_as_csv(path: &Path) -> Result<Vec<u8>, String> {
+    let file = fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    let mut frame = ParquetReader::new(file)
+        .finish()
+        .map_err(|e| format!("not a readable Parquet table: {e}"))?;
+    csv_bytes(&mut frame).map_err(|e| format!("cannot convert the Parquet table: {e}"))
 }
 
 /// Reads back output files about to be written into `dir` (name, bytes),
@@ -1285,6 +1304,24 @@ fn results_from_files(
         None => None,
     };
     let (links, flow_results, firm_values, territory_values) = (csv(), csv(), csv(), csv());
+    // Part B tables: read when present, absent without an error.
+    let mut part_b = PART_B_RESULT_FILES.map(|name| {
+        let (shown, bytes) = fetch(name);
+        match bytes {
+            Ok(Some(bytes)) => match parse_csv(&shown, &bytes) {
+                Ok(table) => Some(table),
+                Err(more) => {
+                    errors.extend(more);
+                    None
+                }
+            },
+            Ok(None) => None,
+            Err(message) => {
+                errors.push(InputError::file(&shown, message));
+                None
+            }
+        }
+    });
     results_from_tables(
         &ResultTables {
             summary,
@@ -1292,6 +1329,9 @@ fn results_from_files(
             flow_results,
             firm_values,
             territory_values,
+            services: part_b[0].take(),
+            processes: part_b[1].take(),
+            investments: part_b[2].take(),
         },
         errors,
     )

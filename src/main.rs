@@ -113,7 +113,7 @@ enum Command {
     },
     /// Write the HTML report of a results folder
     #[command(
-        after_help = "Examples:\n  symbiose report results/                      # writes results/report.html\n  symbiose report results/ --out dunkirk-report.html\n\nReads only the results folder that `symbiose optimize --out` wrote (summary.json,\nlinks.csv, flow_results.csv, firm_values.csv, territory_values.csv) and writes one\nself-contained HTML page: summary figures, a Sankey diagram of the flows, a map of the\nfirms and links, value per firm and per externality category, the territory profile\nand the sortable tables. Opens offline; prints on A4."
+        after_help = "Examples:\n  symbiose report results/                      # writes results/report.html\n  symbiose report results/ --out dunkirk-report.html\n\nReads only the results folder that `symbiose optimize --out` wrote (summary.json,\nlinks.csv, flow_results.csv, firm_values.csv, territory_values.csv, or their .parquet\ntwins written with --format parquet) and writes one\nself-contained HTML page: summary figures, a Sankey diagram of the flows, a map of the\nfirms and links, value per firm and per externality category, the territory profile\nand the sortable tables. Opens offline; prints on A4."
     )]
     Report {
         /// Results folder written by `symbiose optimize --out`

@@ -28,6 +28,10 @@ pub const RESULT_FILES: [&str; 5] = [
     "territory_values.csv",
 ];
 
+/// MODEL.md Part B tables a report shows when the run wrote them
+/// (services, processes, investments); absent files are no error.
+pub const PART_B_RESULT_FILES: [&str; 3] = ["services.csv", "processes.csv", "investments.csv"];
+
 /// The part of summary.json a report uses.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct SummaryView {
@@ -118,6 +122,45 @@ pub struct CategoryRow {
     pub value_eur: f64,
 }
 
+/// One row of services.csv (MODEL.md B2): a shared service's capacity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceRow {
+    pub resource: String,
+    pub unit: String,
+    pub n_demands: usize,
+    pub n_shared_supplies: usize,
+    pub peak_without_sharing_per_hour: f64,
+    pub peak_with_sharing_per_hour: f64,
+    pub capacity_saved_per_hour: f64,
+    pub delivered: f64,
+    pub firm_value_eur: f64,
+    pub territory_value_eur: f64,
+}
+
+/// One row of processes.csv (MODEL.md B3): a conversion hub.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessRow {
+    pub process_id: String,
+    pub firm_id: String,
+    pub activity: f64,
+    pub capacity: f64,
+    pub built: bool,
+    pub cost_borne_eur: f64,
+    pub externality_eur: f64,
+}
+
+/// One row of investments.csv (MODEL.md B4): a link or process with a
+/// fixed cost, built or not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvestmentRow {
+    pub kind: String,
+    pub id: String,
+    pub firm_ids: String,
+    pub fixed_cost_eur_per_year: f64,
+    pub built: bool,
+    pub quantity: f64,
+}
+
 /// A complete results folder, rows in file order (sorted by id).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Results {
@@ -126,6 +169,10 @@ pub struct Results {
     pub flows: Vec<FlowRow>,
     pub firms: Vec<FirmRow>,
     pub categories: Vec<CategoryRow>,
+    /// Part B tables: empty when the run did not write them.
+    pub services: Vec<ServiceRow>,
+    pub processes: Vec<ProcessRow>,
+    pub investments: Vec<InvestmentRow>,
 }
 
 impl Results {
@@ -154,7 +201,39 @@ pub struct ResultTables {
     pub flow_results: Option<RawTable>,
     pub firm_values: Option<RawTable>,
     pub territory_values: Option<RawTable>,
+    /// [`PART_B_RESULT_FILES`], `None` when absent (or unreadable, already reported).
+    pub services: Option<RawTable>,
+    pub processes: Option<RawTable>,
+    pub investments: Option<RawTable>,
 }
+
+const SERVICE_COLUMNS: &[&str] = &[
+    "resource",
+    "unit",
+    "n_demands",
+    "n_shared_supplies",
+    "peak_without_sharing_per_hour",
+    "peak_with_sharing_per_hour",
+    "capacity_saved_per_hour",
+    "delivered",
+    "firm_value_eur",
+    "territory_value_eur",
+];
+
+const PROCESS_COLUMNS: &[&str] = &[
+    "process_id",
+    "firm_id",
+    "activity",
+    "capacity",
+    "built",
+    "cost_borne_eur",
+    "externality_eur",
+];
+
+const INVESTMENT_COLUMNS: &[&str] = &["kind", "id", "firm_ids", "fixed_cost_eur_per_year", "built", "quantity"];
+
+/// `true`/`false`, as report.rs writes a flag.
+const FLAG: &[(&str, bool)] = &[("true", true), ("false", false)];
 
 const LINK_COLUMNS: &[&str] = &[
     "supply_flow_id",
@@ -357,6 +436,82 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
         },
     );
 
+    // Part B tables, read only when present.
+    let count = |reader: &TableReader, row: &RawRow, column: &str, errors: &mut Vec<InputError>| {
+        reader.check(
+            row,
+            column,
+            reader.number(row, column, errors),
+            Rule {
+                holds: |n: f64| n >= 0.0 && n.fract() == 0.0,
+                message: "must be a whole number >= 0",
+                hint: "symbiose writes a count here",
+            },
+            errors,
+        )
+    };
+    let services = read_rows(
+        tables.services.as_ref(),
+        SERVICE_COLUMNS,
+        &[],
+        &mut errors,
+        |reader, row, errors| {
+            let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
+            let n_demands = count(reader, row, "n_demands", errors);
+            let n_shared_supplies = count(reader, row, "n_shared_supplies", errors);
+            Some(ServiceRow {
+                resource: reader.text(row, "resource", errors)?,
+                unit: reader.text(row, "unit", errors)?,
+                n_demands: n_demands? as usize,
+                n_shared_supplies: n_shared_supplies? as usize,
+                peak_without_sharing_per_hour: number("peak_without_sharing_per_hour", errors)?,
+                peak_with_sharing_per_hour: number("peak_with_sharing_per_hour", errors)?,
+                capacity_saved_per_hour: number("capacity_saved_per_hour", errors)?,
+                delivered: number("delivered", errors)?,
+                firm_value_eur: number("firm_value_eur", errors)?,
+                territory_value_eur: number("territory_value_eur", errors)?,
+            })
+        },
+    );
+    let processes = read_rows(
+        tables.processes.as_ref(),
+        PROCESS_COLUMNS,
+        &[],
+        &mut errors,
+        |reader, row, errors| {
+            let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
+            let built = reader.choice(row, "built", FLAG, errors);
+            Some(ProcessRow {
+                process_id: reader.text(row, "process_id", errors)?,
+                firm_id: reader.text(row, "firm_id", errors)?,
+                activity: number("activity", errors)?,
+                capacity: number("capacity", errors)?,
+                built: built?,
+                cost_borne_eur: number("cost_borne_eur", errors)?,
+                externality_eur: number("externality_eur", errors)?,
+            })
+        },
+    );
+    let investments = read_rows(
+        tables.investments.as_ref(),
+        INVESTMENT_COLUMNS,
+        &[],
+        &mut errors,
+        |reader, row, errors| {
+            let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
+            let kind = reader.choice(row, "kind", &[("link", "link"), ("process", "process")], errors);
+            let built = reader.choice(row, "built", FLAG, errors);
+            Some(InvestmentRow {
+                kind: kind?.to_string(),
+                id: reader.text(row, "id", errors)?,
+                firm_ids: reader.text(row, "firm_ids", errors)?,
+                fixed_cost_eur_per_year: number("fixed_cost_eur_per_year", errors)?,
+                built: built?,
+                quantity: number("quantity", errors)?,
+            })
+        },
+    );
+
     // Cross-table checks, only on tables that were read completely.
     if let (Some(links), Some(firms), Some(links_table)) = (&links, &firms, &tables.links) {
         let known: HashSet<&str> = firms.iter().map(|(firm, _)| firm.firm_id.as_str()).collect();
@@ -402,12 +557,20 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
             flows: flows.into_iter().map(|(row, _)| row).collect(),
             firms: firms.into_iter().map(|(row, _)| row).collect(),
             categories: categories.into_iter().map(|(row, _)| row).collect(),
+            services: rows_of(services),
+            processes: rows_of(processes),
+            investments: rows_of(investments),
         }),
         _ => {
             crate::inventory::table::sort_errors(&mut errors, &[]);
             Err(errors)
         }
     }
+}
+
+/// The rows of an optional table (none when it was absent).
+fn rows_of<T>(table: Option<Vec<(T, usize)>>) -> Vec<T> {
+    table.unwrap_or_default().into_iter().map(|(row, _)| row).collect()
 }
 
 fn parse_summary(file: &str, bytes: &[u8], errors: &mut Vec<InputError>) -> Option<SummaryView> {
@@ -495,6 +658,9 @@ mod tests {
                 "territory_values.csv",
                 "category,unit,scope,baseline,optimized,avoided,value_eur_per_unit,value_eur\nco2e_t,t,global,1,0,1,15,15\n",
             )),
+            services: None,
+            processes: None,
+            investments: None,
         }
     }
 

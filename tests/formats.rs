@@ -80,6 +80,29 @@ fn parquet_outputs_hold_the_same_rows_as_csv_outputs() {
     }
     let (a, b) = (summary(&work.path().join("csv")), summary(&work.path().join("pq")));
     assert_eq!(a["territory_value_eur"], b["territory_value_eur"]);
+    // `symbiose report` reads the Parquet tables: the same page as the one
+    // drawn from the CSV tables of the same run (`optimize --report`).
+    assert_eq!(
+        symbiose(&["optimize", "--format", "parquet", "--report", "--out", "pqr"], work.path())
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        symbiose(&["report", "pqr", "--out", "again.html"], work.path()).status.code(),
+        Some(0)
+    );
+    assert!(
+        fs::read(work.path().join("again.html")).unwrap() == fs::read(work.path().join("pqr/report.html")).unwrap(),
+        "the report from the Parquet tables differs from the one drawn from the CSV tables"
+    );
+    // A damaged Parquet table is named, and nothing is written.
+    fs::write(work.path().join("pqr/links.parquet"), b"not parquet").unwrap();
+    let output = symbiose(&["report", "pqr", "--out", "broken.html"], work.path());
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("links.parquet") && stderr.contains("not a readable Parquet table"), "{stderr}");
+    assert!(!work.path().join("broken.html").exists());
 }
 
 /// tests/data/dunkirk.xlsx holds data/dunkirk's firms, flows and distances

@@ -594,6 +594,7 @@ fn union_roubaix_reports_the_parking_capacity_saved_by_sharing() {
         &[
             "optimize",
             &repo_path("data/union-roubaix"),
+            "--report",
             "--out",
             &out.path().display().to_string(),
         ],
@@ -620,6 +621,21 @@ fn union_roubaix_reports_the_parking_capacity_saved_by_sharing() {
         .find(|service| service["resource"] == "parking_space_h")
         .expect("parking service");
     assert!(parking["capacity_saved_per_hour"].as_f64().expect("a number") > 0.0);
+    // The report shows the services table, each value as services.csv has it.
+    let page = fs::read_to_string(out.path().join("report.html")).expect("report.html");
+    assert!(page.contains("id=\"sharing\"") && page.contains("id=\"table-services\""));
+    let services_csv = fs::read_to_string(out.path().join("services.csv")).expect("services.csv");
+    let header: Vec<&str> = services_csv.lines().next().expect("a header").split(',').collect();
+    let saved = header.iter().position(|c| *c == "capacity_saved_per_hour").expect("column");
+    for line in services_csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let value: f64 = cells[saved].parse().expect("a number");
+        assert!(
+            page.contains(&format!("data-v=\"{value}\"")),
+            "{}: capacity saved {value} not in the report",
+            cells[0]
+        );
+    }
 }
 
 /// The seasonal Dunkirk example is a MILP (pipes and a biogas plant with
@@ -650,4 +666,34 @@ fn dunkirk_seasonal_is_a_milp_with_its_gap_reported() {
     }
     let bad = symbiose(&["optimize", "--mip-gap", "-1", "--out", "x"], out.path());
     assert_eq!(bad.status.code(), Some(2));
+
+    // As Parquet, the Part B tables are written too, and `symbiose report`
+    // on the folder draws the same page, hubs and investments included.
+    let pq = out.path().join("pq");
+    let output = symbiose(
+        &[
+            "optimize",
+            &repo_path("data/dunkirk-seasonal"),
+            "--format",
+            "parquet",
+            "--report",
+            "--out",
+            &pq.display().to_string(),
+        ],
+        out.path(),
+    );
+    assert_eq!(output.status.code(), Some(0));
+    for table in ["investments", "processes", "flow_slices", "link_slices", "services"] {
+        assert!(pq.join(format!("{table}.parquet")).exists(), "{table}.parquet written");
+        assert!(!pq.join(format!("{table}.csv")).exists(), "{table}.csv not written");
+    }
+    let page = fs::read_to_string(pq.join("report.html")).expect("report.html");
+    assert!(page.contains("id=\"table-investments\"") && page.contains("id=\"table-processes\""));
+    let again = out.path().join("again.html");
+    let output = symbiose(
+        &["report", &pq.display().to_string(), "--out", &again.display().to_string()],
+        out.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(fs::read_to_string(&again).expect("again.html") == page, "same page from the Parquet tables");
 }
