@@ -72,12 +72,17 @@ pub fn render(results: &Results, profile: &TerritoryProfile) -> String {
     put!(
         page,
         "</main>\n<footer><p>Written by symbiose {} from the tables of its results folder \
-         (summary.json, links.csv, flow_results.csv, firm_values.csv, territory_values.csv). \
+         (summary.json, links.csv, flow_results.csv, firm_values.csv, territory_values.csv{}). \
          Amounts are per year; EUR/yr. Value captured by firms is private money saved \
          (C<sub>base</sub> &minus; C); value accruing to the territory is the monetised \
          externalities avoided (M<sub>base</sub> &minus; M). The two are reported separately \
          and are not to be added.</p></footer>\n<script>{}</script>\n</body>\n</html>\n",
         escape(summary.symbiose_version.as_deref().unwrap_or("")),
+        if has_part_b {
+            "; services.csv, processes.csv and investments.csv when written"
+        } else {
+            ""
+        },
         SCRIPT
     );
     page
