@@ -801,6 +801,18 @@ fn build_model_good_lp(
 /// run again and minimises their total use (in resource units); the flows
 /// left with a banned fallback in that solution are the ones to name.
 fn explain_banned_infeasibility(inventory: &Inventory, links: &[Link]) -> SolveError {
+    let quantities: Vec<f64> = inventory.flows().iter().map(|flow| flow.quantity).collect();
+    match unplaceable_flows(inventory, links, &quantities) {
+        Some(unplaceable) if !unplaceable.is_empty() => SolveError::Unplaceable(unplaceable),
+        _ => SolveError::Infeasible,
+    }
+}
+
+/// The flows with a banned fallback that cannot be placed when flow f has
+/// `quantities[f]`, with the quantity left over, sorted by flow id:
+/// the optimum of an elastic copy of the A3 rows that pays only for the
+/// banned fallbacks. `None` when that copy does not solve.
+pub(crate) fn unplaceable_flows(inventory: &Inventory, links: &[Link], quantities: &[f64]) -> Option<Vec<(String, f64)>> {
     let flows = inventory.flows();
     let mut variables = ProblemVariables::new();
     let link_columns = variables.add_vector(variable().min(0.0), links.len());
@@ -820,12 +832,10 @@ fn explain_banned_infeasibility(inventory: &Inventory, links: &[Link]) -> SolveE
         rows[link.demand.index()].add_mul(link.ratio, *column);
     }
     let mut problem = variables.minimise(objective).using(highs);
-    for (row, flow) in rows.into_iter().zip(flows) {
-        problem.add_constraint(row.eq(flow.quantity));
+    for (row, quantity) in rows.into_iter().zip(quantities) {
+        problem.add_constraint(row.eq(*quantity));
     }
-    let Ok(mut model) = problem.try_into_inner() else {
-        return SolveError::Infeasible;
-    };
+    let mut model = problem.try_into_inner().ok()?;
     model.make_quiet();
     let _ = model.try_set_option("threads", 1);
     match model.try_solve() {
@@ -835,18 +845,15 @@ fn explain_banned_infeasibility(inventory: &Inventory, links: &[Link]) -> SolveE
                 .iter()
                 .enumerate()
                 .filter(|(position, flow)| {
-                    inventory.fallback_banned(flow) && values[links.len() + position] > 1e-9 * flow.quantity.max(1.0)
+                    inventory.fallback_banned(flow)
+                        && values[links.len() + position] > 1e-9 * quantities[*position].max(1.0)
                 })
                 .map(|(position, flow)| (flow.id.clone(), values[links.len() + position]))
                 .collect();
             unplaceable.sort_by(|a, b| a.0.cmp(&b.0));
-            if unplaceable.is_empty() {
-                SolveError::Infeasible
-            } else {
-                SolveError::Unplaceable(unplaceable)
-            }
+            Some(unplaceable)
         }
-        _ => SolveError::Infeasible,
+        _ => None,
     }
 }
 

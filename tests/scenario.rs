@@ -137,6 +137,20 @@ fn a_banned_route_that_cannot_be_avoided_names_the_flows_left_over() {
     assert_eq!(error.exit_code(), app::exit_code::INFEASIBLE);
     assert!(error.to_string().contains("cannot be placed"), "{error}");
 
+    // MODEL.md Part B: the shortfalls are found slice by slice, where the
+    // year's totals would hide them (ban_seasonal.toml).
+    let study = scenario::load_study(&scenario_path("ban_seasonal.toml")).unwrap();
+    let (inventory, share) = study.instance(0).unwrap();
+    match optimize_inventory(&inventory, &study.solve_options(None), share) {
+        Err(SolveError::Unplaceable(flows)) => {
+            assert_eq!(flows.len(), 2, "{flows:?}");
+            assert_eq!((flows[0].0.as_str(), flows[1].0.as_str()), ("mill_heat", "town_heat"));
+            assert_close(flows[0].1, 300.0, 1e-9, "summer heat left over");
+            assert_close(flows[1].1, 300.0, 1e-9, "winter demand left over");
+        }
+        other => panic!("expected unplaceable flows, got {other:?}"),
+    }
+
     // Banning the dump changes nothing here: all supply is placed anyway (T = 8600, see tests/fixtures.rs).
     let study = scenario::load_study(&scenario_path("ban_dump.toml")).unwrap();
     let (inventory, share) = study.instance(0).unwrap();

@@ -193,6 +193,49 @@ fn columns(inventory: &Inventory, links: &[Link], layout: &Layout) -> Columns {
 
 /// Solves the Part B model (see the module documentation).
 pub(super) fn solve(inventory: &Inventory, links: &[Link], options: &SolveOptions) -> Result<LpSolution, SolveError> {
+    match solve_model(inventory, links, options) {
+        Err(SolveError::Infeasible | SolveError::InfeasibleOrUnbounded)
+            if inventory.processes().is_empty() && inventory.flows().iter().any(|flow| inventory.fallback_banned(flow)) =>
+        {
+            Err(explain_by_slice(inventory, links))
+        }
+        other => other,
+    }
+}
+
+/// Banned routes made a model without processes infeasible: its slices are
+/// then independent A3 models (fixed costs only add binaries that a
+/// relaxation sets to 1), so the flows that cannot be placed are found
+/// slice by slice; a flow short in several slices is named once, with its
+/// shortfall summed over the year. With processes, an output's activity
+/// may place a banned flow, so no such explanation is attempted.
+fn explain_by_slice(inventory: &Inventory, links: &[Link]) -> SolveError {
+    let flows = inventory.flows();
+    let shares: Vec<Vec<f64>> = (0..flows.len())
+        .map(|flow| inventory.slice_shares(crate::inventory::FlowIdx::from_index(flow)))
+        .collect();
+    let mut short: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
+    for slice in 0..inventory.slices().len() {
+        let quantities: Vec<f64> = (0..flows.len())
+            .map(|flow| slice_quantity(inventory, flow, &shares, slice))
+            .collect();
+        match super::unplaceable_flows(inventory, links, &quantities) {
+            Some(unplaceable) => {
+                for (flow, left) in unplaceable {
+                    *short.entry(flow).or_insert(0.0) += left;
+                }
+            }
+            None => return SolveError::Infeasible,
+        }
+    }
+    if short.is_empty() {
+        SolveError::Infeasible
+    } else {
+        SolveError::Unplaceable(short.into_iter().collect())
+    }
+}
+
+fn solve_model(inventory: &Inventory, links: &[Link], options: &SolveOptions) -> Result<LpSolution, SolveError> {
     let layout = Layout::new(inventory, links);
     let columns = columns(inventory, links, &layout);
     let (first, second): (Vec<f64>, Option<&Vec<f64>>) = match options.objective {
