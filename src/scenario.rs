@@ -38,6 +38,10 @@ pub struct ScenarioFile {
     pub supplier_share: Option<f64>,
     #[serde(default)]
     pub time_limit: Option<f64>,
+    /// Relative MIP gap at which HiGHS may stop (MODEL.md B4; like
+    /// `optimize --mip-gap`).
+    #[serde(default)]
+    pub mip_gap: Option<f64>,
     /// Fixed overrides: parameter path -> value.
     #[serde(default)]
     pub set: BTreeMap<String, f64>,
@@ -229,11 +233,24 @@ pub struct Study {
     pub objective: Objective,
     pub supplier_share: f64,
     pub time_limit_seconds: Option<f64>,
+    pub mip_gap: Option<f64>,
     /// (path, parameter, values) of each `[[vary]]`, in file order.
     pub vary: Vec<(String, Parameter, Vec<f64>)>,
 }
 
 impl Study {
+    /// Whether the base inventory has fixed costs (MODEL.md B4), so that
+    /// its scenarios are MILPs and sweep.csv gets a `mip_gap` column (the
+    /// same for every shard: it depends on the base alone).
+    pub fn has_investments(&self) -> bool {
+        self.base.processes().iter().any(|process| process.fixed_cost_eur_per_year > 0.0)
+            || self
+                .base
+                .resources()
+                .iter()
+                .any(|resource| resource.link_fixed_cost_eur_per_km_year > 0.0)
+    }
+
     /// Number of scenarios in the grid (1 without `[[vary]]`).
     pub fn n_scenarios(&self) -> usize {
         self.vary.iter().map(|(_, _, values)| values.len()).product()
@@ -269,7 +286,7 @@ impl Study {
             time_limit_seconds: self.time_limit_seconds,
             threads,
             bound: None,
-            mip_gap: None,
+            mip_gap: self.mip_gap,
             solver: None,
         }
     }
@@ -344,6 +361,13 @@ pub fn load_study(path: &Path) -> Result<Study, AppError> {
             )));
         }
     }
+    if let Some(gap) = parsed.mip_gap {
+        if !(gap.is_finite() && gap >= 0.0) {
+            return Err(error(format!(
+                "mip_gap must be a relative gap >= 0 (such as 0.001 for 0.1 %), got {gap}"
+            )));
+        }
+    }
     Ok(Study {
         file,
         source,
@@ -351,6 +375,7 @@ pub fn load_study(path: &Path) -> Result<Study, AppError> {
         objective: parsed.objective.unwrap_or(Objective::Externalities),
         supplier_share,
         time_limit_seconds: parsed.time_limit,
+        mip_gap: parsed.mip_gap,
         vary,
     })
 }
@@ -398,11 +423,14 @@ pub struct Metrics {
     pub n_links: usize,
     /// Avoided amount per externality category, in catalogue order.
     pub avoided: Vec<f64>,
+    /// The MIP gap HiGHS reported, when investments made the model a MILP.
+    pub mip_gap: Option<f64>,
 }
 
 impl Metrics {
-    pub fn of(valuation: &Valuation) -> Metrics {
+    pub fn of(valuation: &Valuation, mip_gap: Option<f64>) -> Metrics {
         Metrics {
+            mip_gap,
             private_cost_eur: valuation.optimized.private_cost_eur,
             externality_eur: valuation.optimized.externality_eur,
             firm_value_eur: valuation.firm_value_eur,
@@ -428,7 +456,10 @@ pub fn solve_point(study: &Study, scenario: usize, warm: Option<&mut WarmStart>)
             scenario,
             values,
             status: solution.status.as_str().to_string(),
-            metrics: Some(Metrics::of(&valuation)),
+            metrics: Some(Metrics::of(
+                &valuation,
+                solution.extended.as_ref().and_then(|extended| extended.mip_gap),
+            )),
         },
         Err(error) => SweepRow {
             scenario,
@@ -531,6 +562,14 @@ pub fn sweep_table(study: &Study, rows: &[SweepRow]) -> PolarsResult<DataFrame> 
             .map(|row| row.metrics.as_ref().map(|m| m.n_links as u64))
             .collect::<Vec<_>>(),
     ));
+    if study.has_investments() {
+        columns.push(Column::new(
+            "mip_gap".into(),
+            rows.iter()
+                .map(|row| row.metrics.as_ref().and_then(|m| m.mip_gap))
+                .collect::<Vec<_>>(),
+        ));
+    }
     for (position, category) in study.base.categories().iter().enumerate() {
         columns.push(Column::new(
             format!("avoided_{}", category.id).into(),

@@ -360,3 +360,42 @@ fn scenario_values_beyond_1e15_are_refused() {
     let parameter = scenario::parse_parameter(&inventory, "max_distance.heat_x").unwrap();
     scenario::apply_parameter(&mut inventory, &mut share, parameter, f64::INFINITY).unwrap();
 }
+
+/// MODEL.md B4 in what-if studies: a scenario file may set `mip_gap`, and
+/// the sweep of an inventory with investments (dunkirk-seasonal: pipes and
+/// a digester with fixed costs) reports each scenario's gap in sweep.csv.
+#[test]
+fn a_sweep_over_investments_reports_each_mip_gap() {
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("seasonal.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "inventory = {:?}\nmip_gap = 0.01\n[[vary]]\nparameter = \"externality.co2e_t\"\nvalues = [0, 100, 250]\n",
+            repo_path("data/dunkirk-seasonal").display().to_string()
+        ),
+    )
+    .unwrap();
+    let study = scenario::load_study(&file).unwrap();
+    assert!(study.has_investments());
+    assert_eq!(study.solve_options(None).mip_gap, Some(0.01));
+    let out = work.path().join("sweep");
+    app::sweep(&file, &out, None, Some(1), false, true).unwrap();
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let gap = header.iter().position(|c| *c == "mip_gap").expect("a mip_gap column");
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|line| line.split(',').collect()).collect();
+    assert_eq!(rows.len(), 3);
+    for row in rows {
+        let value: f64 = row[gap].parse().expect("a gap for every solved scenario");
+        assert!((0.0..=0.01).contains(&value), "gap {value}");
+    }
+
+    // A Part A inventory has no such column; a negative gap is refused.
+    let plain = work.path().join("plain.toml");
+    std::fs::write(&plain, "inventory = \"bundled:dunkirk\"\n").unwrap();
+    assert!(!scenario::load_study(&plain).unwrap().has_investments());
+    std::fs::write(&plain, "inventory = \"bundled:dunkirk\"\nmip_gap = -1\n").unwrap();
+    let message = scenario::load_study(&plain).unwrap_err().to_string();
+    assert!(message.contains("plain.toml") && message.contains("mip_gap must be"), "{message}");
+}
