@@ -365,10 +365,9 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
         |reader, row, errors| {
             let text = |column: &str, errors: &mut Vec<InputError>| reader.text(row, column, errors);
             let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
-            let n_links = reader.check(
+            let n_links = reader.number_where(
                 row,
                 "n_links",
-                reader.number(row, "n_links", errors),
                 Rule {
                     holds: |n: f64| n >= 0.0 && n.fract() == 0.0,
                     message: "n_links must be a whole number >= 0",
@@ -376,10 +375,9 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
                 },
                 errors,
             );
-            let lat = reader.check(
+            let lat = reader.number_where(
                 row,
                 "lat",
-                reader.number(row, "lat", errors),
                 Rule {
                     holds: |lat: f64| (-90.0..=90.0).contains(&lat),
                     message: "lat must be in [-90, 90]",
@@ -387,10 +385,9 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
                 },
                 errors,
             );
-            let lon = reader.check(
+            let lon = reader.number_where(
                 row,
                 "lon",
-                reader.number(row, "lon", errors),
                 Rule {
                     holds: |lon: f64| (-180.0..=180.0).contains(&lon),
                     message: "lon must be in [-180, 180]",

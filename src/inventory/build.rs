@@ -444,11 +444,9 @@ impl Builder<'_> {
             |reader, row, errors| {
                 reader.text(row, "category", errors)?;
                 let unit = reader.text(row, "unit", errors);
-                let value = reader.number(row, "value_eur_per_unit", errors);
-                let value = reader.check(
+                let value = reader.number_where(
                     row,
                     "value_eur_per_unit",
-                    value,
                     Rule {
                         holds: |v| v >= 0.0,
                         message: "value must be >= 0",
@@ -488,11 +486,9 @@ impl Builder<'_> {
                     errors,
                 );
                 let unit = reader.text(row, "unit", errors);
-                let transport_cost = reader.number(row, "transport_cost_eur_per_unit_km", errors);
-                let transport_cost = reader.check(
+                let transport_cost = reader.number_where(
                     row,
                     "transport_cost_eur_per_unit_km",
-                    transport_cost,
                     Rule {
                         holds: |v| v >= 0.0,
                         message: "transport cost must be >= 0",
@@ -568,11 +564,9 @@ impl Builder<'_> {
             |reader, row, errors| {
                 let supply = reader.text(row, "supply_resource", errors);
                 let demand = reader.text(row, "demand_resource", errors);
-                let ratio = reader.number(row, "ratio", errors);
-                let ratio = reader.check(
+                let ratio = reader.number_where(
                     row,
                     "ratio",
-                    ratio,
                     Rule {
                         holds: |v| v > 0.0,
                         message: "ratio must be > 0",
@@ -580,11 +574,9 @@ impl Builder<'_> {
                     },
                     errors,
                 );
-                let cost = reader.number(row, "processing_cost_eur_per_unit", errors);
-                let cost = reader.check(
+                let cost = reader.number_where(
                     row,
                     "processing_cost_eur_per_unit",
-                    cost,
                     Rule {
                         holds: |v| v >= 0.0,
                         message: "processing cost must be >= 0",
@@ -1007,11 +999,9 @@ impl Builder<'_> {
                     at("resource", format!("unknown resource {resource:?}")).with_hint("add it to resources.csv in the inventory folder, or use a key of the default catalogue (symbiose catalogue --out DIR lists them)")
                 })
             });
-            let quantity = reader.number(row, "quantity", errors);
-            let quantity = reader.check(
+            let quantity = reader.number_where(
                 row,
                 "quantity",
-                quantity,
                 Rule {
                     holds: |v| v >= 0.0,
                     message: "quantity must be >= 0",
@@ -1110,11 +1100,9 @@ impl Builder<'_> {
         };
         let keyed = self.parse_keyed(table, &SLICES_SCHEMA, &key_in("slice"), &mut |reader, row, errors| {
             let id = reader.text(row, "slice", errors);
-            let hours = reader.number(row, "hours", errors);
-            let hours = reader.check(
+            let hours = reader.number_where(
                 row,
                 "hours",
-                hours,
                 Rule {
                     holds: |v| v > 0.0,
                     message: "hours must be > 0",
@@ -1183,11 +1171,9 @@ impl Builder<'_> {
                     }
                     found
                 });
-                let share = reader.number(row, "share", errors);
-                let share = reader.check(
+                let share = reader.number_where(
                     row,
                     "share",
-                    share,
                     Rule {
                         holds: |v| v >= 0.0,
                         message: "share must be >= 0",
@@ -1371,11 +1357,9 @@ impl Builder<'_> {
                 })
             });
             let direction = reader.choice(row, "direction", &[("in", FlowKind::Demand), ("out", FlowKind::Supply)], errors);
-            let per_activity = reader.number(row, "per_activity", errors);
-            let per_activity = reader.check(
+            let per_activity = reader.number_where(
                 row,
                 "per_activity",
-                per_activity,
                 Rule {
                     holds: |v| v > 0.0,
                     message: "per_activity must be > 0",
@@ -1495,11 +1479,9 @@ impl Builder<'_> {
                 };
                 let from = resolve("from_firm");
                 let to = resolve("to_firm");
-                let distance = reader.number(row, "distance_km", errors);
-                let distance = reader.check(
+                let distance = reader.number_where(
                     row,
                     "distance_km",
-                    distance,
                     Rule {
                         holds: |v| v >= 0.0,
                         message: "distance must be >= 0",

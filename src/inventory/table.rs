@@ -395,6 +395,18 @@ impl<'a> TableReader<'a> {
 
     /// Checks a number against `rule`; when it fails, reports the rule's
     /// message with the value found, and its hint.
+    /// A required number that must satisfy `rule`.
+    pub fn number_where(
+        &self,
+        row: &RawRow,
+        column: &str,
+        rule: Rule<impl Fn(f64) -> bool>,
+        errors: &mut Vec<InputError>,
+    ) -> Option<f64> {
+        let value = self.number(row, column, errors);
+        self.check(row, column, value, rule, errors)
+    }
+
     pub fn check(
         &self,
         row: &RawRow,
