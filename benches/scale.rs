@@ -156,6 +156,7 @@ fn scale(c: &mut Criterion) {
             max_candidates: None,
             write_mps: None,
             mip_gap: None,
+            lexicographic_slack: symbiose::lp::LEXICOGRAPHIC_TOLERANCE,
             format: symbiose::io::TableFormat::Csv,
             dialect: symbiose::io::CsvDialect::default(),
         };

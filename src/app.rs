@@ -153,6 +153,8 @@ pub struct OptimizeConfig {
     /// Relative MIP gap for inventories with investments (MODEL.md B4);
     /// `None`: HiGHS's default.
     pub mip_gap: Option<f64>,
+    /// See [`SolveOptions::lexicographic_slack`].
+    pub lexicographic_slack: f64,
     pub out: PathBuf,
     pub allocation: Allocation,
     /// Also write report.html into `out`.
@@ -322,6 +324,7 @@ pub fn optimize_loaded(
         bound: None,
         mip_gap: config.mip_gap,
         solver: config.solver,
+        lexicographic_slack: config.lexicographic_slack,
     };
     let mut optimized = optimize_and_write(
         loaded.inventory,

@@ -96,6 +96,11 @@ pub struct SolveOptions {
     /// primal simplex from the first stage's basis; `ipm` skips the
     /// fallback basis and the guide run.
     pub solver: Option<LpSolver>,
+    /// Relative slack the second stage of a lexicographic objective may
+    /// spend on the first criterion: value <= v* + slack * max(1, |v*|).
+    /// MODEL.md A3's 1e-6 by default ([`LEXICOGRAPHIC_TOLERANCE`]); 0 keeps
+    /// the second stage on the first criterion's optimum.
+    pub lexicographic_slack: f64,
 }
 
 impl Default for SolveOptions {
@@ -107,6 +112,7 @@ impl Default for SolveOptions {
             bound: None,
             mip_gap: None,
             solver: None,
+            lexicographic_slack: LEXICOGRAPHIC_TOLERANCE,
         }
     }
 }
@@ -498,7 +504,7 @@ impl WarmStart {
         let mut second_seconds = 0.0;
 
         if let (Some(second), SolutionStatus::Optimal) = (second, status) {
-            let bound = first_stage_objective + LEXICOGRAPHIC_TOLERANCE * first_stage_objective.abs().max(1.0);
+            let bound = first_stage_objective + options.lexicographic_slack * first_stage_objective.abs().max(1.0);
             add_second_stage(&mut model, &first, bound, second)?;
             set_option(&mut model, "time_limit", time_left(started))?;
             // Only simplex starts from the first stage's basis, and the primal

@@ -56,6 +56,10 @@ enum Command {
         /// Relative MIP gap at which the solver may stop when investments (fixed costs) make the model a MILP (default: HiGHS's 1e-4)
         #[arg(long, value_parser = parse_gap)]
         mip_gap: Option<f64>,
+        /// Relative slack the second stage of a lexicographic objective may spend on the first
+        /// criterion (MODEL.md A3: value <= v* + SLACK * max(1, |v*|)); 0 keeps it on the optimum
+        #[arg(long, value_name = "SLACK", default_value_t = symbiose::lp::LEXICOGRAPHIC_TOLERANCE, value_parser = parse_gap)]
+        lexicographic_slack: f64,
         /// Output folder
         #[arg(long, default_value = "results")]
         out: PathBuf,
@@ -436,6 +440,7 @@ fn main() -> ExitCode {
             supplier_share,
             time_limit,
             mip_gap,
+            lexicographic_slack,
             out,
             top,
             allocation: allocation_arg,
@@ -456,6 +461,7 @@ fn main() -> ExitCode {
                 time_limit_seconds: time_limit,
                 threads: None,
                 mip_gap,
+                lexicographic_slack,
                 out,
                 allocation: allocation(allocation_arg, samples),
                 write_report: report,

@@ -288,6 +288,7 @@ impl Study {
             bound: None,
             mip_gap: self.mip_gap,
             solver: None,
+            lexicographic_slack: crate::lp::LEXICOGRAPHIC_TOLERANCE,
         }
     }
 }
@@ -973,6 +974,7 @@ pub fn pareto_front(inventory: &Inventory, n_points: usize, quiet: bool) -> Resu
             bound,
             mip_gap: None,
             solver: None,
+            lexicographic_slack: crate::lp::LEXICOGRAPHIC_TOLERANCE,
         };
         let (_, _, valuation) = optimize_inventory(inventory, &options, 0.5)?;
         Ok(ParetoPoint {

@@ -25,7 +25,7 @@ use highs::HighsSolutionStatus;
 
 use super::{
     check_call, classify, highs_int, set_option, Criterion, LpSolution, Objective, SolutionStatus, SolveError,
-    SolveOptions, LEXICOGRAPHIC_TOLERANCE,
+    SolveOptions,
 };
 use crate::candidates::Link;
 use crate::inventory::{FlowKind, Inventory};
@@ -264,7 +264,7 @@ fn solve_model(inventory: &Inventory, links: &[Link], options: &SolveOptions) ->
     let mut mip_status = SolutionStatus::Optimal;
     let mut mip_gap = None;
     if n_binaries > 0 {
-        let stage = lexicographic(model, &first, second, n_rows, options.time_limit_seconds, true, started)?;
+        let stage = lexicographic(model, &first, second, n_rows, options.lexicographic_slack, options.time_limit_seconds, true, started)?;
         mip_status = stage.status;
         mip_gap = Some(stage.mip_gap);
         model = stage.model;
@@ -322,7 +322,7 @@ fn solve_model(inventory: &Inventory, links: &[Link], options: &SolveOptions) ->
     } else {
         options.time_limit_seconds
     };
-    let stage = lexicographic(model, &first, second, n_rows, lp_time_limit, false, started)?;
+    let stage = lexicographic(model, &first, second, n_rows, options.lexicographic_slack, lp_time_limit, false, started)?;
     let status = match (mip_status, stage.status) {
         (SolutionStatus::Optimal, SolutionStatus::Optimal) => SolutionStatus::Optimal,
         _ => SolutionStatus::TimeLimit,
@@ -529,6 +529,7 @@ fn lexicographic(
     first: &[f64],
     second: Option<&Vec<f64>>,
     n_rows: usize,
+    slack: f64,
     time_limit_seconds: Option<f64>,
     is_mip: bool,
     started: Instant,
@@ -551,7 +552,7 @@ fn lexicographic(
     let mut second_seconds = 0.0;
 
     if let (Some(second), SolutionStatus::Optimal) = (second, status) {
-        let bound = first_objective + LEXICOGRAPHIC_TOLERANCE * first_objective.abs().max(1.0);
+        let bound = first_objective + slack * first_objective.abs().max(1.0);
         super::add_second_stage(&mut model, first, bound, second)?;
         set_option(&mut model, "time_limit", remaining(time_limit_seconds))?;
         if !is_mip {
