@@ -466,9 +466,9 @@ impl WarmStart {
 
         let started = Instant::now();
         let time_left = |started: Instant| {
-            options
-                .time_limit_seconds
-                .map_or(f64::INFINITY, |limit| (limit - started.elapsed().as_secs_f64()).max(0.0))
+            options.time_limit_seconds.map_or(f64::INFINITY, |limit| {
+                (limit - started.elapsed().as_secs_f64()).max(0.0)
+            })
         };
         let mut guide_seconds = 0.0;
         if let (Some(second), true) = (second, simplex_start) {
@@ -582,8 +582,9 @@ pub(crate) fn change_costs(model: &mut highs::Model, costs: &[f64]) -> Result<()
 fn set_fallback_basis(model: &mut highs::Model, n_links: usize, n_flows: usize) -> Result<(), SolveError> {
     // HiGHS's HighsBasisStatus: 0 lower, 1 basic.
     let (lower, basic) = (0 as highs_sys::HighsInt, 1 as highs_sys::HighsInt);
-    let columns: Vec<highs_sys::HighsInt> =
-        (0..n_links + n_flows).map(|column| if column < n_links { lower } else { basic }).collect();
+    let columns: Vec<highs_sys::HighsInt> = (0..n_links + n_flows)
+        .map(|column| if column < n_links { lower } else { basic })
+        .collect();
     let rows = vec![lower; n_flows];
     // SAFETY: live Highs instance whose model has n_links + n_flows columns
     // and n_flows rows; both slices have exactly that many entries.
@@ -818,7 +819,11 @@ fn explain_banned_infeasibility(inventory: &Inventory, links: &[Link]) -> SolveE
 /// `quantities[f]`, with the quantity left over, sorted by flow id:
 /// the optimum of an elastic copy of the A3 rows that pays only for the
 /// banned fallbacks. `None` when that copy does not solve.
-pub(crate) fn unplaceable_flows(inventory: &Inventory, links: &[Link], quantities: &[f64]) -> Option<Vec<(String, f64)>> {
+pub(crate) fn unplaceable_flows(
+    inventory: &Inventory,
+    links: &[Link],
+    quantities: &[f64],
+) -> Option<Vec<(String, f64)>> {
     let flows = inventory.flows();
     let mut variables = ProblemVariables::new();
     let link_columns = variables.add_vector(variable().min(0.0), links.len());

@@ -243,7 +243,10 @@ impl Study {
     /// its scenarios are MILPs and sweep.csv gets a `mip_gap` column (the
     /// same for every shard: it depends on the base alone).
     pub fn has_investments(&self) -> bool {
-        self.base.processes().iter().any(|process| process.fixed_cost_eur_per_year > 0.0)
+        self.base
+            .processes()
+            .iter()
+            .any(|process| process.fixed_cost_eur_per_year > 0.0)
             || self
                 .base
                 .resources()

@@ -314,7 +314,12 @@ fn the_lexicographic_slack_is_what_the_second_stage_may_spend() {
             ],
             work.path(),
         );
-        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let summary: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
         assert_close(summary["optimized"]["private_cost_eur"].as_f64().unwrap(), c, 1e-9, "C");

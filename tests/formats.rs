@@ -83,13 +83,18 @@ fn parquet_outputs_hold_the_same_rows_as_csv_outputs() {
     // `symbiose report` reads the Parquet tables: the same page as the one
     // drawn from the CSV tables of the same run (`optimize --report`).
     assert_eq!(
-        symbiose(&["optimize", "--format", "parquet", "--report", "--out", "pqr"], work.path())
-            .status
-            .code(),
+        symbiose(
+            &["optimize", "--format", "parquet", "--report", "--out", "pqr"],
+            work.path()
+        )
+        .status
+        .code(),
         Some(0)
     );
     assert_eq!(
-        symbiose(&["report", "pqr", "--out", "again.html"], work.path()).status.code(),
+        symbiose(&["report", "pqr", "--out", "again.html"], work.path())
+            .status
+            .code(),
         Some(0)
     );
     assert!(
@@ -101,7 +106,10 @@ fn parquet_outputs_hold_the_same_rows_as_csv_outputs() {
     let output = symbiose(&["report", "pqr", "--out", "broken.html"], work.path());
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("links.parquet") && stderr.contains("not a readable Parquet table"), "{stderr}");
+    assert!(
+        stderr.contains("links.parquet") && stderr.contains("not a readable Parquet table"),
+        "{stderr}"
+    );
     assert!(!work.path().join("broken.html").exists());
 }
 

@@ -626,7 +626,10 @@ fn union_roubaix_reports_the_parking_capacity_saved_by_sharing() {
     assert!(page.contains("id=\"sharing\"") && page.contains("id=\"table-services\""));
     let services_csv = fs::read_to_string(out.path().join("services.csv")).expect("services.csv");
     let header: Vec<&str> = services_csv.lines().next().expect("a header").split(',').collect();
-    let saved = header.iter().position(|c| *c == "capacity_saved_per_hour").expect("column");
+    let saved = header
+        .iter()
+        .position(|c| *c == "capacity_saved_per_hour")
+        .expect("column");
     for line in services_csv.lines().skip(1) {
         let cells: Vec<&str> = line.split(',').collect();
         let value: f64 = cells[saved].parse().expect("a number");
@@ -691,9 +694,22 @@ fn dunkirk_seasonal_is_a_milp_with_its_gap_reported() {
     assert!(page.contains("id=\"table-investments\"") && page.contains("id=\"table-processes\""));
     let again = out.path().join("again.html");
     let output = symbiose(
-        &["report", &pq.display().to_string(), "--out", &again.display().to_string()],
+        &[
+            "report",
+            &pq.display().to_string(),
+            "--out",
+            &again.display().to_string(),
+        ],
         out.path(),
     );
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
-    assert!(fs::read_to_string(&again).expect("again.html") == page, "same page from the Parquet tables");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        fs::read_to_string(&again).expect("again.html") == page,
+        "same page from the Parquet tables"
+    );
 }

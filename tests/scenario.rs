@@ -397,5 +397,8 @@ fn a_sweep_over_investments_reports_each_mip_gap() {
     assert!(!scenario::load_study(&plain).unwrap().has_investments());
     std::fs::write(&plain, "inventory = \"bundled:dunkirk\"\nmip_gap = -1\n").unwrap();
     let message = scenario::load_study(&plain).unwrap_err().to_string();
-    assert!(message.contains("plain.toml") && message.contains("mip_gap must be"), "{message}");
+    assert!(
+        message.contains("plain.toml") && message.contains("mip_gap must be"),
+        "{message}"
+    );
 }

@@ -195,7 +195,8 @@ fn columns(inventory: &Inventory, links: &[Link], layout: &Layout) -> Columns {
 pub(super) fn solve(inventory: &Inventory, links: &[Link], options: &SolveOptions) -> Result<LpSolution, SolveError> {
     match solve_model(inventory, links, options) {
         Err(SolveError::Infeasible | SolveError::InfeasibleOrUnbounded)
-            if inventory.processes().is_empty() && inventory.flows().iter().any(|flow| inventory.fallback_banned(flow)) =>
+            if inventory.processes().is_empty()
+                && inventory.flows().iter().any(|flow| inventory.fallback_banned(flow)) =>
         {
             Err(explain_by_slice(inventory, links))
         }
@@ -264,7 +265,16 @@ fn solve_model(inventory: &Inventory, links: &[Link], options: &SolveOptions) ->
     let mut mip_status = SolutionStatus::Optimal;
     let mut mip_gap = None;
     if n_binaries > 0 {
-        let stage = lexicographic(model, &first, second, n_rows, options.lexicographic_slack, options.time_limit_seconds, true, started)?;
+        let stage = lexicographic(
+            model,
+            &first,
+            second,
+            n_rows,
+            options.lexicographic_slack,
+            options.time_limit_seconds,
+            true,
+            started,
+        )?;
         mip_status = stage.status;
         mip_gap = Some(stage.mip_gap);
         model = stage.model;
@@ -322,7 +332,16 @@ fn solve_model(inventory: &Inventory, links: &[Link], options: &SolveOptions) ->
     } else {
         options.time_limit_seconds
     };
-    let stage = lexicographic(model, &first, second, n_rows, options.lexicographic_slack, lp_time_limit, false, started)?;
+    let stage = lexicographic(
+        model,
+        &first,
+        second,
+        n_rows,
+        options.lexicographic_slack,
+        lp_time_limit,
+        false,
+        started,
+    )?;
     let status = match (mip_status, stage.status) {
         (SolutionStatus::Optimal, SolutionStatus::Optimal) => SolutionStatus::Optimal,
         _ => SolutionStatus::TimeLimit,
