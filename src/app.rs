@@ -410,23 +410,17 @@ pub fn optimize_and_write(
     };
     let mut files = Vec::new();
     let mut parquet_files = Vec::new();
-    for (name, mut frame) in result_tables(&inventory, &links, &valuation).map_err(|e| output_error(e.to_string()))? {
+    // The A5 tables, then MODEL.md Part B's, only for inventories that use it.
+    let tables = result_tables(&inventory, &links, &valuation)
+        .and_then(|mut tables| {
+            tables.extend(part_b_tables(&inventory, &links, &valuation)?);
+            Ok(tables)
+        })
+        .map_err(|e| output_error(e.to_string()))?;
+    for (name, mut frame) in tables {
         if let (Some(shapley), "firm_values.csv") = (&shapley, name) {
             add_shapley_columns(&inventory, &mut frame, shapley).map_err(|e| output_error(e.to_string()))?;
         }
-        if format == TableFormat::Parquet {
-            parquet_files.push((
-                name.replace(".csv", ".parquet"),
-                parquet_bytes(&mut frame).map_err(|e| output_error(e.to_string()))?,
-            ));
-        }
-        files.push((
-            name.to_string(),
-            csv_bytes(&mut frame).map_err(|e| output_error(e.to_string()))?,
-        ));
-    }
-    // MODEL.md Part B's tables, only for inventories that use it.
-    for (name, mut frame) in part_b_tables(&inventory, &links, &valuation).map_err(|e| output_error(e.to_string()))? {
         if format == TableFormat::Parquet {
             parquet_files.push((
                 name.replace(".csv", ".parquet"),

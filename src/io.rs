@@ -1291,30 +1291,22 @@ fn results_from_files(
             }
         }
     }
+    let parsed = |(shown, bytes): (String, Vec<u8>), errors: &mut Vec<InputError>| match parse_csv(&shown, &bytes) {
+        Ok(table) => Some(table),
+        Err(more) => {
+            errors.extend(more);
+            None
+        }
+    };
     let mut tables = contents.into_iter();
     let summary = tables.next().flatten();
-    let mut csv = || match tables.next().flatten() {
-        Some((shown, bytes)) => match parse_csv(&shown, &bytes) {
-            Ok(table) => Some(table),
-            Err(more) => {
-                errors.extend(more);
-                None
-            }
-        },
-        None => None,
-    };
+    let mut csv = || tables.next().flatten().and_then(|file| parsed(file, &mut errors));
     let (links, flow_results, firm_values, territory_values) = (csv(), csv(), csv(), csv());
     // Part B tables: read when present, absent without an error.
     let mut part_b = PART_B_RESULT_FILES.map(|name| {
         let (shown, bytes) = fetch(name);
         match bytes {
-            Ok(Some(bytes)) => match parse_csv(&shown, &bytes) {
-                Ok(table) => Some(table),
-                Err(more) => {
-                    errors.extend(more);
-                    None
-                }
-            },
+            Ok(Some(bytes)) => parsed((shown, bytes), &mut errors),
             Ok(None) => None,
             Err(message) => {
                 errors.push(InputError::file(&shown, message));

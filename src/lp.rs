@@ -304,29 +304,23 @@ pub(crate) fn add_second_stage(
         .filter(|(_, cost)| **cost != 0.0)
         .map(|(column, cost)| (column as highs_sys::HighsInt, *cost))
         .unzip();
-    let (count, last) = (highs_int(index.len())?, highs_int(second.len().saturating_sub(1))?);
+    let count = highs_int(index.len())?;
     // SAFETY: the pointer is a live Highs instance owned by `model`; the
-    // index and value slices have `count` entries and outlive the call; the
-    // cost slice has exactly one entry per column 0..=last.
-    unsafe {
-        let highs_ptr = model.as_mut_ptr();
-        check_call(
+    // index and value slices have `count` entries and outlive the call.
+    check_call(
+        unsafe {
             highs_sys::Highs_addRow(
-                highs_ptr,
+                model.as_mut_ptr(),
                 f64::NEG_INFINITY,
                 bound,
                 count,
                 index.as_ptr(),
                 value.as_ptr(),
-            ),
-            "add the second-stage row",
-        )?;
-        check_call(
-            highs_sys::Highs_changeColsCostByRange(highs_ptr, 0, last, second.as_ptr()),
-            "change costs",
-        )?;
-    }
-    Ok(())
+            )
+        },
+        "add the second-stage row",
+    )?;
+    change_costs(model, second)
 }
 
 fn check_call(status: highs_sys::HighsInt, what: &str) -> Result<(), SolveError> {
@@ -406,15 +400,12 @@ impl WarmStart {
                 let lower = vec![0.0; flows.len()];
                 let (last_column, last_row) = (highs_int(n_columns - 1)?, highs_int(flows.len() - 1)?);
                 let first_fallback = highs_int(links.len())?;
+                change_costs(&mut model, &first)?;
                 // SAFETY: `model` owns a live Highs instance; every slice has
                 // exactly one entry per column or row of the given range and
                 // outlives the call.
                 unsafe {
                     let highs_ptr = model.as_mut_ptr();
-                    check_call(
-                        highs_sys::Highs_changeColsCostByRange(highs_ptr, 0, last_column, first.as_ptr()),
-                        "change costs",
-                    )?;
                     check_call(
                         highs_sys::Highs_changeRowsBoundsByRange(
                             highs_ptr,
