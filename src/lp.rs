@@ -449,7 +449,7 @@ impl WarmStart {
         let solver = options.solver.unwrap_or(LpSolver::Auto);
         let simplex_start = solver != LpSolver::Ipm;
         if fresh && simplex_start {
-            set_fallback_basis(&mut model, links.len(), flows.len())?;
+            set_fallback_basis(&mut model, |column| column >= links.len(), flows.len())?;
         }
         set_option(&mut model, "threads", options.threads.unwrap_or(1) as i32)?;
         set_option(&mut model, "solver", solver.highs_name())?;
@@ -567,18 +567,26 @@ pub(crate) fn change_costs(model: &mut highs::Model, costs: &[f64]) -> Result<()
 }
 
 /// Gives a fresh model the fallback basis: every fallback column basic,
-/// every link nonbasic at zero, every (equality) row nonbasic. It is a
+/// every other column nonbasic at zero, the balance rows (the first
+/// `n_balance_rows`) nonbasic and any other row basic (its slack). It is a
 /// basis of every inventory (each balance row has its own fallback column,
-/// coefficient 1), primal feasible unless a fallback is banned.
-fn set_fallback_basis(model: &mut highs::Model, n_links: usize, n_flows: usize) -> Result<(), SolveError> {
+/// coefficient 1, even where the fallback is bounded to 0), primal
+/// feasible unless a fallback is banned.
+pub(crate) fn set_fallback_basis(
+    model: &mut highs::Model,
+    is_fallback: impl Fn(usize) -> bool,
+    n_balance_rows: usize,
+) -> Result<(), SolveError> {
     // HiGHS's HighsBasisStatus: 0 lower, 1 basic.
     let (lower, basic) = (0 as highs_sys::HighsInt, 1 as highs_sys::HighsInt);
-    let columns: Vec<highs_sys::HighsInt> = (0..n_links + n_flows)
-        .map(|column| if column < n_links { lower } else { basic })
+    let columns: Vec<highs_sys::HighsInt> = (0..model.num_cols())
+        .map(|column| if is_fallback(column) { basic } else { lower })
         .collect();
-    let rows = vec![lower; n_flows];
-    // SAFETY: live Highs instance whose model has n_links + n_flows columns
-    // and n_flows rows; both slices have exactly that many entries.
+    let rows: Vec<highs_sys::HighsInt> = (0..model.num_rows())
+        .map(|row| if row < n_balance_rows { lower } else { basic })
+        .collect();
+    // SAFETY: live Highs instance; the slices have exactly one entry per
+    // column and per row of its model.
     check_call(
         unsafe { highs_sys::Highs_setBasis(model.as_mut_ptr(), columns.as_ptr(), rows.as_ptr()) },
         "take the fallback basis",
