@@ -5,8 +5,10 @@
 //! (f_s for a supply, g_d for a demand). Rows: one balance row per flow, in
 //! flow order: (S) sum x_l + f_s = Q_s, (D) sum r_l x_l + g_d = Q_d.
 //!
-//! The model is written with good_lp, then driven through the `highs` model
-//! underneath: HiGHS's own status is read without good_lp's collapsing (it
+//! The model is handed to HiGHS column by column (`highs::ColProblem`; the
+//! good_lp builder is kept for comparison, [`ModelBuilder`]) and driven
+//! through the `highs` model: HiGHS's own status is read without good_lp's
+//! collapsing (it
 //! maps "unbounded or infeasible" to "infeasible" and every limit to "time
 //! limit"), and the second stage of a lexicographic objective is solved by
 //! adding one row and changing the costs in place, warm-started from the
