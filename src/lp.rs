@@ -8,11 +8,10 @@
 //! The model is handed to HiGHS column by column (`highs::ColProblem`; the
 //! good_lp builder is kept for comparison, [`ModelBuilder`]) and driven
 //! through the `highs` model: HiGHS's own status is read without good_lp's
-//! collapsing (it
-//! maps "unbounded or infeasible" to "infeasible" and every limit to "time
-//! limit"), and the second stage of a lexicographic objective is solved by
-//! adding one row and changing the costs in place, warm-started from the
-//! first stage's basis.
+//! collapsing (it maps "unbounded or infeasible" to "infeasible" and every
+//! limit to "time limit"), and the second stage of a lexicographic
+//! objective is solved by adding one row and changing the costs in place,
+//! warm-started from the first stage's basis.
 //!
 //! How a simplex solve starts (issue 7; measured in docs/performance.md):
 //! a fresh model starts from the fallback basis (every fallback column
