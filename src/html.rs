@@ -46,7 +46,10 @@ pub fn render(results: &Results, profile: &TerritoryProfile) -> String {
         STYLE
     );
     header(&mut page, results);
-    let has_part_b = !(results.services.is_empty() && results.processes.is_empty() && results.investments.is_empty());
+    let has_part_b = !(results.services.is_empty()
+        && results.processes.is_empty()
+        && results.investments.is_empty()
+        && slice_names(results).len() < 2);
     put!(
         page,
         "<nav class=\"toc no-print\" aria-label=\"Contents\"><a href=\"#summary\">Summary</a>\
@@ -54,7 +57,7 @@ pub fn render(results: &Results, profile: &TerritoryProfile) -> String {
          <a href=\"#territory\">Territory</a><a href=\"#profile\">Three parts</a>{}\
          <a href=\"#tables\">Tables</a></nav>\n<main>\n",
         if has_part_b {
-            "<a href=\"#sharing\">Services, hubs, investments</a>"
+            "<a href=\"#sharing\">Seasons, services, hubs</a>"
         } else {
             ""
         }
@@ -79,7 +82,7 @@ pub fn render(results: &Results, profile: &TerritoryProfile) -> String {
          and are not to be added.</p></footer>\n<script>{}</script>\n</body>\n</html>\n",
         escape(summary.symbiose_version.as_deref().unwrap_or("")),
         if has_part_b {
-            "; services.csv, processes.csv and investments.csv when written"
+            "; flow_slices.csv, services.csv, processes.csv and investments.csv when written"
         } else {
             ""
         },
@@ -1593,6 +1596,100 @@ fn sortable_table(page: &mut String, id: &str, caption: &str, headers: &[(&str, 
     put!(page, "</tbody></table></div>\n");
 }
 
+/// The time slices of flow_slices.csv, in their order (first flow's).
+fn slice_names(results: &Results) -> Vec<(&str, f64)> {
+    let mut names: Vec<(&str, f64)> = Vec::new();
+    for row in &results.flow_slices {
+        if names.iter().any(|(name, _)| *name == row.slice) {
+            break;
+        }
+        names.push((&row.slice, row.hours));
+    }
+    names
+}
+
+/// MODEL.md B1: for each resource and kind, the share of the quantity
+/// matched in each slice (from flow_slices.csv, joined to flow_results.csv
+/// for the resource), so that a season left unmatched shows.
+fn slices_table(page: &mut String, results: &Results) {
+    let slices = slice_names(results);
+    if slices.len() < 2 {
+        return;
+    }
+    let flow_of: HashMap<&str, &crate::results::FlowRow> =
+        results.flows.iter().map(|flow| (flow.flow_id.as_str(), flow)).collect();
+    // (resource, kind) -> unit, per slice (quantity, matched).
+    let mut groups: BTreeMap<(&str, &str), (&str, Vec<(f64, f64)>)> = BTreeMap::new();
+    for row in &results.flow_slices {
+        let (Some(flow), Some(slice)) = (
+            flow_of.get(row.flow_id.as_str()),
+            slices.iter().position(|(name, _)| *name == row.slice),
+        ) else {
+            continue;
+        };
+        let entry = groups
+            .entry((flow.resource.as_str(), flow.kind.as_str()))
+            .or_insert_with(|| (flow.unit.as_str(), vec![(0.0, 0.0); slices.len()]));
+        entry.1[slice].0 += row.quantity;
+        entry.1[slice].1 += row.matched;
+    }
+    let share = |(quantity, matched): (f64, f64)| {
+        if quantity > 0.0 {
+            100.0 * matched / quantity
+        } else {
+            0.0
+        }
+    };
+    let headers: Vec<String> = ["resource", "kind", "quantity per year"]
+        .iter()
+        .map(|header| header.to_string())
+        .chain(
+            slices
+                .iter()
+                .map(|(name, hours)| format!("{name} ({} h), % matched", format_quantity(*hours))),
+        )
+        .chain(["year, % matched".to_string()])
+        .collect();
+    let header_refs: Vec<(&str, bool)> = headers
+        .iter()
+        .enumerate()
+        .map(|(position, header)| (header.as_str(), position >= 2))
+        .collect();
+    use Cell::*;
+    let rows: Vec<Vec<Cell>> = groups
+        .into_iter()
+        .filter_map(|((resource, kind), (unit, per_slice))| {
+            let year = per_slice
+                .iter()
+                .fold((0.0, 0.0), |(q, m), (quantity, matched)| (q + quantity, m + matched));
+            (year.0 > 0.0).then(|| {
+                [
+                    Text(resource.to_string()),
+                    Text(kind.to_string()),
+                    QuantityIn(year.0, unit.to_string()),
+                ]
+                .into_iter()
+                .chain(per_slice.iter().map(|slice| Fixed(share(*slice), 0)))
+                .chain([Fixed(share(year), 0)])
+                .collect()
+            })
+        })
+        .collect();
+    put!(
+        page,
+        "<p>Time slices (MODEL.md B1): how much of each resource's supplies and demands \
+         is matched in each slice. A resource matched in one season and not in another is \
+         where storage, another partner or a seasonal use would add value.</p>\n"
+    );
+    sortable_table(
+        page,
+        "table-slices",
+        "Matched share per time slice (flow_slices.csv); % of the quantity",
+        &header_refs,
+        rows,
+    );
+}
+
 /// MODEL.md Part B: shared services (capacity saved by sharing its use),
 /// conversion hubs and investments, from services.csv, processes.csv and
 /// investments.csv; each table only when the run wrote it.
@@ -1600,8 +1697,9 @@ fn part_b_section(page: &mut String, results: &Results) {
     use Cell::*;
     put!(
         page,
-        "<section id=\"sharing\">\n<h2>Shared services, hubs and investments</h2>\n"
+        "<section id=\"sharing\">\n<h2>Seasons, shared services, hubs and investments</h2>\n"
     );
+    slices_table(page, results);
     if !results.services.is_empty() {
         put!(
             page,
@@ -2102,6 +2200,7 @@ mod tests {
             services: Vec::new(),
             processes: Vec::new(),
             investments: Vec::new(),
+            flow_slices: Vec::new(),
         }
     }
 

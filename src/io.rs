@@ -1324,6 +1324,7 @@ fn results_from_files(
             services: part_b[0].take(),
             processes: part_b[1].take(),
             investments: part_b[2].take(),
+            flow_slices: part_b[3].take(),
         },
         errors,
     )

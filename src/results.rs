@@ -30,7 +30,7 @@ pub const RESULT_FILES: [&str; 5] = [
 
 /// MODEL.md Part B tables a report shows when the run wrote them
 /// (services, processes, investments); absent files are no error.
-pub const PART_B_RESULT_FILES: [&str; 3] = ["services.csv", "processes.csv", "investments.csv"];
+pub const PART_B_RESULT_FILES: [&str; 4] = ["services.csv", "processes.csv", "investments.csv", "flow_slices.csv"];
 
 /// The part of summary.json a report uses.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -161,6 +161,16 @@ pub struct InvestmentRow {
     pub quantity: f64,
 }
 
+/// One row of flow_slices.csv (MODEL.md B1): a flow in one time slice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowSliceRow {
+    pub flow_id: String,
+    pub slice: String,
+    pub hours: f64,
+    pub quantity: f64,
+    pub matched: f64,
+}
+
 /// A complete results folder, rows in file order (sorted by id).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Results {
@@ -173,6 +183,8 @@ pub struct Results {
     pub services: Vec<ServiceRow>,
     pub processes: Vec<ProcessRow>,
     pub investments: Vec<InvestmentRow>,
+    /// Sorted by flow, then slice in slices.csv order.
+    pub flow_slices: Vec<FlowSliceRow>,
 }
 
 impl Results {
@@ -205,6 +217,7 @@ pub struct ResultTables {
     pub services: Option<RawTable>,
     pub processes: Option<RawTable>,
     pub investments: Option<RawTable>,
+    pub flow_slices: Option<RawTable>,
 }
 
 const SERVICE_COLUMNS: &[&str] = &[
@@ -231,6 +244,8 @@ const PROCESS_COLUMNS: &[&str] = &[
 ];
 
 const INVESTMENT_COLUMNS: &[&str] = &["kind", "id", "firm_ids", "fixed_cost_eur_per_year", "built", "quantity"];
+
+const FLOW_SLICE_COLUMNS: &[&str] = &["flow_id", "slice", "hours", "quantity", "matched"];
 
 /// `true`/`false`, as report.rs writes a flag.
 const FLAG: &[(&str, bool)] = &[("true", true), ("false", false)];
@@ -509,6 +524,23 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
         },
     );
 
+    let flow_slices = read_rows(
+        tables.flow_slices.as_ref(),
+        FLOW_SLICE_COLUMNS,
+        &[],
+        &mut errors,
+        |reader, row, errors| {
+            let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
+            Some(FlowSliceRow {
+                flow_id: reader.text(row, "flow_id", errors)?,
+                slice: reader.text(row, "slice", errors)?,
+                hours: number("hours", errors)?,
+                quantity: number("quantity", errors)?,
+                matched: number("matched", errors)?,
+            })
+        },
+    );
+
     // Cross-table checks, only on tables that were read completely.
     if let (Some(links), Some(firms), Some(links_table)) = (&links, &firms, &tables.links) {
         let known: HashSet<&str> = firms.iter().map(|(firm, _)| firm.firm_id.as_str()).collect();
@@ -557,6 +589,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
             services: rows_of(services),
             processes: rows_of(processes),
             investments: rows_of(investments),
+            flow_slices: rows_of(flow_slices),
         }),
         _ => {
             crate::inventory::table::sort_errors(&mut errors, &[]);
@@ -658,6 +691,7 @@ mod tests {
             services: None,
             processes: None,
             investments: None,
+            flow_slices: None,
         }
     }
 

@@ -653,6 +653,7 @@ fn dunkirk_seasonal_is_a_milp_with_its_gap_reported() {
             &repo_path("data/dunkirk-seasonal"),
             "--mip-gap",
             "0.0001",
+            "--report",
             "--out",
             &out.path().display().to_string(),
         ],
@@ -669,6 +670,38 @@ fn dunkirk_seasonal_is_a_milp_with_its_gap_reported() {
     }
     let bad = symbiose(&["optimize", "--mip-gap", "-1", "--out", "x"], out.path());
     assert_eq!(bad.status.code(), Some(2));
+
+    // The report's time-slice table: the winter share of the heat demands
+    // matched, summed here from flow_slices.csv and flow_results.csv.
+    let page = fs::read_to_string(out.path().join("report.html")).expect("report.html");
+    assert!(page.contains("id=\"table-slices\""));
+    let heat_demands: Vec<String> = fs::read_to_string(out.path().join("flow_results.csv"))
+        .expect("flow_results.csv")
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').map(str::to_string).collect::<Vec<_>>())
+        .filter(|cells| cells[2] == "demand" && cells[3] == "hot_water_heat")
+        .map(|cells| cells[0].clone())
+        .collect();
+    assert!(!heat_demands.is_empty());
+    let (mut quantity, mut matched) = (0.0, 0.0);
+    for line in fs::read_to_string(out.path().join("flow_slices.csv"))
+        .expect("flow_slices.csv")
+        .lines()
+        .skip(1)
+    {
+        let cells: Vec<&str> = line.split(',').collect();
+        if cells[1] == "winter" && heat_demands.iter().any(|id| id == cells[0]) {
+            quantity += cells[4].parse::<f64>().expect("quantity");
+            matched += cells[5].parse::<f64>().expect("matched");
+        }
+    }
+    let share = 100.0 * matched / quantity;
+    assert!(share > 0.0 && share < 100.0, "winter heat share {share}");
+    assert!(
+        page.contains(&format!("data-v=\"{share}\"")),
+        "winter heat share {share} not in the report"
+    );
 
     // As Parquet, the Part B tables are written too, and `symbiose report`
     // on the folder draws the same page, hubs and investments included.
