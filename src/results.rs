@@ -29,7 +29,8 @@ pub const RESULT_FILES: [&str; 5] = [
 ];
 
 /// MODEL.md Part B tables a report shows when the run wrote them
-/// (services, processes, investments); absent files are no error.
+/// (services, processes, investments, flows per time slice); absent files
+/// are no error.
 pub const PART_B_RESULT_FILES: [&str; 4] = ["services.csv", "processes.csv", "investments.csv", "flow_slices.csv"];
 
 /// The part of summary.json a report uses.
