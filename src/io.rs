@@ -761,10 +761,14 @@ fn read_records(file: &str, text: &str, scan: &Scan, separator: u8) -> Result<Ra
         )
         .with_hint("check for stray quotes"));
     }
-    let rows = (0..n_rows)
-        .map(|row| RawRow {
-            line: data_lines[row],
-            cells: cells_by_column.iter().map(|cells| cells[row].clone()).collect(),
+    // Each cell moves from its column into its row: no second copy.
+    let mut columns: Vec<std::vec::IntoIter<Option<String>>> =
+        cells_by_column.into_iter().map(Vec::into_iter).collect();
+    let rows = data_lines
+        .iter()
+        .map(|line| RawRow {
+            line: *line,
+            cells: columns.iter_mut().map(|cells| cells.next().flatten()).collect(),
         })
         .collect();
     Ok(RawTable {
