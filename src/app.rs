@@ -87,7 +87,13 @@ const QUANTITY_OUTLIER_FACTOR: f64 = 1e6;
 /// [`QUANTITY_SPREAD_LIMIT`], naming the flows far from the median (in
 /// resource units). `flows_file` is the flows file as the user knows it.
 pub fn quantity_spread_warnings(inventory: &Inventory, flows_file: &str) -> Vec<InputWarning> {
-    let flows = inventory.flows();
+    // The flows of flows.csv only: a process port's quantity is derived
+    // from its process's capacity (infinite without one).
+    let flows: Vec<&crate::inventory::Flow> = inventory
+        .flows()
+        .iter()
+        .filter(|flow| !flow.is_process_port())
+        .collect();
     let mut quantities: Vec<f64> = flows.iter().map(|flow| flow.quantity).filter(|q| *q > 0.0).collect();
     quantities.sort_by(f64::total_cmp);
     let (Some(smallest), Some(largest)) = (quantities.first(), quantities.last()) else {
@@ -98,7 +104,7 @@ pub fn quantity_spread_warnings(inventory: &Inventory, flows_file: &str) -> Vec<
     }
     let median = quantities[quantities.len() / 2];
     let mut outliers: Vec<&crate::inventory::Flow> = flows
-        .iter()
+        .into_iter()
         .filter(|flow| {
             flow.quantity > 0.0
                 && (flow.quantity < median / QUANTITY_OUTLIER_FACTOR

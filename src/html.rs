@@ -1618,8 +1618,9 @@ fn slices_table(page: &mut String, results: &Results) {
     }
     let flow_of: HashMap<&str, &crate::results::FlowRow> =
         results.flows.iter().map(|flow| (flow.flow_id.as_str(), flow)).collect();
-    // (resource, kind) -> unit, per slice (quantity, matched).
-    let mut groups: BTreeMap<(&str, &str), (&str, Vec<(f64, f64)>)> = BTreeMap::new();
+    // (resource, kind, unit: flows of one resource may use different
+    // units) -> per slice (quantity, matched).
+    let mut groups: BTreeMap<(&str, &str, &str), Vec<(f64, f64)>> = BTreeMap::new();
     for row in &results.flow_slices {
         let (Some(flow), Some(slice)) = (
             flow_of.get(row.flow_id.as_str()),
@@ -1628,10 +1629,10 @@ fn slices_table(page: &mut String, results: &Results) {
             continue;
         };
         let entry = groups
-            .entry((flow.resource.as_str(), flow.kind.as_str()))
-            .or_insert_with(|| (flow.unit.as_str(), vec![(0.0, 0.0); slices.len()]));
-        entry.1[slice].0 += row.quantity;
-        entry.1[slice].1 += row.matched;
+            .entry((flow.resource.as_str(), flow.kind.as_str(), flow.unit.as_str()))
+            .or_insert_with(|| vec![(0.0, 0.0); slices.len()]);
+        entry[slice].0 += row.quantity;
+        entry[slice].1 += row.matched;
     }
     let share = |(quantity, matched): (f64, f64)| {
         if quantity > 0.0 {
@@ -1658,7 +1659,7 @@ fn slices_table(page: &mut String, results: &Results) {
     use Cell::*;
     let rows: Vec<Vec<Cell>> = groups
         .into_iter()
-        .filter_map(|((resource, kind), (unit, per_slice))| {
+        .filter_map(|((resource, kind, unit), per_slice)| {
             let year = per_slice
                 .iter()
                 .fold((0.0, 0.0), |(q, m), (quantity, matched)| (q + quantity, m + matched));
@@ -1788,11 +1789,13 @@ fn part_b_section(page: &mut String, results: &Results) {
                         Name(firm_label(results, &process.firm_id)),
                         Text(if process.built { "yes" } else { "no" }.to_string()),
                         Quantity(process.activity),
-                        Quantity(process.capacity),
-                        Text(if process.capacity > 0.0 {
-                            percent(process.activity / process.capacity)
-                        } else {
-                            String::new()
+                        match process.capacity {
+                            Some(capacity) => Quantity(capacity),
+                            None => Text("unbounded".to_string()),
+                        },
+                        Text(match process.capacity {
+                            Some(capacity) if capacity > 0.0 => percent(process.activity / capacity),
+                            _ => String::new(),
                         }),
                         Money(process.cost_borne_eur),
                         Money(process.externality_eur),

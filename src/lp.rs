@@ -95,7 +95,8 @@ pub struct SolveOptions {
     /// `choose`, which runs the dual simplex from the fallback basis). The
     /// second stage of a lexicographic objective always re-solves with the
     /// primal simplex from the first stage's basis; `ipm` skips the
-    /// fallback basis and the guide run.
+    /// fallback basis and the guide run. Part B models (lp/extended.rs)
+    /// ignore it: their LPs always start from the fallback basis.
     pub solver: Option<LpSolver>,
     /// Relative slack the second stage of a lexicographic objective may
     /// spend on the first criterion: value <= v* + slack * max(1, |v*|).
@@ -470,13 +471,13 @@ impl WarmStart {
             let blended: Vec<f64> = first.iter().zip(second).map(|(f, s)| f + GUIDE_WEIGHT * s).collect();
             change_costs(&mut model, &blended)?;
             set_option(&mut model, "time_limit", time_left(started))?;
-            let guided = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+            let guided = run(model)?;
             model = guided.into();
             change_costs(&mut model, &first)?;
             guide_seconds = started.elapsed().as_secs_f64();
         }
         set_option(&mut model, "time_limit", time_left(started))?;
-        let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+        let solved = run(model)?;
         let mut status = match classify(
             solved.status(),
             solved.primal_solution_status() == HighsSolutionStatus::Feasible,
@@ -507,7 +508,7 @@ impl WarmStart {
             set_option(&mut model, "solver", LpSolver::Simplex.highs_name())?;
             set_option(&mut model, "simplex_strategy", SIMPLEX_PRIMAL)?;
             let second_started = Instant::now();
-            let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+            let solved = run(model)?;
             second_seconds = second_started.elapsed().as_secs_f64();
             match classify(
                 solved.status(),
@@ -554,6 +555,21 @@ impl WarmStart {
             extended: None,
         })
     }
+}
+
+/// Runs HiGHS on `model` with its clocks zeroed. A HiGHS instance keeps one
+/// clock across runs, and its `time_limit` applies to the cumulative time
+/// otherwise (highs_c_api.h, `Highs_zeroAllClocks`): the guide, the first
+/// and the second stage, and the solves of a reused [`WarmStart`] model,
+/// would each see the earlier runs' time twice. Each run is given the time
+/// left of the whole solve instead.
+pub(crate) fn run(mut model: highs::Model) -> Result<highs::SolvedModel, SolveError> {
+    // SAFETY: live Highs instance owned by `model`.
+    check_call(
+        unsafe { highs_sys::Highs_zeroAllClocks(model.as_mut_ptr()) },
+        "zero the clocks",
+    )?;
+    model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))
 }
 
 /// Makes `costs` (one per column) the model's costs.
@@ -882,7 +898,7 @@ fn set_option<V: highs::HighsOptionValue>(model: &mut highs::Model, name: &str, 
 /// unbounded" then means infeasible. Without banned routes (handled before)
 /// or an extra bound on a criterion, falling back on every route is
 /// feasible, so "infeasible" is numerical trouble too.
-fn impossible_outcome(error: SolveError, may_be_infeasible: bool) -> SolveError {
+pub(crate) fn impossible_outcome(error: SolveError, may_be_infeasible: bool) -> SolveError {
     match error {
         SolveError::Unbounded => SolveError::NumericalTrouble(
             "it reported the problem unbounded, which it cannot be: every flow is bounded by its quantity".into(),

@@ -144,7 +144,8 @@ pub struct ProcessRow {
     pub process_id: String,
     pub firm_id: String,
     pub activity: f64,
-    pub capacity: f64,
+    /// Empty in processes.csv for a process without a capacity.
+    pub capacity: Option<f64>,
     pub built: bool,
     pub cost_borne_eur: f64,
     pub externality_eur: f64,
@@ -498,7 +499,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
                 process_id: reader.text(row, "process_id", errors)?,
                 firm_id: reader.text(row, "firm_id", errors)?,
                 activity: number("activity", errors)?,
-                capacity: number("capacity", errors)?,
+                capacity: reader.opt_number(row, "capacity", errors).ok()?,
                 built: built?,
                 cost_borne_eur: number("cost_borne_eur", errors)?,
                 externality_eur: number("externality_eur", errors)?,

@@ -359,6 +359,64 @@ fn a_hub_converts_its_inputs_with_its_yield() {
     run.assert_identities();
 }
 
+/// A hub without a capacity (allowed: MODEL.md B3) leaves its capacity
+/// cell empty in processes.csv; `optimize --report` and `symbiose report`
+/// read that back and show it as unbounded (a review found both failing,
+/// and the quantity-spread warning counting the port's infinite bound).
+#[test]
+fn a_hub_without_a_capacity_is_written_and_reported() {
+    let (dir, _) = edited_fixture(
+        "hub_yield",
+        &[(
+            "processes.csv",
+            Some("process_id,firm_id,capacity,cost_eur_per_activity,fixed_cost_eur_per_year\ndigester,plant,,20,0\n"),
+        )],
+    );
+    let out = dir.path().join("out");
+    let output = symbiose(
+        &[
+            "optimize",
+            &dir.path().display().to_string(),
+            "--report",
+            "--out",
+            &out.display().to_string(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The port's infinite bound is no quantity of flows.csv to warn about.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("span"), "{stderr}");
+    let processes = fs::read_to_string(out.join("processes.csv")).expect("processes.csv");
+    assert!(
+        processes.lines().nth(1).expect("a row").starts_with("digester,plant,"),
+        "{processes}"
+    );
+    let page = fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(page.contains("id=\"table-processes\"") && page.contains("unbounded"));
+    let again = dir.path().join("again.html");
+    let output = symbiose(
+        &[
+            "report",
+            &out.display().to_string(),
+            "--out",
+            &again.display().to_string(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// The digester of hub_yield with a fixed cost, under the private
 /// objective: it saves 96 EUR per t, 76,800 EUR at capacity. At 80,000
 /// EUR/yr it is not built (C stays C_base = 124,000); at 50,000 it is:

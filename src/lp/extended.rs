@@ -610,13 +610,13 @@ fn lexicographic(
         super::change_costs(&mut model, &blended)?;
         set_option(&mut model, "time_limit", remaining(time_limit_seconds))?;
         let guide_started = Instant::now();
-        let guided = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+        let guided = super::run(model)?;
         guide_seconds = guide_started.elapsed().as_secs_f64();
         model = guided.into();
     }
     super::change_costs(&mut model, first)?;
     set_option(&mut model, "time_limit", remaining(time_limit_seconds))?;
-    let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+    let solved = super::run(model)?;
     let mut status = classify(
         solved.status(),
         solved.primal_solution_status() == HighsSolutionStatus::Feasible,
@@ -641,7 +641,7 @@ fn lexicographic(
             set_option(&mut model, "simplex_strategy", super::SIMPLEX_PRIMAL)?;
         }
         let second_started = Instant::now();
-        let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+        let solved = super::run(model)?;
         second_seconds = second_started.elapsed().as_secs_f64();
         match classify(
             solved.status(),
@@ -656,7 +656,8 @@ fn lexicographic(
             }
             // The first stage's solution stands, flagged as not proven optimal overall.
             Err(SolveError::TimeLimitWithoutSolution) => status = SolutionStatus::TimeLimit,
-            Err(other) => return Err(other),
+            // The first stage's solution is feasible for the second.
+            Err(other) => return Err(super::impossible_outcome(other, false)),
         }
         model = solved.into();
         set_option(&mut model, "simplex_strategy", super::SIMPLEX_DUAL)?;
