@@ -36,6 +36,27 @@ fn edited_fixture(name: &str, edits: &[(&str, Option<&str>)]) -> (tempfile::Temp
     (dir, inventory)
 }
 
+/// `symbiose report` on a results folder, into a new file; its page.
+fn report_again(results: &Path, cwd: &Path) -> String {
+    let again = cwd.join("again.html");
+    let output = symbiose(
+        &[
+            "report",
+            &results.display().to_string(),
+            "--out",
+            &again.display().to_string(),
+        ],
+        cwd,
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    fs::read_to_string(&again).expect("again.html")
+}
+
 fn run(name: &str, objective: Objective) -> Run {
     run_inventory(load_fixture(name), objective, 0.5)
 }
@@ -399,22 +420,7 @@ fn a_hub_without_a_capacity_is_written_and_reported() {
     );
     let page = fs::read_to_string(out.join("report.html")).expect("report.html");
     assert!(page.contains("id=\"table-processes\"") && page.contains("unbounded"));
-    let again = dir.path().join("again.html");
-    let output = symbiose(
-        &[
-            "report",
-            &out.display().to_string(),
-            "--out",
-            &again.display().to_string(),
-        ],
-        dir.path(),
-    );
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    report_again(&out, dir.path());
 }
 
 /// The digester of hub_yield with a fixed cost, under the private
@@ -783,24 +789,6 @@ fn dunkirk_seasonal_is_a_milp_with_its_gap_reported() {
     }
     let page = fs::read_to_string(pq.join("report.html")).expect("report.html");
     assert!(page.contains("id=\"table-investments\"") && page.contains("id=\"table-processes\""));
-    let again = out.path().join("again.html");
-    let output = symbiose(
-        &[
-            "report",
-            &pq.display().to_string(),
-            "--out",
-            &again.display().to_string(),
-        ],
-        out.path(),
-    );
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        fs::read_to_string(&again).expect("again.html") == page,
-        "same page from the Parquet tables"
-    );
+    let again = report_again(&pq, out.path());
+    assert!(again == page, "same page from the Parquet tables");
 }
