@@ -842,7 +842,7 @@ pub const OUTPUT_FAMILIES: &[&[&str]] = &[
 ];
 
 /// Test-only: milliseconds to sleep after each step of a write, so that the
-/// kill test (tests/kill.rs) can interrupt a write at many moments. Not
+/// kill test (tests/it/kill.rs) can interrupt a write at many moments. Not
 /// for users: it only slows writes down.
 pub const TEST_WRITE_DELAY_VARIABLE: &str = "SYMBIOSE_TEST_WRITE_DELAY_MS";
 

@@ -1,12 +1,10 @@
 //! Data in the formats analysts already use: French Excel CSV in (semicolons,
 //! decimal commas, BOM, CRLF), Parquet out.
 
-mod common;
-
 use std::fs;
 use std::io::Cursor;
 
-use common::{assert_close, fixture_dir, symbiose};
+use crate::common::{assert_close, fixture_dir, symbiose};
 use polars::prelude::*;
 
 fn summary(dir: &std::path::Path) -> serde_json::Value {

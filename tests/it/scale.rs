@@ -2,12 +2,10 @@
 //! and `--max-candidates`, and the column-wise model builder against
 //! good_lp's.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
-use common::{assert_close, symbiose};
+use crate::common::{assert_close, symbiose};
 use symbiose::candidates::{candidate_links, candidate_links_with, CandidateOptions};
 use symbiose::generate::{generate, GenerateConfig};
 use symbiose::io::{load_inventory, InventorySource};

@@ -4,15 +4,13 @@
 //! same page from the folder and refuses a broken one; headless Chromium
 //! loads the page without a script error and takes a screenshot.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{assert_close, fixture_dir, number, read_table, symbiose, Row};
+use crate::common::{assert_close, fixture_dir, number, read_table, symbiose, Row};
 use serde_json::Value;
 
 fn json(path: &Path) -> Value {

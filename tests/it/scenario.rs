@@ -2,12 +2,10 @@
 //! shards and thread counts), banned routes, firm exit, the Pareto front and
 //! Shapley values checked against a brute-force computation.
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use common::{assert_close, fixture_dir, load_fixture};
+use crate::common::{assert_close, fixture_dir, load_fixture};
 use symbiose::app::{self, optimize_inventory};
 use symbiose::inventory::{FirmIdx, Inventory};
 use symbiose::lp::{Objective, SolveError, SolveOptions};

@@ -1,12 +1,10 @@
 //! End-to-end tests of the `symbiose` binary on temporary folders. On
 //! failure each test prints the command, its folder and its output.
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{assert_close, fixture_dir, number, read_table, symbiose};
+use crate::common::{assert_close, fixture_dir, number, read_table, symbiose};
 
 fn summary(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&fs::read(dir.join("summary.json")).expect("summary.json exists"))

@@ -5,9 +5,7 @@
 //! microlp solver, not HiGHS); and MODEL.md B1 slices against the sum of
 //! independent per-slice solutions.
 
-mod common;
-
-use common::{assert_close, run_inventory};
+use crate::common::{assert_close, run_inventory};
 use good_lp::{variable, Expression, ProblemVariables, Solution, SolverModel};
 use proptest::prelude::*;
 use symbiose::inventory::build::CatalogueTables;
@@ -305,6 +303,7 @@ proptest! {
         rng_seed: proptest::test_runner::RngSeed::Fixed(
             std::env::var("PROPTEST_RNG_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20261127),
         ),
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/tests/properties.txt"))),
         ..ProptestConfig::default()
     })]
 
@@ -394,6 +393,7 @@ proptest! {
         rng_seed: proptest::test_runner::RngSeed::Fixed(
             std::env::var("PROPTEST_RNG_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20261127),
         ),
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/tests/properties.txt"))),
         ..ProptestConfig::default()
     })]
 

@@ -2,9 +2,8 @@
 //! the values worked out by hand in the comments. Tolerances are relative to
 //! max(1, |expected|).
 
-mod common;
-
-use common::{assert_abs, assert_close, run_fixture};
+use crate::common;
+use crate::common::{assert_abs, assert_close, run_fixture};
 use symbiose::lp::Objective;
 
 const TOL: f64 = 1e-7;

@@ -3,12 +3,10 @@
 //! (B3) and investments as a MILP (B4). C, M and the values are worked out
 //! in each test's comment; tolerances are relative to max(1, |expected|).
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
-use common::{assert_close, fixture_dir, load_fixture, run_inventory, symbiose, Run};
+use crate::common::{assert_close, fixture_dir, load_fixture, run_inventory, symbiose, Run};
 use symbiose::io::{load_inventory, InventorySource};
 use symbiose::lp::Objective;
 

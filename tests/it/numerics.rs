@@ -4,9 +4,7 @@
 //! to within 1e-9 of its own quantity, no negative fallback, and the A4
 //! identities holding.
 
-mod common;
-
-use common::run_inventory;
+use crate::common::run_inventory;
 use proptest::prelude::*;
 use symbiose::inventory::build::CatalogueTables;
 use symbiose::inventory::{build_inventory, InventoryTables, TableFile};
@@ -165,6 +163,7 @@ proptest! {
         rng_seed: proptest::test_runner::RngSeed::Fixed(
             std::env::var("PROPTEST_RNG_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20261209),
         ),
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/tests/numerics.txt"))),
         ..ProptestConfig::default()
     })]
 

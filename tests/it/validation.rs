@@ -9,12 +9,10 @@
 //! A catalogue or data change that moves them must be seen, explained in
 //! the table, and the pins below updated; never tune data to close a gap.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{assert_close, run_inventory, Run};
+use crate::common::{assert_close, run_inventory, Run};
 use symbiose::inventory::{CategoryIdx, ResourceCategory};
 use symbiose::io::{load_inventory, InventorySource};
 use symbiose::lp::Objective;

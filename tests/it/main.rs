@@ -1,0 +1,21 @@
+//! The integration tests, gathered in one test binary (each extra binary
+//! would link polars and HiGHS again): one module per area. `common` holds
+//! the helpers they share (running the binary, reading tables, tolerances).
+//! Proptest regressions live in `proptest-regressions/tests/`.
+
+mod common;
+
+mod cli;
+mod fixtures;
+mod formats;
+mod fuzz;
+mod html;
+mod kill;
+mod malformed;
+mod numerics;
+mod part_b;
+mod properties;
+mod scale;
+mod scenario;
+mod threads;
+mod validation;
