@@ -68,6 +68,8 @@ impl AppError {
             AppError::Solve(SolveError::Infeasible | SolveError::Unplaceable(_)) => exit_code::INFEASIBLE,
             AppError::Solve(SolveError::Unbounded | SolveError::InfeasibleOrUnbounded) => exit_code::UNBOUNDED,
             AppError::Solve(SolveError::TimeLimitWithoutSolution) => exit_code::TIME_LIMIT,
+            // A limit of the program, stated as such: the input is too large.
+            AppError::Solve(SolveError::TooLarge(_)) => exit_code::INVALID_INPUT,
             AppError::Solve(_) => exit_code::SOLVER_FAILURE,
             AppError::Output { .. } => exit_code::FAILURE,
             AppError::Results { .. } | AppError::Argument(_) => exit_code::INVALID_INPUT,
@@ -802,6 +804,7 @@ mod tests {
             SolveError::IterationLimit => (exit_code::SOLVER_FAILURE, "iteration limit"),
             SolveError::Interrupted => (exit_code::SOLVER_FAILURE, "interrupted"),
             SolveError::NumericalTrouble(_) => (exit_code::SOLVER_FAILURE, "numerical trouble"),
+            SolveError::TooLarge(_) => (exit_code::INVALID_INPUT, "too large"),
             SolveError::Solver(_) => (exit_code::SOLVER_FAILURE, "HiGHS failed"),
         }
     }
@@ -817,6 +820,7 @@ mod tests {
             SolveError::IterationLimit,
             SolveError::Interrupted,
             SolveError::NumericalTrouble("solve error".to_string()),
+            SolveError::TooLarge("more than HiGHS can index".to_string()),
             SolveError::Solver("unexpected model status".to_string()),
         ];
         let mut messages = std::collections::HashSet::new();

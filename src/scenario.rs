@@ -485,6 +485,7 @@ pub fn status_word(error: &SolveError) -> &'static str {
         SolveError::IterationLimit => "iteration_limit",
         SolveError::Interrupted => "interrupted",
         SolveError::NumericalTrouble(_) => "numerical_trouble",
+        SolveError::TooLarge(_) => "too_large",
         SolveError::Solver(_) => "solver_error",
     }
 }

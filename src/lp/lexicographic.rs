@@ -1,0 +1,160 @@
+//! The one lexicographic driver (MODEL.md A3), for Part A and Part B, LP and
+//! MILP: minimise the first criterion, then, when the objective has a
+//! second and the first stage is optimal, the second among the solutions
+//! within the slack of the first optimum (one added row, removed
+//! afterwards so that the model keeps its rows for the next solve).
+//!
+//! How a simplex solve starts is chosen for speed, never for the answer
+//! (issue 7; docs/performance.md): an LP with a second criterion first runs
+//! a *guide* with the blended costs first + [`GUIDE_WEIGHT`] x second,
+//! which only picks the starting basis; the first stage then confirms the
+//! first optimum from it (usually in zero iterations, since the guide
+//! breaks the many ties of the first criterion in favour of the second);
+//! the second stage runs the primal simplex from the first stage's basis,
+//! which stays primal feasible when the bound row is added. The answer is
+//! defined by the last two runs alone.
+
+use std::time::Instant;
+
+use super::engine::Engine;
+use super::{classify, impossible_outcome, LpSolver, SolutionStatus, SolveError};
+
+/// Weight of the second criterion in the guide run (module documentation).
+/// Any positive weight gives the same answer; 0.1 and 0.01 gave the same
+/// iterations at 5,000 to 20,000 firms.
+pub const GUIDE_WEIGHT: f64 = 0.1;
+
+/// HiGHS's `simplex_strategy` values used here.
+pub(crate) const SIMPLEX_DUAL: i32 = 1;
+pub(crate) const SIMPLEX_PRIMAL: i32 = 4;
+
+/// How one lexicographic solve runs.
+pub(crate) struct Plan<'a> {
+    pub first: &'a [f64],
+    pub second: Option<&'a [f64]>,
+    /// Rows of the model before the second-stage row is added.
+    pub n_rows: usize,
+    /// MODEL.md A3's slack: value <= v* + slack * max(1, |v*|).
+    pub slack: f64,
+    pub time_limit_seconds: Option<f64>,
+    /// A MILP: no guide, HiGHS's own MIP solver in both stages.
+    pub is_mip: bool,
+    /// The LP algorithm of the first stage (`None` for a MILP); the guide
+    /// runs only with a simplex start.
+    pub solver: Option<LpSolver>,
+    /// When the whole solve started (the time limit counts from there).
+    pub started: Instant,
+}
+
+/// What one lexicographic solve found.
+pub(crate) struct Stages {
+    pub engine: Engine,
+    pub status: SolutionStatus,
+    pub columns: Vec<f64>,
+    /// Duals of the rows in the first stage (meaningless for a MILP).
+    pub row_duals: Vec<f64>,
+    pub first_objective: f64,
+    /// Largest relative MIP gap over the stages (0 for an LP).
+    pub mip_gap: f64,
+    /// Wall-clock seconds of the guide run and of the second stage (0
+    /// without one).
+    pub guide_seconds: f64,
+    pub second_seconds: f64,
+}
+
+/// Runs the stages of `plan` on `engine`. A first-stage failure is returned
+/// as HiGHS classified it (the caller knows whether the program may be
+/// infeasible); a second-stage failure other than the time limit is
+/// numerical trouble, since the first stage's solution is feasible for it.
+pub(crate) fn solve(mut engine: Engine, plan: &Plan) -> Result<Stages, SolveError> {
+    let remaining = || {
+        plan.time_limit_seconds
+            .map_or(f64::INFINITY, |limit| (limit - plan.started.elapsed().as_secs_f64()).max(0.0))
+    };
+    let simplex_start = !plan.is_mip && plan.solver != Some(LpSolver::Ipm);
+    if let Some(solver) = plan.solver.filter(|_| !plan.is_mip) {
+        engine.set_option("solver", solver.highs_name())?;
+        engine.set_option("simplex_strategy", SIMPLEX_DUAL)?;
+    }
+    let mut guide_seconds = 0.0;
+    if let (Some(second), true) = (plan.second, simplex_start) {
+        // The guide only picks the first stage's starting basis, so its
+        // status is not read; whatever it ends on, the first stage decides.
+        let blended: Vec<f64> = plan
+            .first
+            .iter()
+            .zip(second)
+            .map(|(f, s)| f + GUIDE_WEIGHT * s)
+            .collect();
+        engine.change_costs(&blended)?;
+        engine.set_option("time_limit", remaining())?;
+        let guide_started = Instant::now();
+        engine = engine.run()?.into_engine();
+        guide_seconds = guide_started.elapsed().as_secs_f64();
+    }
+    engine.change_costs(plan.first)?;
+    engine.set_option("time_limit", remaining())?;
+    let solved = engine.run()?;
+    let mut status = classify(solved.status(), solved.primal_feasible())?;
+    let mut mip_gap = if plan.is_mip { solved.mip_gap() } else { 0.0 };
+    let first_objective = solved.objective_value();
+    let (mut columns, row_duals) = solved.solution();
+    let mut engine = solved.into_engine();
+    let mut second_seconds = 0.0;
+
+    if let (Some(second), SolutionStatus::Optimal) = (plan.second, status) {
+        let bound = first_objective + plan.slack * first_objective.abs().max(1.0);
+        let entries: Vec<(usize, f64)> = plan
+            .first
+            .iter()
+            .enumerate()
+            .filter(|(_, cost)| **cost != 0.0)
+            .map(|(column, cost)| (column, *cost))
+            .collect();
+        engine.add_row(f64::NEG_INFINITY, bound, &entries)?;
+        engine.change_costs(second)?;
+        engine.set_option("time_limit", remaining())?;
+        if !plan.is_mip {
+            // The primal simplex fits the first stage's basis: it stays
+            // primal feasible under the new row, while the new costs make it
+            // dual infeasible. (The dual simplex took 224 s against 0.26 s
+            // for the `private` objective at 10,000 firms; after the guide,
+            // 0.09 s at 2,000 firms and 4 slices: docs/performance.md.)
+            engine.set_option("solver", LpSolver::Simplex.highs_name())?;
+            engine.set_option("simplex_strategy", SIMPLEX_PRIMAL)?;
+        }
+        let second_started = Instant::now();
+        let solved = engine.run()?;
+        second_seconds = second_started.elapsed().as_secs_f64();
+        match classify(solved.status(), solved.primal_feasible()) {
+            Ok(second_status) => {
+                status = second_status;
+                columns = solved.columns();
+                if plan.is_mip {
+                    mip_gap = mip_gap.max(solved.mip_gap());
+                }
+            }
+            // The first stage's solution stands, flagged as not proven optimal overall.
+            Err(SolveError::TimeLimitWithoutSolution) => status = SolutionStatus::TimeLimit,
+            Err(other) => return Err(impossible_outcome(other, false)),
+        }
+        engine = solved.into_engine();
+        if !plan.is_mip {
+            engine.set_option("simplex_strategy", SIMPLEX_DUAL)?;
+            if let Some(solver) = plan.solver {
+                engine.set_option("solver", solver.highs_name())?;
+            }
+        }
+        engine.delete_row(plan.n_rows)?;
+    }
+    Ok(Stages {
+        engine,
+        status,
+        columns,
+        row_duals,
+        first_objective,
+        mip_gap,
+        guide_seconds,
+        second_seconds,
+    })
+}

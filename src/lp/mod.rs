@@ -1,0 +1,674 @@
+//! The optimisation model of MODEL.md A3 and Part B, and the only module
+//! that touches good_lp and HiGHS. Part A is Part B with one slice, no
+//! process and no investment: one model builder ([`model`]), one
+//! lexicographic driver ([`lexicographic`]), one stage-cost selection, one
+//! explanation of infeasible bans ([`explain`]), and every `unsafe` HiGHS
+//! call behind one safe wrapper ([`engine`]).
+//!
+//! HiGHS's own status is read without good_lp's collapsing (it maps
+//! "unbounded or infeasible" to "infeasible" and every limit to "time
+//! limit"): [`classify`] keeps every outcome distinct.
+//!
+//! A fresh LP starts from the fallback basis (every fallback column basic,
+//! every other column at zero), which is a basis of any inventory since
+//! each balance row has its own fallback column. A MILP keeps HiGHS's own
+//! start; its binaries are then fixed at their optimum (rounded) and the LP
+//! left is solved again, lexicographically, for the shadow prices and the
+//! flows reported. A Part A model is kept between solves ([`WarmStart`])
+//! and changed in place for scenarios that share its links.
+
+use std::time::Instant;
+
+use highs::HighsModelStatus;
+
+use crate::candidates::Link;
+use crate::inventory::Inventory;
+
+mod engine;
+mod explain;
+mod lexicographic;
+mod model;
+
+pub use engine::write_model;
+pub use lexicographic::GUIDE_WEIGHT;
+pub use model::ModelBuilder;
+
+use engine::Engine;
+use model::{Columns, Layout, ModelInputs};
+
+/// What the optimizer minimises (MODEL.md A3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Objective {
+    /// The territory's view: minimise M, then C among the M-optimal solutions.
+    Externalities,
+    /// The firms' market view: minimise C, then M among the C-optimal solutions.
+    Private,
+    /// Minimise C + M.
+    Social,
+}
+
+impl Objective {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Objective::Externalities => "externalities",
+            Objective::Private => "private",
+            Objective::Social => "social",
+        }
+    }
+}
+
+/// Relative tolerance on the first-stage optimum when the second stage of a
+/// lexicographic objective is solved: value <= v* + 1e-6 * max(1, |v*|).
+pub const LEXICOGRAPHIC_TOLERANCE: f64 = 1e-6;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SolveOptions {
+    pub objective: Objective,
+    /// Wall-clock limit for the whole solve (both stages), in seconds.
+    pub time_limit_seconds: Option<f64>,
+    /// HiGHS threads (`None`: 1). HiGHS sizes its thread pool at the first
+    /// solve of a process and refuses a different count afterwards, so every
+    /// solve of a process must use the same value; symbiose's parallelism is
+    /// across scenarios (rayon), one HiGHS thread each.
+    pub threads: Option<u32>,
+    /// An extra constraint on one criterion (the epsilon of an
+    /// epsilon-constraint Pareto front).
+    pub bound: Option<CriterionBound>,
+    /// Relative MIP gap at which HiGHS may stop (`mip_rel_gap`; `None`:
+    /// HiGHS's default, 1e-4). Used only when investments make the model a
+    /// MILP (MODEL.md B4).
+    pub mip_gap: Option<f64>,
+    /// HiGHS's `solver` option for the first stage of an LP (`None`:
+    /// HiGHS's default, `choose`, which runs the dual simplex from the
+    /// fallback basis). The second stage of a lexicographic objective always
+    /// re-solves with the primal simplex from the first stage's basis; `ipm`
+    /// skips the fallback basis and the guide run. A MILP (investments,
+    /// MODEL.md B4) ignores it: HiGHS's MIP solver runs.
+    pub solver: Option<LpSolver>,
+    /// Relative slack the second stage of a lexicographic objective may
+    /// spend on the first criterion: value <= v* + slack * max(1, |v*|).
+    /// MODEL.md A3's 1e-6 by default ([`LEXICOGRAPHIC_TOLERANCE`]); 0 keeps
+    /// the second stage on the first criterion's optimum.
+    pub lexicographic_slack: f64,
+}
+
+impl Default for SolveOptions {
+    fn default() -> Self {
+        Self {
+            objective: Objective::Externalities,
+            time_limit_seconds: None,
+            threads: None,
+            bound: None,
+            mip_gap: None,
+            solver: None,
+            lexicographic_slack: LEXICOGRAPHIC_TOLERANCE,
+        }
+    }
+}
+
+/// The LP algorithm HiGHS uses (its `solver` option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LpSolver {
+    /// HiGHS decides (`choose`).
+    Auto,
+    /// Dual simplex (`simplex`).
+    Simplex,
+    /// Interior point, then crossover to a basis (`ipm`).
+    Ipm,
+}
+
+impl LpSolver {
+    /// The value of HiGHS's `solver` option.
+    pub fn highs_name(self) -> &'static str {
+        match self {
+            LpSolver::Auto => "choose",
+            LpSolver::Simplex => "simplex",
+            LpSolver::Ipm => "ipm",
+        }
+    }
+}
+
+/// The two criteria of MODEL.md A3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Criterion {
+    /// C, EUR per year.
+    PrivateCost,
+    /// M, EUR per year.
+    Externality,
+}
+
+/// criterion <= max_eur.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CriterionBound {
+    pub criterion: Criterion,
+    pub max_eur: f64,
+}
+
+/// How good the returned solution is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SolutionStatus {
+    /// Proven optimal (both stages, for a lexicographic objective).
+    Optimal,
+    /// Feasible, but the time limit stopped the solver before proving optimality.
+    TimeLimit,
+}
+
+impl SolutionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SolutionStatus::Optimal => "optimal",
+            SolutionStatus::TimeLimit => "time_limit",
+        }
+    }
+}
+
+/// Why no solution could be returned. Each outcome stays distinct.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SolveError {
+    #[error("the problem is infeasible: no flow assignment meets every balance")]
+    Infeasible,
+    #[error("the problem is infeasible: with the banned routes, these flows cannot be placed (flow: quantity left over, in resource units): {}", format_unplaceable(.0))]
+    Unplaceable(Vec<(String, f64)>),
+    #[error("the problem is unbounded: some cost can decrease without limit")]
+    Unbounded,
+    #[error("the problem is infeasible or unbounded (HiGHS could not tell which)")]
+    InfeasibleOrUnbounded,
+    #[error("the time limit was reached before any feasible solution was found")]
+    TimeLimitWithoutSolution,
+    #[error("the iteration limit was reached before an optimal solution was found")]
+    IterationLimit,
+    #[error("the solve was interrupted")]
+    Interrupted,
+    #[error("numerical trouble in HiGHS ({0}): try rescaling the quantities")]
+    NumericalTrouble(String),
+    /// A limit of the program, not a failure of the solver: the model is
+    /// larger than HiGHS can index.
+    #[error("the territory is too large: {0}")]
+    TooLarge(String),
+    #[error("HiGHS failed: {0}")]
+    Solver(String),
+}
+
+fn format_unplaceable(flows: &[(String, f64)]) -> String {
+    flows
+        .iter()
+        .map(|(flow, quantity)| format!("{flow}: {quantity}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Wall-clock seconds of each HiGHS run of one solve (module documentation).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageSeconds {
+    /// The guide run of a lexicographic objective (0 otherwise).
+    pub guide: f64,
+    /// The first stage (the only stage of `social`).
+    pub first: f64,
+    /// The second stage of a lexicographic objective (0 otherwise).
+    pub second: f64,
+}
+
+/// The solver's answer, indexed like the candidate links and the flows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LpSolution {
+    pub status: SolutionStatus,
+    /// x_l, supply units sent on each candidate link.
+    pub link_flows: Vec<f64>,
+    /// Dual of each flow's balance row in the first-stage LP: the change of
+    /// the first-stage objective per extra unit of that flow's quantity
+    /// (EUR per resource unit).
+    pub shadow_prices: Vec<f64>,
+    /// Optimal value of the first-stage objective, EUR.
+    pub first_stage_objective: f64,
+    /// Wall-clock seconds spent in HiGHS, all runs.
+    pub solve_seconds: f64,
+    /// How `solve_seconds` splits between HiGHS's runs.
+    pub stage_seconds: StageSeconds,
+    /// What MODEL.md Part B adds (per-slice flows, process activity, MIP
+    /// gap); `None` when the inventory needs none of it and the model is
+    /// exactly the A3 program. `link_flows` and `shadow_prices` are then
+    /// annual totals over the slices.
+    pub extended: Option<ExtendedSolution>,
+}
+
+/// What Part B adds to a solution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtendedSolution {
+    /// x_{l,t}: per slice (inventory order), supply units sent on each candidate link.
+    pub slice_link_flows: Vec<Vec<f64>>,
+    /// Per slice, the dual of each flow's balance row in the first-stage LP
+    /// (EUR per resource unit of that slice's quantity).
+    pub slice_shadow_prices: Vec<Vec<f64>>,
+    /// a_{p,t}: per process (inventory order), activity units in each slice.
+    pub activities: Vec<Vec<f64>>,
+    /// Number of binaries (investments) in the model; 0 for an LP.
+    pub n_binaries: usize,
+    /// The largest relative gap HiGHS reported over the MILP stages, when
+    /// there are binaries.
+    pub mip_gap: Option<f64>,
+}
+
+/// Whether an inventory needs more than the A3 program: several slices,
+/// processes, or a candidate link with a fixed cost.
+pub fn needs_extended_model(inventory: &Inventory, links: &[Link]) -> bool {
+    inventory.slices().len() > 1
+        || !inventory.processes().is_empty()
+        || links
+            .iter()
+            .any(|link| inventory.link_fixed_cost_eur(link.supply, link.distance_km) > 0.0)
+}
+
+/// Solves the model for the given candidate links.
+pub fn solve(inventory: &Inventory, links: &[Link], options: &SolveOptions) -> Result<LpSolution, SolveError> {
+    WarmStart::default().solve(inventory, links, options)
+}
+
+/// A Part A model kept between solves of inventories that share their
+/// candidate links (scenarios changing costs, values or quantities): the
+/// next solve changes costs and bounds in place and starts from the last
+/// basis instead of building the model again. Part B models are built for
+/// each solve.
+///
+/// A warm-started solve reaches the same optimum value, but where several
+/// solutions tie it may return another one than a cold solve would: sweeps
+/// use it only when asked, since a plain sweep's bytes must not depend on
+/// which scenario a thread solved before.
+#[derive(Debug, Default)]
+pub struct WarmStart {
+    engine: Option<Engine>,
+    /// (supply, demand) of each link the kept model was built for.
+    pairs: Vec<(crate::inventory::FlowIdx, crate::inventory::FlowIdx)>,
+    n_flows: usize,
+    /// Solves that reused the kept model.
+    pub reused: usize,
+    /// Solves that built a model.
+    pub built: usize,
+}
+
+impl WarmStart {
+    /// Solves like [`solve`], reusing the kept model when the links match.
+    pub fn solve(
+        &mut self,
+        inventory: &Inventory,
+        links: &[Link],
+        options: &SolveOptions,
+    ) -> Result<LpSolution, SolveError> {
+        if inventory.flows().is_empty() {
+            return Ok(LpSolution {
+                status: SolutionStatus::Optimal,
+                link_flows: Vec::new(),
+                shadow_prices: Vec::new(),
+                first_stage_objective: 0.0,
+                solve_seconds: 0.0,
+                stage_seconds: StageSeconds::default(),
+                extended: None,
+            });
+        }
+        let layout = Layout::new(inventory, links);
+        match self.solve_layout(inventory, links, options, &layout) {
+            Ok(solution) => Ok(solution),
+            Err(SolveError::Infeasible | SolveError::InfeasibleOrUnbounded) if explain::applies(inventory) => {
+                Err(explain::banned_infeasibility(inventory, links))
+            }
+            // Without banned routes, processes (whose inputs have no
+            // fallback) or a bound on a criterion, falling back on every
+            // route is feasible.
+            Err(error) => Err(impossible_outcome(
+                error,
+                options.bound.is_some() || !inventory.processes().is_empty(),
+            )),
+        }
+    }
+
+    fn solve_layout(
+        &mut self,
+        inventory: &Inventory,
+        links: &[Link],
+        options: &SolveOptions,
+        layout: &Layout,
+    ) -> Result<LpSolution, SolveError> {
+        let columns = Columns::new(inventory, links, layout);
+        let (first, second) = columns.stage_costs(options.objective);
+        let shares = model::slice_shares(inventory);
+        let is_mip = layout.n_binaries() > 0;
+        let keep = layout.is_part_a() && options.bound.is_none();
+        let reusable = keep
+            && self.engine.is_some()
+            && self.n_flows == layout.n_flows
+            && self.pairs.len() == links.len()
+            && self
+                .pairs
+                .iter()
+                .zip(links)
+                .all(|(pair, link)| *pair == (link.supply, link.demand));
+        let mut engine = match (reusable, self.engine.take()) {
+            (true, Some(mut engine)) => {
+                // Same columns and rows: change costs, quantities, fallback
+                // bounds and ratios in place.
+                let quantities: Vec<f64> = inventory.flows().iter().map(|flow| flow.quantity).collect();
+                engine.change_costs(&first)?;
+                engine.change_row_bounds(0, &quantities, &quantities)?;
+                engine.change_column_bounds(
+                    layout.n_links,
+                    &vec![0.0; layout.n_flows],
+                    &columns.upper[layout.n_links..],
+                )?;
+                for (position, link) in links.iter().enumerate() {
+                    engine.change_coefficient(link.demand.index(), position, link.ratio)?;
+                }
+                self.reused += 1;
+                engine
+            }
+            _ => {
+                self.built += 1;
+                model::build(&ModelInputs {
+                    inventory,
+                    links,
+                    layout,
+                    columns: &columns,
+                    costs: &first,
+                    shares: &shares,
+                    bound: options.bound,
+                })?
+            }
+        };
+        let solver = options.solver.unwrap_or(LpSolver::Auto);
+        if !reusable && !is_mip && solver != LpSolver::Ipm {
+            let n_balance_rows = layout.n_balance_rows();
+            engine.set_basis(|column| layout.is_fallback(column), |row| row >= n_balance_rows)?;
+        }
+        engine.set_option("threads", options.threads.unwrap_or(1) as i32)?;
+        if let Some(gap) = options.mip_gap {
+            engine.set_option("mip_rel_gap", gap)?;
+        }
+        let n_rows = layout.n_rows(options.bound.is_some());
+        let started = Instant::now();
+        let mut plan = lexicographic::Plan {
+            first: &first,
+            second,
+            n_rows,
+            slack: options.lexicographic_slack,
+            time_limit_seconds: options.time_limit_seconds,
+            is_mip,
+            solver: (!is_mip).then_some(solver),
+            started,
+        };
+        let mut mip = None;
+        if is_mip {
+            let stages = lexicographic::solve(engine, &plan)?;
+            engine = stages.engine;
+            // Fix the binaries at their optimum and make them continuous:
+            // the LP left gives the shadow prices and the flows reported.
+            let rounded: Vec<f64> = stages.columns[layout.first_binary()..]
+                .iter()
+                .map(|y| if *y > 0.5 { 1.0 } else { 0.0 })
+                .collect();
+            engine.make_continuous_from(layout.first_binary())?;
+            engine.change_column_bounds(layout.first_binary(), &rounded, &rounded)?;
+            // With y = 1, the big-M rows (x_{l,t} <= U_{l,t}, a_{p,t} <=
+            // capacity_t) repeat what the balances and the column bounds
+            // already say, but their bound is data, not the flows': left
+            // in, a link that fills them would get a degenerate, arbitrary
+            // shadow price. Free them.
+            for (binary, built) in rounded.iter().enumerate() {
+                if *built == 0.0 {
+                    continue;
+                }
+                for slice in 0..layout.n_slices {
+                    let row = layout.big_m_row(binary, slice);
+                    engine.change_row_bounds(row, &[f64::NEG_INFINITY], &[f64::INFINITY])?;
+                }
+            }
+            mip = Some((stages.status, stages.mip_gap));
+            // The LP with the binaries fixed is quick: the time limit bounds the MILP.
+            plan.is_mip = false;
+            plan.time_limit_seconds = None;
+            plan.solver = Some(solver);
+        }
+        let stages = lexicographic::solve(engine, &plan)?;
+        let status = match (mip.map_or(SolutionStatus::Optimal, |(status, _)| status), stages.status) {
+            (SolutionStatus::Optimal, SolutionStatus::Optimal) => SolutionStatus::Optimal,
+            _ => SolutionStatus::TimeLimit,
+        };
+        let solve_seconds = started.elapsed().as_secs_f64();
+        let stage_seconds = StageSeconds {
+            guide: stages.guide_seconds,
+            // The MILP stages, when there are any, count in `first`.
+            first: solve_seconds - stages.guide_seconds - stages.second_seconds,
+            second: stages.second_seconds,
+        };
+        let solution = solution_of(inventory, layout, &stages, &shares, mip.map(|(_, gap)| gap));
+        if keep {
+            self.pairs = links.iter().map(|link| (link.supply, link.demand)).collect();
+            self.n_flows = layout.n_flows;
+            self.engine = Some(stages.engine);
+        }
+        Ok(LpSolution {
+            status,
+            solve_seconds,
+            stage_seconds,
+            first_stage_objective: stages.first_objective,
+            ..solution
+        })
+    }
+}
+
+/// The flows, shadow prices and Part B details of a solved model. Annual
+/// link flows are the sums over the slices; the annual shadow price is
+/// d(objective)/d(Q_f) with Q_{f,t} = share_t Q_f. A Part A solution has no
+/// `extended` part, and its values are the columns and duals themselves.
+fn solution_of(
+    inventory: &Inventory,
+    layout: &Layout,
+    stages: &lexicographic::Stages,
+    shares: &[Vec<f64>],
+    mip_gap: Option<f64>,
+) -> LpSolution {
+    let columns = &stages.columns;
+    let dual = |slice: usize, flow: usize| {
+        stages
+            .row_duals
+            .get(slice * layout.n_flows + flow)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    let mut solution = LpSolution {
+        status: SolutionStatus::Optimal,
+        link_flows: columns[..layout.n_links].to_vec(),
+        shadow_prices: (0..layout.n_flows).map(|flow| dual(0, flow)).collect(),
+        first_stage_objective: stages.first_objective,
+        solve_seconds: 0.0,
+        stage_seconds: StageSeconds::default(),
+        extended: None,
+    };
+    if layout.is_part_a() {
+        return solution;
+    }
+    let slice_link_flows: Vec<Vec<f64>> = (0..layout.n_slices)
+        .map(|slice| (0..layout.n_links).map(|link| columns[layout.link(slice, link)]).collect())
+        .collect();
+    let slice_shadow_prices: Vec<Vec<f64>> = (0..layout.n_slices)
+        .map(|slice| (0..layout.n_flows).map(|flow| dual(slice, flow)).collect())
+        .collect();
+    let activities: Vec<Vec<f64>> = (0..layout.n_processes)
+        .map(|process| {
+            (0..layout.n_slices)
+                .map(|slice| columns[layout.activity(process, slice)].max(0.0))
+                .collect()
+        })
+        .collect();
+    solution.link_flows = (0..layout.n_links)
+        .map(|link| slice_link_flows.iter().map(|flows| flows[link]).sum())
+        .collect();
+    let hour_shares = inventory.hour_shares();
+    solution.shadow_prices = (0..layout.n_flows)
+        .map(|flow| {
+            let weights = if inventory.flows()[flow].is_process_port() {
+                &hour_shares
+            } else {
+                &shares[flow]
+            };
+            (0..layout.n_slices)
+                .map(|slice| weights[slice] * slice_shadow_prices[slice][flow])
+                .sum()
+        })
+        .collect();
+    solution.extended = Some(ExtendedSolution {
+        slice_link_flows,
+        slice_shadow_prices,
+        activities,
+        n_binaries: layout.n_binaries(),
+        mip_gap,
+    });
+    solution
+}
+
+/// The first-stage model of [`solve`], built with `builder` and not solved
+/// (for benchmarks and for timing HiGHS alone on the same problem).
+pub fn first_stage_model(
+    inventory: &Inventory,
+    links: &[Link],
+    options: &SolveOptions,
+    builder: ModelBuilder,
+) -> Result<highs::Model, SolveError> {
+    let layout = Layout::new(inventory, links);
+    let columns = Columns::new(inventory, links, &layout);
+    let (first, _) = columns.stage_costs(options.objective);
+    let shares = model::slice_shares(inventory);
+    let inputs = ModelInputs {
+        inventory,
+        links,
+        layout: &layout,
+        columns: &columns,
+        costs: &first,
+        shares: &shares,
+        bound: options.bound,
+    };
+    let engine = match builder {
+        ModelBuilder::GoodLp => model::build_good_lp(&inputs)?,
+        ModelBuilder::Columns => model::build(&inputs)?,
+    };
+    Ok(engine.into_model())
+}
+
+/// Writes the first-stage model that [`solve`] hands to HiGHS into `path`,
+/// with HiGHS's own writer (the format follows the extension: `.mps`,
+/// `.lp`), so that HiGHS alone can be timed on exactly the same problem.
+pub fn write_first_stage(
+    inventory: &Inventory,
+    links: &[Link],
+    options: &SolveOptions,
+    path: &std::path::Path,
+) -> Result<(), SolveError> {
+    let mut model = first_stage_model(inventory, links, options, ModelBuilder::Columns)?;
+    write_model(&mut model, path)
+}
+
+/// Reads outcomes that the A3 program cannot have as numerical trouble.
+/// Every column is bounded by a balance row with positive coefficients and
+/// a finite quantity (x_l <= Q_s, fallback <= Q), so the program is never
+/// unbounded (HiGHS said so of one random inventory with quantities from
+/// 1e-3 to 1e12: ARCHITECTURE.md, "Numerical tolerances"); "infeasible or
+/// unbounded" then means infeasible. Without banned routes (handled before)
+/// or an extra bound on a criterion, falling back on every route is
+/// feasible, so "infeasible" is numerical trouble too.
+pub(crate) fn impossible_outcome(error: SolveError, may_be_infeasible: bool) -> SolveError {
+    match error {
+        SolveError::Unbounded => SolveError::NumericalTrouble(
+            "it reported the problem unbounded, which it cannot be: every flow is bounded by its quantity".into(),
+        ),
+        SolveError::Infeasible | SolveError::InfeasibleOrUnbounded if may_be_infeasible => SolveError::Infeasible,
+        SolveError::Infeasible | SolveError::InfeasibleOrUnbounded => SolveError::NumericalTrouble(
+            "it reported the problem infeasible, which it cannot be: every flow may fall back on its route".into(),
+        ),
+        other => other,
+    }
+}
+
+/// Maps HiGHS's model status to ours, keeping every outcome distinct.
+pub fn classify(status: HighsModelStatus, primal_feasible: bool) -> Result<SolutionStatus, SolveError> {
+    match status {
+        HighsModelStatus::Optimal => Ok(SolutionStatus::Optimal),
+        HighsModelStatus::Infeasible => Err(SolveError::Infeasible),
+        HighsModelStatus::Unbounded => Err(SolveError::Unbounded),
+        HighsModelStatus::UnboundedOrInfeasible => Err(SolveError::InfeasibleOrUnbounded),
+        HighsModelStatus::ReachedTimeLimit if primal_feasible => Ok(SolutionStatus::TimeLimit),
+        HighsModelStatus::ReachedTimeLimit => Err(SolveError::TimeLimitWithoutSolution),
+        HighsModelStatus::ReachedIterationLimit => Err(SolveError::IterationLimit),
+        HighsModelStatus::ReachedInterrupt => Err(SolveError::Interrupted),
+        HighsModelStatus::SolveError => Err(SolveError::NumericalTrouble("solve error".into())),
+        HighsModelStatus::PresolveError => Err(SolveError::NumericalTrouble("presolve error".into())),
+        HighsModelStatus::PostsolveError => Err(SolveError::NumericalTrouble("postsolve error".into())),
+        // What HiGHS answers when it cannot clean up the infeasibilities left
+        // after unscaling: measured on inventories whose quantities span more
+        // than 1e15 (ARCHITECTURE.md, "Numerical tolerances").
+        HighsModelStatus::Unknown => Err(SolveError::NumericalTrouble(
+            "the solve ended without a status, infeasibilities remaining after unscaling".into(),
+        )),
+        other => Err(SolveError::Solver(format!("unexpected model status {other:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_the_program_cannot_have_are_numerical_trouble() {
+        assert!(matches!(
+            impossible_outcome(SolveError::Unbounded, true),
+            SolveError::NumericalTrouble(_)
+        ));
+        assert!(matches!(
+            impossible_outcome(SolveError::Infeasible, false),
+            SolveError::NumericalTrouble(_)
+        ));
+        assert_eq!(
+            impossible_outcome(SolveError::InfeasibleOrUnbounded, true),
+            SolveError::Infeasible
+        );
+        assert_eq!(
+            impossible_outcome(SolveError::IterationLimit, false),
+            SolveError::IterationLimit
+        );
+    }
+
+    #[test]
+    fn every_status_keeps_its_meaning() {
+        assert_eq!(classify(HighsModelStatus::Optimal, true), Ok(SolutionStatus::Optimal));
+        assert_eq!(
+            classify(HighsModelStatus::Infeasible, false),
+            Err(SolveError::Infeasible)
+        );
+        assert_eq!(classify(HighsModelStatus::Unbounded, false), Err(SolveError::Unbounded));
+        assert_eq!(
+            classify(HighsModelStatus::UnboundedOrInfeasible, false),
+            Err(SolveError::InfeasibleOrUnbounded)
+        );
+        assert_eq!(
+            classify(HighsModelStatus::ReachedTimeLimit, true),
+            Ok(SolutionStatus::TimeLimit)
+        );
+        assert_eq!(
+            classify(HighsModelStatus::ReachedTimeLimit, false),
+            Err(SolveError::TimeLimitWithoutSolution)
+        );
+        assert_eq!(
+            classify(HighsModelStatus::ReachedIterationLimit, true),
+            Err(SolveError::IterationLimit)
+        );
+        assert!(matches!(
+            classify(HighsModelStatus::SolveError, false),
+            Err(SolveError::NumericalTrouble(_))
+        ));
+        assert!(matches!(
+            classify(HighsModelStatus::Unknown, true),
+            Err(SolveError::NumericalTrouble(_))
+        ));
+        assert!(matches!(
+            classify(HighsModelStatus::ModelError, false),
+            Err(SolveError::Solver(_))
+        ));
+    }
+}
