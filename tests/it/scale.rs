@@ -9,7 +9,7 @@ use crate::common::{assert_close, symbiose};
 use symbiose::candidates::{candidate_links, candidate_links_with, CandidateOptions};
 use symbiose::generate::{generate, GenerateConfig};
 use symbiose::io::{load_inventory, InventorySource};
-use symbiose::lp::{first_stage_model, solve, LpSolver, ModelBuilder, Objective, SolveOptions};
+use symbiose::lp::{first_stage_model, solve, write_model, LpSolver, ModelBuilder, Objective, SolveOptions};
 
 fn summary(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&fs::read(dir.join("summary.json")).expect("summary.json exists"))
@@ -159,9 +159,7 @@ fn both_model_builders_hand_highs_the_same_problem() {
             .map(|builder| {
                 let mut model = first_stage_model(&inventory, &links, &options, builder).unwrap();
                 let path = dir.path().join(format!("{builder:?}.mps"));
-                let file = std::ffi::CString::new(path.display().to_string()).unwrap();
-                // SAFETY: a live Highs instance and a NUL-terminated path that outlives the call.
-                unsafe { highs_sys::Highs_writeModel(model.as_mut_ptr(), file.as_ptr()) };
+                write_model(&mut model, &path).unwrap();
                 fs::read(&path).unwrap()
             })
             .collect();
