@@ -523,9 +523,7 @@ fn chromium(profile_dir: &Path, extra: &[&str], page: &Path) -> Output {
 
 #[test]
 fn headless_chromium_loads_the_page_without_errors_and_takes_a_screenshot() {
-    if !Path::new("/usr/bin/chromium").exists() {
-        println!("skipped: chromium not installed (apt-get install chromium; CI installs it)");
-        eprintln!("skipped: chromium not installed (apt-get install chromium; CI installs it)");
+    if !crate::common::tool_available("/usr/bin/chromium", "apt-get install chromium; .ci/run installs it") {
         return;
     }
     let work = tempfile::tempdir().unwrap();
