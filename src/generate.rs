@@ -996,7 +996,10 @@ mod tests {
         // Positions are clamped to the square: its north edge is the
         // furthest any firm can go.
         let north_edge = REGION_CENTRE.0 + MAX_REGION_KM / 2.0 / KM_PER_DEGREE_LAT;
-        assert!(max_lat <= north_edge && north_edge < 90.0, "{min_lat}..{max_lat}, edge {north_edge}");
+        assert!(
+            max_lat <= north_edge && north_edge < 90.0,
+            "{min_lat}..{max_lat}, edge {north_edge}"
+        );
         // The default region of the largest territory is within the limit.
         let largest = GenerateConfig {
             n_firms: MAX_FIRMS,
