@@ -15,7 +15,7 @@ use crate::io::{
 };
 use crate::lp::{LpSolution, LpSolver, Objective, SolutionStatus, SolveError, SolveOptions};
 use crate::profile::territory_profile;
-use crate::report::{human_summary, part_b_tables, result_tables, summary, RunInfo, Summary};
+use crate::report::{human_summary, part_b_tables, result_tables, summary, RunInfo, RunOptions, Summary};
 use crate::results::Results;
 use crate::valuation::{value_lp_solution, Valuation};
 
@@ -369,6 +369,7 @@ pub fn optimize_and_write(
         max_candidates,
         write_mps,
     } = extras;
+    check_output_folder(out)?;
     let mut timings = Timings::default();
     let mut clock = Instant::now();
     let mut lap = || {
@@ -408,6 +409,27 @@ pub fn optimize_and_write(
         n_candidate_links: links.len(),
         n_binaries: solution.extended.as_ref().map_or(0, |extended| extended.n_binaries),
         mip_gap: solution.extended.as_ref().and_then(|extended| extended.mip_gap),
+        options: RunOptions {
+            objective: options.objective.as_str(),
+            lexicographic_slack: options.lexicographic_slack,
+            supplier_share,
+            max_candidates,
+            solver: options.solver.map(|solver| match solver {
+                LpSolver::Auto => "auto",
+                LpSolver::Simplex => "simplex",
+                LpSolver::Ipm => "ipm",
+            }),
+            time_limit_seconds: options.time_limit_seconds,
+            mip_gap: options.mip_gap,
+            allocation: match allocation {
+                Allocation::Equal => "equal",
+                Allocation::Shapley { .. } => "shapley",
+            },
+            shapley_samples: match allocation {
+                Allocation::Equal => None,
+                Allocation::Shapley { samples } => Some(samples),
+            },
+        },
     };
     let summary = summary(&inventory, &valuation, &info);
     let output_error = |message: String| AppError::Output {
@@ -517,6 +539,77 @@ pub fn with_threads<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + 
     }
 }
 
+/// Checks, before anything is solved, that results could be written into
+/// `out`: it, or where it does not exist yet the nearest folder above it
+/// (where it would be created), must be a folder this process may write
+/// in. Creates nothing, so a failed run leaves no trace.
+pub fn check_output_folder(out: &Path) -> Result<(), AppError> {
+    let refuse = |message: String| AppError::Output {
+        path: out.to_path_buf(),
+        message: format!("{message} (checked before solving; nothing was written)"),
+    };
+    let mut folder = if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.to_path_buf()
+    };
+    loop {
+        match std::fs::metadata(&folder) {
+            Ok(meta) if meta.is_dir() => {
+                return writable_folder(&folder, &meta)
+                    .map_err(|error| refuse(format!("cannot write in the folder {}: {error}", folder.display())));
+            }
+            Ok(_) => return Err(refuse(format!("{} exists and is not a folder", folder.display()))),
+            // Not there yet (or below a file, which the next round finds):
+            // the folder would be created in its parent.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                match folder.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() => folder = parent.to_path_buf(),
+                    // A relative path's first component: its parent is the working folder.
+                    Some(_) if folder != Path::new(".") => folder = PathBuf::from("."),
+                    _ => return Err(refuse(format!("cannot reach {}: {error}", folder.display()))),
+                }
+            }
+            Err(error) => return Err(refuse(format!("cannot reach {}: {error}", folder.display()))),
+        }
+    }
+}
+
+/// Whether this process may create files in `folder` (write and search
+/// permission, for its effective user; a read-only file system included).
+fn writable_folder(folder: &Path, meta: &std::fs::Metadata) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = meta;
+        use std::os::unix::ffi::OsStrExt;
+        let path = std::ffi::CString::new(folder.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path holds a NUL byte"))?;
+        // SAFETY: `path` is a NUL-terminated string that outlives the call;
+        // faccessat only reads it.
+        let status =
+            unsafe { libc::faccessat(libc::AT_FDCWD, path.as_ptr(), libc::W_OK | libc::X_OK, libc::AT_EACCESS) };
+        if status == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = folder;
+        if meta.permissions().readonly() {
+            Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+        } else {
+            Ok(())
+        }
+    }
+}
+
 fn write_set(out: &Path, files: Vec<(String, Vec<u8>)>) -> Result<(), AppError> {
     write_outputs_atomically(out, &files)
         .map(|_| ())
@@ -581,6 +674,7 @@ pub fn sweep(
 ) -> Result<Swept, AppError> {
     use crate::scenario::{run_sweep, sweep_chart, sweep_csv, SweepMeta};
     let study = crate::scenario::load_study(path)?;
+    check_output_folder(out)?;
     let rows = with_threads(threads, || run_sweep(&study, shard, warm_start, quiet))??;
     let csv = sweep_csv(&study, &rows).map_err(|message| AppError::Output {
         path: out.to_path_buf(),
@@ -633,6 +727,7 @@ pub fn resilience(
     quiet: bool,
 ) -> Result<(Inventory, Vec<crate::scenario::ResilienceRow>), AppError> {
     let inventory = load_inventory(source)?.inventory;
+    check_output_folder(out)?;
     let rows = with_threads(threads, || {
         crate::scenario::resilience(&inventory, options, supplier_share, quiet)
     })??;
@@ -651,6 +746,7 @@ pub fn pareto(
     quiet: bool,
 ) -> Result<crate::scenario::ParetoFront, AppError> {
     let inventory = load_inventory(source)?.inventory;
+    check_output_folder(out)?;
     let front = with_threads(threads, || crate::scenario::pareto_front(&inventory, n_points, quiet))??;
     let csv = table_bytes(out, crate::scenario::pareto_table(&front))?;
     let summary = serde_json::json!({
@@ -709,6 +805,8 @@ pub struct Reported {
     pub path: PathBuf,
     pub n_links: usize,
     pub n_firms: usize,
+    /// summary.json's `optimal_over` (a run with `--max-candidates`).
+    pub optimal_over: Option<String>,
 }
 
 /// `symbiose report`: the HTML report of a results folder, from its tables
@@ -747,11 +845,13 @@ pub fn report(config: &ReportConfig) -> Result<Reported, AppError> {
         path,
         n_links: results.links.len(),
         n_firms: results.firms.len(),
+        optimal_over: results.summary.optimal_over.clone(),
     })
 }
 
 /// `symbiose generate`: a synthetic territory written into `out`.
 pub fn generate(config: &crate::generate::GenerateConfig, out: &Path) -> Result<crate::generate::Generated, AppError> {
+    config.check().map_err(AppError::Argument)?;
     let generated = crate::generate::generate(config);
     write_set(out, generated.files.clone())?;
     Ok(generated)

@@ -27,7 +27,43 @@ pub struct GenerateConfig {
     pub region_km: Option<f64>,
 }
 
+/// The widest region `generate` accepts, in km. The region is a square on
+/// a flat map centred on [`REGION_CENTRE`] (50 N): half of 8,800 km north
+/// of the centre is 89.6 N, so every latitude stays valid; half of
+/// 8,895 km would reach the pole. Longitudes stay within 62 degrees of 3 E.
+pub const MAX_REGION_KM: f64 = 8_800.0;
+
+/// The most firms `generate` writes: about 50 million flows, some 3 GB of
+/// CSV, and a default region (6,700 km) within [`MAX_REGION_KM`].
+pub const MAX_FIRMS: usize = 10_000_000;
+
 impl GenerateConfig {
+    /// Checks the arguments before anything is generated: a message saying
+    /// the allowed range when one is outside it.
+    pub fn check(&self) -> Result<(), String> {
+        if self.n_firms == 0 {
+            return Err("--firms 0: a territory needs at least 1 firm (give --firms from 1 to 10,000,000)".to_string());
+        }
+        if self.n_firms > MAX_FIRMS {
+            return Err(format!(
+                "--firms {} is more than generate's limit of {} firms (about 50 million flows): give --firms from 1 to {}",
+                self.n_firms,
+                crate::report::euros(MAX_FIRMS as f64),
+                crate::report::euros(MAX_FIRMS as f64)
+            ));
+        }
+        if let Some(side) = self.region_km {
+            if !(side.is_finite() && side > 0.0 && side <= MAX_REGION_KM) {
+                return Err(format!(
+                    "--region-km {side} is outside the allowed range: more than 0 and at most {} km (a wider square centred on {} N would pass the pole)",
+                    crate::report::euros(MAX_REGION_KM),
+                    REGION_CENTRE.0
+                ));
+            }
+        }
+        Ok(())
+    }
+
     pub fn region_side_km(&self) -> f64 {
         self.region_km
             .unwrap_or_else(|| (300.0 * (self.n_firms as f64 / 20_000.0).sqrt()).max(20.0))
@@ -462,6 +498,66 @@ mod tests {
         assert_eq!(significant(123_456.0, 3), 123_000.0);
         assert_eq!(significant(0.012345, 3), 0.0123);
         assert_eq!(significant(9.996, 3), 10.0);
+    }
+
+    #[test]
+    fn the_widest_region_allowed_keeps_every_coordinate_valid() {
+        let config = GenerateConfig {
+            n_firms: 400,
+            seed: 3,
+            region_km: Some(MAX_REGION_KM),
+        };
+        assert_eq!(config.check(), Ok(()));
+        let generated = generate(&config);
+        let firms = String::from_utf8(generated.files[0].1.clone()).unwrap();
+        let (mut max_lat, mut min_lat) = (f64::MIN, f64::MAX);
+        for line in firms.lines().skip(1) {
+            let cells: Vec<&str> = line.split(',').collect();
+            let (lat, lon): (f64, f64) = (cells[2].parse().unwrap(), cells[3].parse().unwrap());
+            assert!(
+                (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon),
+                "{line}"
+            );
+            max_lat = max_lat.max(lat);
+            min_lat = min_lat.min(lat);
+        }
+        // Positions are clamped to the square: its north edge is the
+        // furthest any firm can go.
+        let north_edge = REGION_CENTRE.0 + MAX_REGION_KM / 2.0 / KM_PER_DEGREE_LAT;
+        assert!(
+            max_lat <= north_edge && north_edge < 90.0,
+            "{min_lat}..{max_lat}, edge {north_edge}"
+        );
+        // The default region of the largest territory is within the limit.
+        let largest = GenerateConfig {
+            n_firms: MAX_FIRMS,
+            seed: 1,
+            region_km: None,
+        };
+        assert!(largest.region_side_km() <= MAX_REGION_KM);
+        assert_eq!(largest.check(), Ok(()));
+    }
+
+    #[test]
+    fn arguments_outside_their_range_are_refused_with_the_range() {
+        let config = |n_firms, region_km| GenerateConfig {
+            n_firms,
+            seed: 1,
+            region_km,
+        };
+        let message = config(10, Some(1e9)).check().unwrap_err();
+        assert!(
+            message.contains("--region-km 1000000000") && message.contains("8,800 km"),
+            "{message}"
+        );
+        for side in [0.0, -5.0, f64::NAN, f64::INFINITY, 8_800.5] {
+            assert!(config(10, Some(side)).check().is_err(), "{side}");
+        }
+        let message = config(0, None).check().unwrap_err();
+        assert!(message.contains("at least 1 firm"), "{message}");
+        let message = config(MAX_FIRMS + 1, None).check().unwrap_err();
+        assert!(message.contains("10,000,000"), "{message}");
+        assert_eq!(config(1, None).check(), Ok(()));
     }
 
     #[test]

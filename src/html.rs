@@ -208,9 +208,7 @@ fn scope_color(scope: &str) -> &'static str {
 const CATEGORIES: [&str; 4] = ["material", "energy", "water", "service"];
 
 /// `1 link`, `2 links`.
-fn plural(count: usize, one: &str, many: &str) -> String {
-    format!("{count} {}", if count == 1 { one } else { many })
-}
+use crate::report::counted as plural;
 
 /// SVG coordinates with one decimal.
 fn px(value: f64) -> String {
@@ -237,7 +235,13 @@ fn firm_label(results: &Results, firm_id: &str) -> String {
 
 fn header(page: &mut String, results: &Results) {
     let summary = &results.summary;
-    let status = if results.proven_optimal() {
+    let status = if let (true, Some(over)) = (results.proven_optimal(), &summary.optimal_over) {
+        format!(
+            "{} <strong class=\"warn\">over the {}: the optimum over every candidate link may be better</strong>",
+            escape(&summary.status),
+            escape(over)
+        )
+    } else if results.proven_optimal() {
         escape(&summary.status)
     } else {
         format!(
@@ -783,8 +787,10 @@ fn sankey_section(page: &mut String, results: &Results) {
         let positive = results.links.iter().any(|link| measure.of(link) > 0.0);
         let note = if negative > 0 && positive {
             format!(
-                " {negative} link(s) with a negative {} are drawn as dashed lines.",
-                measure.label()
+                " {} with a negative {} {} drawn as dashed lines.",
+                plural(negative, "link", "links"),
+                measure.label(),
+                if negative == 1 { "is" } else { "are" }
             )
         } else {
             String::new()
@@ -1018,8 +1024,8 @@ fn map_svg(results: &Results, key_firms: &[String]) -> String {
         }
         put!(
             title,
-            "\n{} link(s); value captured {} EUR/yr",
-            firm.n_links,
+            "\n{}; value captured {} EUR/yr",
+            plural(firm.n_links, "link", "links"),
             euros(firm.value_eur)
         );
         if firm.compensation_needed_eur > 0.0 {
@@ -1279,8 +1285,8 @@ fn firms_section(page: &mut String, results: &Results) {
     } else {
         put!(
             page,
-            "<div class=\"callout\"><b>{} firm(s) need compensation</b><ul>",
-            needing.len()
+            "<div class=\"callout\"><b>{} compensation</b><ul>",
+            plural(needing.len(), "firm needs", "firms need")
         );
         for firm in &needing {
             put!(
@@ -1303,10 +1309,10 @@ fn firms_section(page: &mut String, results: &Results) {
             value: firm.value_eur,
             color: if firm.value_eur < 0.0 { "#c62828" } else { "#3f6e9a" },
             title: format!(
-                "{} ({}): {} link(s), cost {} -> {} EUR/yr, value {} EUR/yr",
+                "{} ({}): {}, cost {} -> {} EUR/yr, value {} EUR/yr",
                 firm_label(results, &firm.firm_id),
                 firm.firm_id,
-                firm.n_links,
+                plural(firm.n_links, "link", "links"),
                 euros(firm.baseline_cost_eur),
                 euros(firm.optimized_cost_eur),
                 euros(firm.value_eur)
@@ -1400,11 +1406,11 @@ fn profile_section(page: &mut String, profile: &TerritoryProfile) {
     put!(
         page,
         "<div class=\"part\"><h3>1. The actor system</h3>\n<div class=\"part-grid\"><div>\n<ul class=\"facts\">\
-         <li><b>{}</b> of {} firms take part ({})</li>\
+         <li><b>{}</b> of {} taking part ({})</li>\
          <li><b>{}</b> {} between <b>{}</b> {}</li>\
          <li><b>{}</b> supplier {}, <b>{}</b> receiver {}</li></ul>\n",
         actors.n_firms_taking_part,
-        actors.n_firms,
+        plural(actors.n_firms, "firm", "firms"),
         percent(actors.share_of_firms_taking_part),
         actors.n_links,
         if actors.n_links == 1 { "link" } else { "links" },
@@ -1808,9 +1814,9 @@ fn part_b_section(page: &mut String, results: &Results) {
         let built = results.investments.iter().filter(|investment| investment.built).count();
         put!(
             page,
-            "<p>{} of {} investment(s) built (a MILP: see the MIP gap in summary.json).</p>\n",
+            "<p>{} of {} built (a MILP: see the MIP gap in summary.json).</p>\n",
             built,
-            results.investments.len()
+            plural(results.investments.len(), "investment", "investments")
         );
         sortable_table(
             page,
@@ -2041,6 +2047,7 @@ mod tests {
                 objective: "externalities".to_string(),
                 status: "optimal".to_string(),
                 proven_optimal: Some(true),
+                optimal_over: None,
                 supplier_share: 0.5,
                 baseline: Totals::default(),
                 optimized: Totals::default(),

@@ -686,8 +686,12 @@ pub fn first_stage_model(
 }
 
 /// Writes the first-stage LP that [`solve`] hands to HiGHS into `path`, with
-/// HiGHS's own writer (the format follows the extension: `.mps`, `.lp`), so
-/// that HiGHS alone can be timed on exactly the same problem.
+/// HiGHS's own writer, so that HiGHS alone can be timed on exactly the same
+/// problem: LP format for a `.lp` name (any case), MPS for any other name.
+/// HiGHS picks the format from the extension and refuses names it does not
+/// know, so the file is written under a temporary `.lp` or `.mps` name
+/// beside `path`, then renamed to it (which also means a reader never sees
+/// a half-written file).
 pub fn write_first_stage(
     inventory: &Inventory,
     links: &[Link],
@@ -695,15 +699,35 @@ pub fn write_first_stage(
     path: &std::path::Path,
 ) -> Result<(), SolveError> {
     let mut model = first_stage_model(inventory, links, options, ModelBuilder::Columns)?;
-    let file = std::ffi::CString::new(path.display().to_string())
-        .map_err(|_| SolveError::Solver(format!("{} is not a valid file name", path.display())))?;
+    let cannot_write =
+        |reason: String| SolveError::Solver(format!("HiGHS could not write {}: {reason}", path.display()));
+    let Some(name) = path.file_name() else {
+        return Err(cannot_write("the path names no file".to_string()));
+    };
+    let extension = match path.extension() {
+        Some(extension) if extension.eq_ignore_ascii_case("lp") => "lp",
+        _ => "mps",
+    };
+    let temporary = path.with_file_name(format!(
+        ".{}.{}.tmp.{extension}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let file = std::ffi::CString::new(temporary.display().to_string())
+        .map_err(|_| cannot_write("the name holds a NUL byte".to_string()))?;
     // SAFETY: `model` owns a live Highs instance; `file` is a NUL-terminated
     // string that outlives the call.
     let status = unsafe { highs_sys::Highs_writeModel(model.as_mut_ptr(), file.as_ptr()) };
     if status == highs_sys::STATUS_ERROR {
-        return Err(SolveError::Solver(format!("HiGHS could not write {}", path.display())));
+        let _ = std::fs::remove_file(&temporary);
+        return Err(cannot_write(
+            "HiGHS's writer failed: check that the folder exists and can be written".to_string(),
+        ));
     }
-    Ok(())
+    std::fs::rename(&temporary, path).map_err(|error| {
+        let _ = std::fs::remove_file(&temporary);
+        cannot_write(error.to_string())
+    })
 }
 
 /// Writes the A3 model column by column (`highs::ColProblem`).

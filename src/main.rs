@@ -10,7 +10,7 @@ use symbiose::inventory::{InputError, InputWarning};
 use symbiose::io::{write_catalogue, CsvDialect, InventorySource, LoadError, TableFormat};
 use symbiose::lp::SolveOptions;
 use symbiose::lp::{LpSolver, Objective};
-use symbiose::report::euros;
+use symbiose::report::{counted, euros};
 use symbiose::scenario::Shard;
 
 #[derive(Parser)]
@@ -63,7 +63,7 @@ enum Command {
         /// Output folder
         #[arg(long, default_value = "results")]
         out: PathBuf,
-        /// How many links to list in the printed summary
+        /// How many links to list in the printed summary (0: none)
         #[arg(long, default_value_t = 5)]
         top: usize,
         /// Fair shares: `shapley` adds each firm's Shapley value to firm_values.csv
@@ -87,7 +87,7 @@ enum Command {
         /// an approximation: the optimum found may be worse than the true one. Off by default
         #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
         max_candidates: Option<u64>,
-        /// Also write the first-stage LP to FILE with HiGHS's writer (.mps or .lp), to time HiGHS alone on it
+        /// Also write the first-stage LP to FILE with HiGHS's writer (LP format for a .lp name, MPS for any other), to time HiGHS alone on it
         #[arg(long, value_name = "FILE")]
         write_mps: Option<PathBuf>,
         /// Print the time spent in each stage (load, candidates, model, HiGHS, values, files) on stderr
@@ -102,13 +102,13 @@ enum Command {
         after_help = "Example:\n  symbiose generate --firms 20000 --seed 1 --out territory/\n  symbiose optimize territory/ --out results/\n\nFirms are clustered in industrial zones around a few poles in a square region centred on\nnorthern France (300 km wide for 20,000 firms, scaled with the square root of the number of\nfirms), about 5 flows per firm drawn from sector profiles over the default catalogue's\nresources and routes, lognormal quantities, temperatures for heat, one distance override\nper 200 firms. The same arguments give the same bytes."
     )]
     Generate {
-        /// Number of firms
+        /// Number of firms (1 to 10,000,000)
         #[arg(long)]
         firms: usize,
         /// Seed of the random generator
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Side of the square region in km (default: 300 x sqrt(firms / 20000), at least 20)
+        /// Side of the square region in km, at most 8,800 (default: 300 x sqrt(firms / 20000), at least 20)
         #[arg(long, value_parser = parse_positive_km)]
         region_km: Option<f64>,
         /// Output folder
@@ -362,8 +362,8 @@ fn report_error(error: &AppError) {
             print_warnings(warnings);
             print_input_errors(errors);
             eprintln!(
-                "error: {} problem(s) in the inventory; nothing was written",
-                errors.len()
+                "error: {} in the inventory; nothing was written",
+                counted(errors.len(), "problem", "problems")
             );
         }
         AppError::Solve(solve_error) => eprintln!("error: {solve_error}; nothing was written"),
@@ -414,22 +414,23 @@ fn main() -> ExitCode {
                     print_warnings(&validated.warnings);
                     let mut part_b = String::new();
                     if let Some(n_slices) = validated.n_slices {
-                        part_b += &format!(", {n_slices} time slices");
+                        part_b += &format!(", {}", counted(n_slices, "time slice", "time slices"));
                     }
                     if validated.n_processes > 0 {
-                        let noun = if validated.n_processes == 1 { "process" } else { "processes" };
-                        part_b += &format!(", {} {noun}", validated.n_processes);
+                        part_b += &format!(", {}", counted(validated.n_processes, "process", "processes"));
                     }
                     println!(
-                        "ok: {} firms, {} flows, {} candidate links{part_b}",
-                        validated.n_firms, validated.n_flows, validated.n_candidate_links
+                        "ok: {}, {}, {}{part_b}",
+                        counted(validated.n_firms, "firm", "firms"),
+                        counted(validated.n_flows, "flow", "flows"),
+                        counted(validated.n_candidate_links, "candidate link", "candidate links")
                     );
                     ExitCode::from(exit_code::OK)
                 }
                 Err(LoadError::Invalid { errors, warnings }) => {
                     print_warnings(&warnings);
                     print_input_errors(&errors);
-                    eprintln!("{}: {} problem(s)", source.describe(), errors.len());
+                    eprintln!("{}: {}", source.describe(), counted(errors.len(), "problem", "problems"));
                     ExitCode::from(exit_code::INVALID_INPUT)
                 }
             }
@@ -530,9 +531,9 @@ fn main() -> ExitCode {
         } => finish(app::sweep(&scenario, &out, shard, threads, warm_start, quiet).map(|swept| {
             if !quiet {
                 println!(
-                    "{} of {} scenarios solved{}; sweep.csv written to {}",
+                    "{} of {} solved{}; sweep.csv written to {}",
                     swept.n_solved,
-                    swept.rows.len(),
+                    counted(swept.rows.len(), "scenario", "scenarios"),
                     if swept.rows.len() < swept.n_scenarios {
                         format!(" (this shard of a grid of {})", swept.n_scenarios)
                     } else {
@@ -544,7 +545,11 @@ fn main() -> ExitCode {
             exit_code::OK
         })),
         Command::Merge { dirs, out } => finish(app::merge(&dirs, &out).map(|()| {
-            println!("merged {} shard folder(s) into {}", dirs.len(), out.join("sweep.csv").display());
+            println!(
+                "merged {} into {}",
+                counted(dirs.len(), "shard folder", "shard folders"),
+                out.join("sweep.csv").display()
+            );
             exit_code::OK
         })),
         Command::Resilience {
@@ -567,10 +572,10 @@ fn main() -> ExitCode {
                             println!("firms the territory depends on most (territory value lost if they leave):");
                             for row in rows.iter().take(5) {
                                 println!(
-                                    "  {:<34}{:>16} EUR/yr, {} link(s) lost",
+                                    "  {:<34}{:>16} EUR/yr, {} lost",
                                     inventory.firm(row.firm).id,
                                     euros(row.territory_value_lost_eur),
-                                    row.links_lost
+                                    counted(row.links_lost, "link", "links")
                                 );
                             }
                             println!("resilience.csv written to {}", out.display());
@@ -589,8 +594,8 @@ fn main() -> ExitCode {
         } => finish(app::pareto(&source(inventory), points, &out, threads, quiet).map(|front| {
             if !quiet {
                 println!(
-                    "{} non-dominated points; the territory's view costs the firms {} EUR/yr and saves {} EUR/yr of externalities against the firms' view",
-                    front.points.len(),
+                    "{}; the territory's view costs the firms {} EUR/yr and saves {} EUR/yr of externalities against the firms' view",
+                    counted(front.points.len(), "non-dominated point", "non-dominated points"),
                     euros(front.cost_of_territory_view_eur()),
                     euros(front.externality_of_private_view_eur())
                 );
@@ -603,10 +608,14 @@ fn main() -> ExitCode {
             match app::report(&config) {
                 Ok(reported) => {
                     println!(
-                        "report written to {} ({} firms, {} links)",
+                        "report written to {} ({}, {}{})",
                         reported.path.display(),
-                        reported.n_firms,
-                        reported.n_links
+                        counted(reported.n_firms, "firm", "firms"),
+                        counted(reported.n_links, "link", "links"),
+                        reported
+                            .optimal_over
+                            .as_ref()
+                            .map_or(String::new(), |over| format!("; optimal over the {over}"))
                     );
                     ExitCode::from(exit_code::OK)
                 }
@@ -629,10 +638,10 @@ fn main() -> ExitCode {
             };
             finish(app::generate(&config, &out).map(|generated| {
                 println!(
-                    "{} firms, {} flows, {} distance overrides written to {} (region {:.0} km wide)",
-                    generated.n_firms,
-                    generated.n_flows,
-                    generated.n_distance_overrides,
+                    "{}, {}, {} written to {} (region {:.0} km wide)",
+                    counted(generated.n_firms, "firm", "firms"),
+                    counted(generated.n_flows, "flow", "flows"),
+                    counted(generated.n_distance_overrides, "distance override", "distance overrides"),
                     out.display(),
                     config.region_side_km()
                 );

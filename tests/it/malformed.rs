@@ -5,7 +5,7 @@
 //! command line (`tests/malformed/<case>`, run from the crate root).
 //!
 //! For each case: exit code 2, stderr (warnings aside) is exactly the
-//! expected error lines followed by `<dir>: N problem(s)`, and nothing on
+//! expected error lines followed by `<dir>: N problems` (`1 problem`), and nothing on
 //! stdout. All cases run; the test fails once, listing every mismatch.
 
 use std::fs;
@@ -73,7 +73,11 @@ fn check_case(case: &str) -> Option<String> {
     // the count. A multi-line message shows up as extra lines here.
     let mut lines: Vec<&str> = stderr.lines().filter(|line| !line.starts_with("warning: ")).collect();
     let summary = lines.pop().unwrap_or("");
-    let wanted_summary = format!("{dir}: {} problem(s)", expected.len());
+    let wanted_summary = format!(
+        "{dir}: {} {}",
+        expected.len(),
+        if expected.len() == 1 { "problem" } else { "problems" }
+    );
     if summary != wanted_summary {
         problems.push(format!("last line {summary:?}, expected {wanted_summary:?}"));
     }
