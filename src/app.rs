@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::candidates::{candidate_links, candidate_links_with, CandidateOptions, Link};
 use crate::geojson::{firms_geojson, links_geojson};
 use crate::html;
+use crate::inventory::table::short_number;
 use crate::inventory::{InputError, InputWarning, Inventory};
 use crate::io::{
     csv_bytes, load_inventory, load_inventory_with, parquet_bytes, read_results_folder, results_from_outputs,
@@ -120,7 +121,7 @@ pub fn quantity_spread_warnings(inventory: &Inventory, flows_file: &str) -> Vec<
             format!(
                 "{} ({} {})",
                 flow.id,
-                flow.quantity,
+                short_number(flow.quantity),
                 inventory.resource(flow.resource).unit
             )
         })
@@ -128,12 +129,22 @@ pub fn quantity_spread_warnings(inventory: &Inventory, flows_file: &str) -> Vec<
     if outliers.len() > LISTED {
         listed.push(format!("and {} more", outliers.len() - LISTED));
     }
+    // A subnormal smallest quantity takes the ratio beyond f64.
+    let spread = largest / smallest;
+    let spread_text = if spread.is_finite() {
+        format!("{spread:.0e}")
+    } else {
+        "more than 1e308".to_string()
+    };
     vec![InputWarning {
         file: flows_file.to_string(),
         line: None,
         message: format!(
-            "flow quantities span {:.0e} (from {smallest} to {largest}), more than the {QUANTITY_SPREAD_LIMIT:.0e} over which the solver was checked: the smallest flows may come out inaccurate, or the solve end in numerical trouble; flows more than {QUANTITY_OUTLIER_FACTOR:.0e} times from the median quantity ({median}): {}",
-            largest / smallest,
+            "flow quantities span {} (from {} to {}), more than the {QUANTITY_SPREAD_LIMIT:.0e} over which the solver was checked: the smallest flows may come out inaccurate, or the solve end in numerical trouble; flows more than {QUANTITY_OUTLIER_FACTOR:.0e} times from the median quantity ({}): {}",
+            spread_text,
+            short_number(*smallest),
+            short_number(*largest),
+            short_number(median),
             listed.join(", ")
         ),
     }]
@@ -956,8 +967,14 @@ mod tests {
         let message = &warnings[0].message;
         assert!(message.contains("span 1e13"), "{message}");
         // The median is 60: s1 is 6e8 times below it, d1 within 1e6 of it.
-        assert!(message.contains("s1 (0.0000001 MWh)"), "{message}");
+        assert!(message.contains("s1 (1e-7 MWh)"), "{message}");
         assert!(!message.contains("d1 ("), "{message}");
+        // A subnormal quantity prints in a few characters, not 300 digits.
+        inventory.flows[0].quantity = 5e-324;
+        let message = &quantity_spread_warnings(&inventory, "flows.csv")[0].message;
+        assert!(message.contains("(from 5e-324 to 1000000)"), "{message}");
+        assert!(message.contains("s1 (5e-324 MWh)"), "{message}");
+        assert!(message.len() < 400, "{} characters: {message}", message.len());
         // Zero quantities take no part.
         inventory.flows[0].quantity = 0.0;
         assert!(quantity_spread_warnings(&inventory, "flows.csv").is_empty());

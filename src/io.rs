@@ -84,28 +84,40 @@ impl InventorySource {
 
 /// One sheet of a workbook as a raw table: the header is the first row with
 /// a value, line numbers are the sheet's row numbers, numbers are written
-/// back with Rust's shortest round-trip formatting. `None` when the sheet
-/// does not exist.
+/// back with Rust's shortest round-trip formatting. `sheet` is the sheet's
+/// name as the workbook spells it ([`find_sheet`] matches names ignoring
+/// case). A formula cell whose result was never saved (a workbook written
+/// by a program that does not compute formulas) is an error at its row and
+/// column: calamine reads it as empty, which would silently drop a value.
 fn read_sheet(
     path: &Path,
     workbook: &mut calamine::Sheets<std::io::BufReader<fs::File>>,
     sheet: &str,
-) -> Option<Result<RawTable, Vec<InputError>>> {
+) -> Result<RawTable, Vec<InputError>> {
     use calamine::{Data, Reader};
-    if !workbook.sheet_names().iter().any(|name| name == sheet) {
-        return None;
-    }
     let file = format!("{} [sheet {sheet}]", path.display());
     let range = match workbook.worksheet_range(sheet) {
         Ok(range) => range,
-        Err(e) => {
-            return Some(Err(vec![InputError::file(
-                &file,
-                format!("cannot read the sheet: {e}"),
-            )]))
-        }
+        Err(e) => return Err(vec![InputError::file(&file, format!("cannot read the sheet: {e}"))]),
     };
-    let (first_row, _) = range.start().unwrap_or((0, 0));
+    // Formulas without a saved result: absolute (row, column) and formula.
+    let mut uncached: Vec<(u32, u32, String)> = match workbook.worksheet_formula(sheet) {
+        Ok(formulas) => {
+            let (row0, col0) = formulas.start().unwrap_or((0, 0));
+            formulas
+                .used_cells()
+                .map(|(row, col, formula)| (row0 + row as u32, col0 + col as u32, formula.clone()))
+                .filter(|(row, col, _)| {
+                    range
+                        .get_value((*row, *col))
+                        .is_none_or(|value| matches!(value, Data::Empty))
+                })
+                .collect()
+        }
+        // The values were readable; a sheet whose formulas are not is read as it is.
+        Err(_) => Vec::new(),
+    };
+    let (first_row, first_col) = range.start().unwrap_or((0, 0));
     let mut errors = Vec::new();
     let mut header: Option<(usize, Vec<String>)> = None;
     let mut rows = Vec::new();
@@ -148,15 +160,40 @@ fn read_sheet(
             }
         }
     }
+    uncached.sort();
+    for (row, col, formula) in uncached {
+        let column = header.as_ref().and_then(|(header_line, names)| {
+            let position = col.checked_sub(first_col)? as usize;
+            (row as usize + 1 > *header_line)
+                .then(|| names.get(position).filter(|name| !name.is_empty()))
+                .flatten()
+        });
+        errors.push(
+            InputError::at(
+                &file,
+                row as usize + 1,
+                column.map(String::as_str),
+                format!(
+                    "cell {}{} holds the formula ={formula} without a saved result",
+                    column_letters(col),
+                    row + 1
+                ),
+            )
+            .with_hint(
+                "open the workbook in Excel or LibreOffice and save it, so that the results are stored, or type the value",
+            ),
+        );
+    }
     if !errors.is_empty() {
-        return Some(Err(errors));
+        errors.sort_by_key(|error| error.line);
+        return Err(errors);
     }
     let Some((header_line, mut columns)) = header else {
-        return Some(Err(vec![InputError::file(
+        return Err(vec![InputError::file(
             &file,
             "the sheet is empty: expected a header row",
         )
-        .with_hint("the first row names the columns")]));
+        .with_hint("the first row names the columns")]);
     };
     // Trailing unnamed columns (formatting beyond the table) carry nothing.
     while columns.last().is_some_and(|name| name.is_empty()) {
@@ -165,13 +202,52 @@ fn read_sheet(
     for row in &mut rows {
         row.cells.truncate(columns.len());
     }
-    Some(Ok(RawTable {
+    Ok(RawTable {
         file,
         header_line,
         columns,
         rows,
         decimal_comma: false,
-    }))
+    })
+}
+
+/// A 0-based column index as Excel names it: 0 -> A, 25 -> Z, 26 -> AA.
+fn column_letters(column: u32) -> String {
+    let mut letters = Vec::new();
+    let mut rest = column as u64 + 1;
+    while rest > 0 {
+        let digit = ((rest - 1) % 26) as u8;
+        letters.push(b'A' + digit);
+        rest = (rest - 1) / 26;
+    }
+    letters.reverse();
+    String::from_utf8(letters).expect("ASCII letters")
+}
+
+/// The sheet of a workbook that holds table `wanted` (a file name without
+/// `.csv`): the sheet of that exact name, else the one sheet whose name
+/// matches ignoring case (`Firms`, `FLOWS`). `Ok(None)` when there is none;
+/// an error when several sheets match ignoring case and none exactly.
+fn find_sheet<'s>(file: &str, sheet_names: &'s [String], wanted: &str) -> Result<Option<&'s str>, InputError> {
+    if let Some(exact) = sheet_names.iter().find(|name| name.as_str() == wanted) {
+        return Ok(Some(exact.as_str()));
+    }
+    let matches: Vec<&String> = sheet_names
+        .iter()
+        .filter(|name| name.trim().eq_ignore_ascii_case(wanted))
+        .collect();
+    match matches.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.as_str())),
+        several => Err(InputError::file(
+            file,
+            format!(
+                "several sheets are named {wanted} ignoring case: {}",
+                several.iter().map(|name| name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .with_hint(format!("keep one sheet named {wanted}"))),
+    }
 }
 
 /// Why an inventory could not be loaded.
@@ -200,13 +276,12 @@ pub fn load_inventory(source: &InventorySource) -> Result<Loaded, LoadError> {
 /// given (the embedded catalogue is always read as written).
 pub fn load_inventory_with(source: &InventorySource, dialect: CsvDialect) -> Result<Loaded, LoadError> {
     let mut errors = Vec::new();
-    let Some(tables) = read_tables(source, dialect, &mut errors) else {
-        return Err(LoadError::Invalid {
-            errors,
-            warnings: Vec::new(),
-        });
+    let mut warnings = Vec::new();
+    let Some(tables) = read_tables(source, dialect, &mut errors, &mut warnings) else {
+        return Err(LoadError::Invalid { errors, warnings });
     };
-    let (result, warnings) = build_inventory(&tables);
+    let (result, build_warnings) = build_inventory(&tables);
+    warnings.extend(build_warnings);
     match result {
         Ok(inventory) if errors.is_empty() => Ok(Loaded { inventory, warnings }),
         Ok(_) => Err(LoadError::Invalid { errors, warnings }),
@@ -218,12 +293,282 @@ pub fn load_inventory_with(source: &InventorySource, dialect: CsvDialect) -> Res
     }
 }
 
+/// Every file of an inventory folder that symbiose reads (MODEL.md A1 and
+/// Part B); a workbook's sheets are named like them without `.csv`.
+pub const INVENTORY_FILES: [&str; 12] = [
+    "firms.csv",
+    "flows.csv",
+    "distances.csv",
+    "resources.csv",
+    "routes.csv",
+    "substitutions.csv",
+    "impacts.csv",
+    "externalities.csv",
+    "slices.csv",
+    "profiles.csv",
+    "processes.csv",
+    "process_io.csv",
+];
+
+/// Whether a path of an inventory folder that symbiose does not read is
+/// one it should stay quiet about: hidden files (`.gitkeep`), editors'
+/// lock files (`~$firms.xlsx`), documentation (`.md`, `.txt`, `.rst`,
+/// `.pdf`, `.html`, or README, LICENSE, NOTES, SOURCES, CHANGELOG without an
+/// extension) and scenario files (`.toml`). Every other file is warned
+/// about, since a misspelt table changes the results without a word.
+fn is_quietly_ignored(name: &str) -> bool {
+    if name.starts_with('.') || name.starts_with("~$") {
+        return true;
+    }
+    let lower = name.to_ascii_lowercase();
+    match lower.rsplit_once('.') {
+        Some((_, extension)) => matches!(
+            extension,
+            "md" | "markdown" | "txt" | "rst" | "pdf" | "html" | "htm" | "toml"
+        ),
+        None => matches!(
+            lower.as_str(),
+            "readme" | "license" | "licence" | "notes" | "sources" | "changelog" | "authors"
+        ),
+    }
+}
+
+/// Levenshtein distance between two strings, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, a_char) in a.chars().enumerate() {
+        let mut current = Vec::with_capacity(b.len() + 1);
+        current.push(i + 1);
+        for (j, b_char) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(a_char != *b_char);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// Why a file (or sheet) named `name` is not read, with the known name it
+/// most likely stands for: the same name in another case, the same table
+/// in another format, or a known name within a few edits (one edit per
+/// five characters of the known name, at least one).
+fn not_read_message(name: &str, known: &[&str], what: &str) -> String {
+    let lower = name.to_lowercase();
+    if let Some(same) = known.iter().find(|known| **known == lower) {
+        return format!("ignored: {what} names are case-sensitive (rename it {same})");
+    }
+    let stem = |name: &str| name.split('.').next().unwrap_or_default().to_string();
+    if let Some(same_table) = known
+        .iter()
+        .find(|known| known.contains('.') && stem(known) == stem(&lower))
+    {
+        return format!("ignored: symbiose reads {same_table}, a CSV UTF-8 file, not this format");
+    }
+    let nearest = known
+        .iter()
+        .map(|known| (edit_distance(&lower, known), *known))
+        .min()
+        .filter(|(distance, known)| *distance <= (known.chars().count() / 5).max(1));
+    match nearest {
+        Some((_, known)) => format!("ignored: symbiose reads no {what} of this name (did you mean {known}?)"),
+        None => format!(
+            "ignored: symbiose reads no {what} of this name (it reads {})",
+            known.join(", ")
+        ),
+    }
+}
+
+/// A warning for every file of an inventory folder that symbiose does not
+/// read (see [`is_quietly_ignored`] for the exceptions), sorted by name.
+fn unread_file_warnings(dir: &Path) -> Vec<InputWarning> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        // The tables themselves report a folder that cannot be read.
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter(|entry| entry.file_type().is_ok_and(|kind| !kind.is_dir()))
+        .filter(|entry| !entry.path().is_dir())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .filter(|name| !INVENTORY_FILES.contains(&name.as_str()) && !is_quietly_ignored(name))
+        .filter(|name| {
+            // On a case-insensitive file system (macOS, Windows) `Routes.csv`
+            // is what reading routes.csv opens: it is read, not ignored.
+            let lower = name.to_lowercase();
+            let read_under_known_name = INVENTORY_FILES.contains(&lower.as_str())
+                && !names.iter().any(|other| *other == lower)
+                && dir.join(&lower).is_file();
+            !read_under_known_name
+        })
+        .map(|name| InputWarning {
+            file: dir.join(name).display().to_string(),
+            line: None,
+            message: not_read_message(name, &INVENTORY_FILES, "file"),
+        })
+        .collect()
+}
+
+/// A warning for every sheet of a workbook that no table is read from,
+/// except sheets named like documentation (README, notes, sources...).
+fn unread_sheet_warnings(path: &Path, sheet_names: &[String], read: &[String]) -> Vec<InputWarning> {
+    let known: Vec<&str> = INVENTORY_FILES
+        .iter()
+        .map(|name| name.trim_end_matches(".csv"))
+        .collect();
+    sheet_names
+        .iter()
+        .filter(|name| !read.contains(name))
+        .filter(|name| {
+            !matches!(
+                name.trim().to_lowercase().as_str(),
+                "readme" | "notes" | "sources" | "license" | "licence" | "changelog" | "about" | "documentation"
+            )
+        })
+        .map(|name| {
+            let lower = name.trim().to_lowercase();
+            let message = if known.contains(&lower.as_str()) {
+                format!("ignored: the sheet named exactly {lower} is read instead")
+            } else {
+                not_read_message(name.trim(), &known, "sheet")
+            };
+            InputWarning {
+                file: format!("{} [sheet {name}]", path.display()),
+                line: None,
+                message,
+            }
+        })
+        .collect()
+}
+
+/// The bytes of an input file: `Ok(None)` when there is no such file;
+/// an error for a broken symbolic link, for something that is not a
+/// regular file (a folder, a FIFO, a device: reading a FIFO would wait
+/// forever for a writer), and for a file that cannot be read.
+fn read_input_file(path: &Path) -> Result<Option<Vec<u8>>, InputError> {
+    let shown = path.display().to_string();
+    if !check_input_file(path)? {
+        return Ok(None);
+    }
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    // Opening a FIFO blocks until a writer comes; without blocking, the
+    // check below refuses one that took the place of a regular file since
+    // the check above.
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let cannot_read = |e: std::io::Error| InputError::file(&shown, format!("cannot read the file: {e}"));
+    let mut file = options.open(path).map_err(cannot_read)?;
+    let metadata = file.metadata().map_err(cannot_read)?;
+    if !metadata.is_file() {
+        return Err(not_a_regular_file(&shown, &metadata));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    std::io::Read::read_to_end(&mut file, &mut bytes).map_err(cannot_read)?;
+    Ok(Some(bytes))
+}
+
+/// `Ok(true)` when `path` is a regular file (or a link to one), `Ok(false)`
+/// when nothing is there, an error for a broken link or anything else.
+fn check_input_file(path: &Path) -> Result<bool, InputError> {
+    let shown = path.display().to_string();
+    match fs::metadata(path) {
+        Ok(metadata) if metadata.is_file() => Ok(true),
+        Ok(metadata) => Err(not_a_regular_file(&shown, &metadata)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match fs::read_link(path) {
+            Ok(target) => Err(InputError::file(
+                &shown,
+                format!("broken symbolic link: its target {} does not exist", target.display()),
+            )
+            .with_hint("point the link at an existing file, or remove it")),
+            Err(_) => Ok(false),
+        },
+        Err(e) => Err(InputError::file(&shown, format!("cannot read the file: {e}"))),
+    }
+}
+
+fn not_a_regular_file(shown: &str, metadata: &fs::Metadata) -> InputError {
+    let kind = metadata.file_type();
+    let what = if kind.is_dir() {
+        "a folder".to_string()
+    } else {
+        file_kind_name(&kind)
+    };
+    InputError::file(shown, format!("not a regular file: it is {what}"))
+        .with_hint("give a regular file: symbiose reads inventories from files, not from pipes or devices")
+}
+
+#[cfg(unix)]
+fn file_kind_name(kind: &fs::FileType) -> String {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_block_device() || kind.is_char_device() {
+        "a device"
+    } else {
+        "not a file"
+    }
+    .to_string()
+}
+
+#[cfg(not(unix))]
+fn file_kind_name(_: &fs::FileType) -> String {
+    "not a file".to_string()
+}
+
+/// Why an inventory path cannot be read at all: it does not exist, is a
+/// broken link, or is not a folder (nor a workbook). `None` when it is a
+/// folder.
+fn inventory_path_problem(path: &Path, workbook: bool) -> Option<InputError> {
+    let shown = path.display().to_string();
+    let hint = "give the folder that holds firms.csv and flows.csv, or an .xlsx workbook";
+    match fs::metadata(path) {
+        Ok(metadata) if metadata.is_dir() && !workbook => None,
+        Ok(metadata) if workbook && metadata.is_file() => None,
+        Ok(metadata) if workbook => Some(not_a_regular_file(&shown, &metadata)),
+        Ok(_) => Some(InputError::file(&shown, "not a folder").with_hint(hint)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(match fs::read_link(path) {
+            Ok(target) => InputError::file(
+                &shown,
+                format!("broken symbolic link: its target {} does not exist", target.display()),
+            )
+            .with_hint("point the link at an existing inventory, or remove it"),
+            Err(_) => InputError::file(&shown, "does not exist").with_hint(hint),
+        }),
+        Err(e) => Some(InputError::file(&shown, format!("cannot read: {e}")).with_hint(hint)),
+    }
+}
+
 /// Reads every table of an inventory. Problems that stop a file from being
 /// read at all (missing, not CSV text, ragged rows) go to `errors` and the
 /// file is marked [`TableFile::Unreadable`]; the other files are still read
-/// and checked, so that one run reports everything.
-fn read_tables(source: &InventorySource, dialect: CsvDialect, errors: &mut Vec<InputError>) -> Option<InventoryTables> {
+/// and checked, so that one run reports everything. Files of the folder
+/// (sheets of the workbook) that no table is read from go to `warnings`.
+fn read_tables(
+    source: &InventorySource,
+    dialect: CsvDialect,
+    errors: &mut Vec<InputError>,
+    warnings: &mut Vec<InputWarning>,
+) -> Option<InventoryTables> {
     let default_catalogue = embedded_catalogue();
+    match source {
+        InventorySource::Folder(path) | InventorySource::Workbook(path) => {
+            if let Some(problem) = inventory_path_problem(path, matches!(source, InventorySource::Workbook(_))) {
+                errors.push(problem);
+                return None;
+            }
+        }
+        InventorySource::BundledDunkirk => {}
+    }
     let mut workbook = match source {
         InventorySource::Workbook(path) => match calamine::open_workbook_auto(path) {
             Ok(workbook) => Some(workbook),
@@ -237,24 +582,34 @@ fn read_tables(source: &InventorySource, dialect: CsvDialect, errors: &mut Vec<I
         },
         _ => None,
     };
+    let sheet_names: Vec<String> = workbook
+        .as_ref()
+        .map(|workbook| calamine::Reader::sheet_names(workbook))
+        .unwrap_or_default();
+    let mut sheets_read: Vec<String> = Vec::new();
     let mut read = |name: &str, required: bool| -> TableFile {
         let result = match source {
-            InventorySource::Workbook(path) => workbook
-                .as_mut()
-                .and_then(|workbook| read_sheet(path, workbook, name.trim_end_matches(".csv"))),
+            InventorySource::Workbook(path) => {
+                let wanted = name.trim_end_matches(".csv");
+                match find_sheet(&path.display().to_string(), &sheet_names, wanted) {
+                    Ok(Some(sheet)) => {
+                        sheets_read.push(sheet.to_string());
+                        workbook.as_mut().map(|workbook| read_sheet(path, workbook, sheet))
+                    }
+                    Ok(None) => None,
+                    Err(error) => Some(Err(vec![error])),
+                }
+            }
             InventorySource::BundledDunkirk => BUNDLED_DUNKIRK
                 .iter()
                 .find(|(file, _)| *file == name)
                 .map(|(file, text)| parse_csv(&format!("bundled:dunkirk/{file}"), text.as_bytes())),
             InventorySource::Folder(dir) => {
                 let path = dir.join(name);
-                match fs::read(&path) {
-                    Ok(bytes) => Some(parse_csv_with(&path.display().to_string(), &bytes, dialect)),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                    Err(e) => Some(Err(vec![InputError::file(
-                        &path.display().to_string(),
-                        format!("cannot read the file: {e}"),
-                    )])),
+                match read_input_file(&path) {
+                    Ok(Some(bytes)) => Some(parse_csv_with(&path.display().to_string(), &bytes, dialect)),
+                    Ok(None) => None,
+                    Err(error) => Some(Err(vec![error])),
                 }
             }
         };
@@ -284,20 +639,16 @@ fn read_tables(source: &InventorySource, dialect: CsvDialect, errors: &mut Vec<I
             }
         }
     };
-    if let InventorySource::Folder(dir) = source {
-        if !dir.is_dir() {
-            errors.push(
-                InputError::file(&dir.display().to_string(), "not a folder")
-                    .with_hint("give the folder that holds firms.csv and flows.csv"),
-            );
-            return None;
-        }
-    }
     let firms = read("firms.csv", true);
     let flows = read("flows.csv", true);
     let distances = read("distances.csv", false);
     let [resources, routes, substitutions, impacts, externalities] = CATALOGUE_FILES.map(|name| read(name, false));
     let [slices, profiles, processes, process_io] = PART_B_FILES.map(|name| read(name, false));
+    match source {
+        InventorySource::Folder(dir) => warnings.extend(unread_file_warnings(dir)),
+        InventorySource::Workbook(path) => warnings.extend(unread_sheet_warnings(path, &sheet_names, &sheets_read)),
+        InventorySource::BundledDunkirk => {}
+    }
     Some(InventoryTables {
         slices,
         profiles,
@@ -1346,6 +1697,74 @@ pub fn write_catalogue(dir: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inventory_files_are_the_files_read() {
+        let mut read = vec!["firms.csv", "flows.csv", "distances.csv"];
+        read.extend(CATALOGUE_FILES);
+        read.extend(PART_B_FILES);
+        assert_eq!(read, INVENTORY_FILES.to_vec());
+    }
+
+    #[test]
+    fn files_not_read_are_named_with_the_nearest_known_name() {
+        assert_eq!(edit_distance("impact.csv", "impacts.csv"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        let message = |name| not_read_message(name, &INVENTORY_FILES, "file");
+        assert_eq!(
+            message("impact.csv"),
+            "ignored: symbiose reads no file of this name (did you mean impacts.csv?)"
+        );
+        assert_eq!(
+            message("Routes.csv"),
+            "ignored: file names are case-sensitive (rename it routes.csv)"
+        );
+        assert_eq!(
+            message("externality.csv"),
+            "ignored: symbiose reads no file of this name (did you mean externalities.csv?)"
+        );
+        assert_eq!(
+            message("firms.xlsx"),
+            "ignored: symbiose reads firms.csv, a CSV UTF-8 file, not this format"
+        );
+        assert!(message("data.csv").contains("(it reads firms.csv, flows.csv, distances.csv, resources.csv"));
+        for quiet in [
+            "SOURCES.md",
+            "README",
+            "notes.txt",
+            ".gitkeep",
+            "~$firms.xlsx",
+            "what-if.toml",
+        ] {
+            assert!(is_quietly_ignored(quiet), "{quiet}");
+        }
+        for loud in ["impact.csv", "sources.csv", "flows.csv.bak", "firms.xlsx"] {
+            assert!(!is_quietly_ignored(loud), "{loud}");
+        }
+    }
+
+    #[test]
+    fn excel_column_letters() {
+        let letters: Vec<String> = [0, 1, 25, 26, 27, 51, 52, 701, 702].map(column_letters).to_vec();
+        assert_eq!(letters, ["A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"]);
+    }
+
+    #[test]
+    fn sheets_match_ignoring_case_unless_ambiguous() {
+        let names = |list: &[&str]| list.iter().map(|name| name.to_string()).collect::<Vec<_>>();
+        let sheets = names(&["Firms", "FLOWS", "notes"]);
+        assert_eq!(find_sheet("b.xlsx", &sheets, "firms").unwrap(), Some("Firms"));
+        assert_eq!(find_sheet("b.xlsx", &sheets, "flows").unwrap(), Some("FLOWS"));
+        assert_eq!(find_sheet("b.xlsx", &sheets, "routes").unwrap(), None);
+        let both = names(&["Firms", "firms"]);
+        assert_eq!(find_sheet("b.xlsx", &both, "firms").unwrap(), Some("firms"));
+        let error = find_sheet("b.xlsx", &names(&["Firms", "FIRMS"]), "firms").unwrap_err();
+        assert_eq!(
+            error.message,
+            "several sheets are named firms ignoring case: Firms, FIRMS"
+        );
+    }
 
     #[test]
     fn bom_crlf_and_quotes_are_read_with_line_numbers() {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use symbiose::app::{self, exit_code, Allocation, AppError, OptimizeConfig, ReportConfig};
+use symbiose::inventory::table::{limit_per_file, MAX_ERRORS_SHOWN_PER_FILE};
 use symbiose::inventory::{InputError, InputWarning};
 use symbiose::io::{write_catalogue, CsvDialect, InventorySource, LoadError, TableFormat};
 use symbiose::lp::SolveOptions;
@@ -344,15 +345,28 @@ fn source(inventory: Option<PathBuf>) -> InventorySource {
     }
 }
 
+/// Prints the warnings, at most `MAX_ERRORS_SHOWN_PER_FILE` per file, then
+/// how many more each file has.
 fn print_warnings(warnings: &[InputWarning]) {
-    for warning in warnings {
+    let (shown, left_out) = limit_per_file(warnings, MAX_ERRORS_SHOWN_PER_FILE);
+    for warning in shown {
         eprintln!("warning: {warning}");
+    }
+    for (file, count) in left_out {
+        eprintln!("warning: {file}: {count} more warning(s) not shown");
     }
 }
 
+/// Prints the errors, at most `MAX_ERRORS_SHOWN_PER_FILE` per file (200,000
+/// bad rows would otherwise print 200,000 lines), then how many more each
+/// file has; the count printed after them is the total.
 fn print_input_errors(errors: &[InputError]) {
-    for error in errors {
+    let (shown, left_out) = limit_per_file(errors, MAX_ERRORS_SHOWN_PER_FILE);
+    for error in shown {
         eprintln!("error: {error}");
+    }
+    for (file, count) in left_out {
+        eprintln!("error: {file}: {count} more problem(s) not shown (fix the ones above and run again)");
     }
 }
 
@@ -484,8 +498,8 @@ fn main() -> ExitCode {
             let load_seconds = started.elapsed().as_secs_f64();
             print_warnings(&loaded.warnings);
             match app::optimize_loaded(&config, loaded, load_seconds) {
+                // The warnings were printed above, before the solve.
                 Ok(optimized) => {
-                    print_warnings(&optimized.warnings);
                     if timings {
                         eprint!("{}", optimized.timings.describe());
                     }

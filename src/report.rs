@@ -11,6 +11,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::candidates::Link;
+use crate::inventory::units::to_flow_unit;
 use crate::inventory::Inventory;
 use crate::lp::{Objective, SolutionStatus};
 use crate::valuation::{Totals, Valuation};
@@ -308,11 +309,15 @@ pub fn flow_results_table(inventory: &Inventory, valuation: &Valuation) -> Polar
         text_column("unit", rows.iter().map(|r| flow(r).unit.clone()).collect()),
         number_column(
             "quantity",
-            rows.iter().map(|r| r.quantity / flow(r).unit_factor).collect(),
+            rows.iter()
+                .map(|r| to_flow_unit(r.quantity, flow(r).unit_factor))
+                .collect(),
         ),
         number_column(
             "matched",
-            rows.iter().map(|r| r.matched / flow(r).unit_factor).collect(),
+            rows.iter()
+                .map(|r| to_flow_unit(r.matched, flow(r).unit_factor))
+                .collect(),
         ),
         // Empty for a process input and for a service supply given no route.
         optional_text_column(
@@ -323,7 +328,9 @@ pub fn flow_results_table(inventory: &Inventory, valuation: &Valuation) -> Polar
         ),
         number_column(
             "fallback_quantity",
-            rows.iter().map(|r| r.fallback_quantity / flow(r).unit_factor).collect(),
+            rows.iter()
+                .map(|r| to_flow_unit(r.fallback_quantity, flow(r).unit_factor))
+                .collect(),
         ),
         // Per unit of the flow's own unit: EUR per resource unit * resource units per flow unit.
         number_column(
@@ -532,15 +539,21 @@ pub fn flow_slices_table(inventory: &Inventory, valuation: &Valuation) -> Polars
         text_column("unit", rows.iter().map(|r| flow(r).unit.clone()).collect()),
         number_column(
             "quantity",
-            rows.iter().map(|r| r.quantity / flow(r).unit_factor).collect(),
+            rows.iter()
+                .map(|r| to_flow_unit(r.quantity, flow(r).unit_factor))
+                .collect(),
         ),
         number_column(
             "matched",
-            rows.iter().map(|r| r.matched / flow(r).unit_factor).collect(),
+            rows.iter()
+                .map(|r| to_flow_unit(r.matched, flow(r).unit_factor))
+                .collect(),
         ),
         number_column(
             "fallback_quantity",
-            rows.iter().map(|r| r.fallback_quantity / flow(r).unit_factor).collect(),
+            rows.iter()
+                .map(|r| to_flow_unit(r.fallback_quantity, flow(r).unit_factor))
+                .collect(),
         ),
         number_column(
             "shadow_price_eur_per_unit",
