@@ -897,25 +897,41 @@ pub enum LockError {
     },
 }
 
+/// The lock file inside an existing output folder whose parent cannot be
+/// written (then the folder is written file by file anyway).
+pub const INNER_LOCK: &str = ".symbiose-lock";
+
 /// Takes the lock of the output folder `dir` (see [`OutputLock`]),
 /// creating `dir`'s parent folders if needed. Fails at once, without
-/// waiting, when another process holds it; also fails when the parent
-/// folder cannot be written, so that this is found before solving.
+/// waiting, when another process holds it; also fails when neither the
+/// parent folder nor an existing `dir` can be written, so that this is
+/// found before solving.
 pub fn lock_output(dir: &Path) -> Result<OutputLock, LockError> {
     let io_error = |path: &Path, source: std::io::Error| LockError::Io {
         dir: dir.to_path_buf(),
         path: path.to_path_buf(),
         source,
     };
-    let path = lock_path(dir).map_err(|e| io_error(dir, e))?;
-    loop {
-        let mut file = fs::OpenOptions::new()
+    let mut path = lock_path(dir).map_err(|e| io_error(dir, e))?;
+    let open = |path: &Path| {
+        fs::OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
-            .open(&path)
-            .map_err(|e| io_error(&path, e))?;
+            .open(path)
+    };
+    loop {
+        let mut file = match open(&path) {
+            Ok(file) => file,
+            // A parent folder the user may not write in: the lock goes
+            // inside the folder (every run of that user makes the same choice).
+            Err(error) if cannot_move_here(&error) && dir.is_dir() && !path.ends_with(INNER_LOCK) => {
+                path = dir.join(INNER_LOCK);
+                continue;
+            }
+            Err(error) => return Err(io_error(&path, error)),
+        };
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
@@ -996,10 +1012,15 @@ pub fn refuse_output_over_inputs(output: &Path, family: Option<Family>, inputs: 
             "output file"
         };
         if real_input == real_output {
+            // Named as the input too when the user spelt it otherwise.
+            let spelt = if input == output {
+                String::new()
+            } else {
+                format!(" ({})", input.display())
+            };
             return Err(format!(
-                "the {what} {} is one of the command's inputs ({}): choose another --out",
-                output.display(),
-                input.display()
+                "the {what} {} is one of the command's inputs{spelt}: choose another --out",
+                output.display()
             ));
         }
         // A file read from the output folder under a name the command writes.
@@ -1375,7 +1396,7 @@ fn holds_only_outputs_of(dir: &Path, family: Family) -> std::io::Result<bool> {
             return Ok(false);
         };
         let temporary = name.starts_with('.') && name.contains(".tmp-");
-        if !(name == OUTPUT_MARKER || temporary || names.contains(&name)) {
+        if !(name == OUTPUT_MARKER || name == INNER_LOCK || temporary || names.contains(&name)) {
             return Ok(false);
         }
     }
