@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use symbiose::app::{self, exit_code, Allocation, AppError, OptimizeConfig, ReportConfig};
 use symbiose::inventory::table::{limit_per_file, MAX_ERRORS_SHOWN_PER_FILE};
 use symbiose::inventory::{InputError, InputWarning};
-use symbiose::io::{write_catalogue, CsvDialect, InventorySource, LoadError, TableFormat};
+use symbiose::io::{CsvDialect, InventorySource, LoadError, TableFormat};
 use symbiose::lp::SolveOptions;
 use symbiose::lp::{LpSolver, Objective};
 use symbiose::report::{counted, euros};
@@ -19,7 +19,7 @@ use symbiose::scenario::Shard;
     name = "symbiose",
     version,
     about = "Industrial-symbiosis flow matching: match by-products, waste heat and spare capacity to the firms that need them, minimising negative externalities",
-    after_help = "Exit codes: 0 ok, 1 failure, 2 invalid input, 3 infeasible, 4 unbounded, 5 time limit reached, 6 solver failure."
+    after_help = "Exit codes: 0 ok, 1 failure (or another run is writing into the output folder), 2 invalid input, 3 infeasible, 4 unbounded, 5 time limit reached, 6 solver failure."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -115,6 +115,9 @@ enum Command {
         /// Output folder
         #[arg(long)]
         out: PathBuf,
+        /// Replace firms.csv, flows.csv or distances.csv in --out even if symbiose did not write them
+        #[arg(long)]
+        force: bool,
     },
     /// Write the HTML report of a results folder
     #[command(
@@ -210,12 +213,15 @@ enum Command {
     },
     /// Write the default catalogue as editable CSV files
     #[command(
-        after_help = "Example:\n  symbiose catalogue --out my-catalogue/\n\nCopy any of these files into an inventory folder and edit it: its rows override the\ndefault rows with the same key and add new keys."
+        after_help = "Example:\n  symbiose catalogue --out my-catalogue/\n\nCopy any of these files into an inventory folder and edit it: its rows override the\ndefault rows with the same key and add new keys. Files of these names in --out that symbiose\ndid not write, or that were edited since, are not replaced without --force."
     )]
     Catalogue {
         /// Output folder
         #[arg(long)]
         out: PathBuf,
+        /// Replace catalogue files in --out even if symbiose did not write them (or they were edited since)
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -381,7 +387,9 @@ fn report_error(error: &AppError) {
             );
         }
         AppError::Solve(solve_error) => eprintln!("error: {solve_error}; nothing was written"),
-        AppError::Output { .. } | AppError::Argument(_) | AppError::Scenario(_) => eprintln!("error: {error}"),
+        AppError::Output { .. } | AppError::Argument(_) | AppError::Scenario(_) | AppError::Locked(_) => {
+            eprintln!("error: {error}")
+        }
         AppError::Results { errors, .. } => {
             print_input_errors(errors);
             eprintln!("error: {error}; nothing was written");
@@ -512,7 +520,7 @@ fn main() -> ExitCode {
                     print!("{}", optimized.human_summary(top));
                     println!("  tables written to {}", config.out.display());
                     if config.write_report {
-                        println!("  report written to {}", config.out.join(app::REPORT_FILE).display());
+                        println!("  report written to {}", config.out.join(symbiose::outputs::REPORT).display());
                     }
                     ExitCode::from(optimized.exit_code())
                 }
@@ -644,13 +652,14 @@ fn main() -> ExitCode {
             seed,
             region_km,
             out,
+            force,
         } => {
             let config = symbiose::generate::GenerateConfig {
                 n_firms: firms,
                 seed,
                 region_km,
             };
-            finish(app::generate(&config, &out).map(|generated| {
+            finish(app::generate(&config, &out, force).map(|generated| {
                 println!(
                     "{}, {}, {} written to {} (region {:.0} km wide)",
                     counted(generated.n_firms, "firm", "firms"),
@@ -662,15 +671,9 @@ fn main() -> ExitCode {
                 exit_code::OK
             }))
         }
-        Command::Catalogue { out } => match write_catalogue(&out) {
-            Ok(()) => {
-                println!("default catalogue written to {}", out.display());
-                ExitCode::from(exit_code::OK)
-            }
-            Err(error) => {
-                eprintln!("error: writing the catalogue to {}: {error}", out.display());
-                ExitCode::from(exit_code::FAILURE)
-            }
-        },
+        Command::Catalogue { out, force } => finish(app::catalogue(&out, force).map(|()| {
+            println!("default catalogue written to {}", out.display());
+            exit_code::OK
+        })),
     }
 }

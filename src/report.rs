@@ -14,6 +14,7 @@ use crate::candidates::Link;
 use crate::inventory::units::to_flow_unit;
 use crate::inventory::Inventory;
 use crate::lp::{Objective, SolutionStatus};
+use crate::outputs::{self, Table};
 use crate::valuation::{Totals, Valuation};
 
 /// Facts about the run that the valuation does not hold.
@@ -124,6 +125,9 @@ pub struct Summary {
     pub mip_gap: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub services: Option<Vec<ServiceSummary>>,
+    /// The other files of the set, sorted (set by `app::optimize_and_write`
+    /// from `outputs`): what `symbiose report` reads.
+    pub files: Vec<String>,
 }
 
 pub fn summary(inventory: &Inventory, valuation: &Valuation, info: &RunInfo) -> Summary {
@@ -182,6 +186,7 @@ pub fn summary(inventory: &Inventory, valuation: &Valuation, info: &RunInfo) -> 
                 })
                 .collect()
         }),
+        files: Vec::new(),
     }
 }
 
@@ -402,17 +407,17 @@ pub fn territory_values_table(inventory: &Inventory, valuation: &Valuation) -> P
     ])
 }
 
-/// The four result tables, named as their files.
+/// The four result tables, each with its registry entry.
 pub fn result_tables(
     inventory: &Inventory,
     links: &[Link],
     valuation: &Valuation,
-) -> PolarsResult<Vec<(&'static str, DataFrame)>> {
+) -> PolarsResult<Vec<(Table, DataFrame)>> {
     Ok(vec![
-        ("links.csv", links_table(inventory, links, valuation)?),
-        ("flow_results.csv", flow_results_table(inventory, valuation)?),
-        ("firm_values.csv", firm_values_table(inventory, valuation)?),
-        ("territory_values.csv", territory_values_table(inventory, valuation)?),
+        (outputs::LINKS, links_table(inventory, links, valuation)?),
+        (outputs::FLOW_RESULTS, flow_results_table(inventory, valuation)?),
+        (outputs::FIRM_VALUES, firm_values_table(inventory, valuation)?),
+        (outputs::TERRITORY_VALUES, territory_values_table(inventory, valuation)?),
     ])
 }
 
@@ -428,19 +433,19 @@ pub fn part_b_tables(
     inventory: &Inventory,
     links: &[Link],
     valuation: &Valuation,
-) -> PolarsResult<Vec<(&'static str, DataFrame)>> {
+) -> PolarsResult<Vec<(Table, DataFrame)>> {
     let mut tables = Vec::new();
     if !valuation.processes.is_empty() {
-        tables.push(("processes.csv", processes_table(inventory, valuation)?));
+        tables.push((outputs::PROCESSES, processes_table(inventory, valuation)?));
     }
     if !valuation.investments.is_empty() {
-        tables.push(("investments.csv", investments_table(inventory, links, valuation)?));
+        tables.push((outputs::INVESTMENTS, investments_table(inventory, links, valuation)?));
     }
     if inventory.slices_given() {
-        tables.push(("flow_slices.csv", flow_slices_table(inventory, valuation)?));
-        tables.push(("link_slices.csv", link_slices_table(inventory, links, valuation)?));
+        tables.push((outputs::FLOW_SLICES, flow_slices_table(inventory, valuation)?));
+        tables.push((outputs::LINK_SLICES, link_slices_table(inventory, links, valuation)?));
         if !valuation.services.is_empty() {
-            tables.push(("services.csv", services_table(inventory, valuation)?));
+            tables.push((outputs::SERVICES, services_table(inventory, valuation)?));
         }
     }
     Ok(tables)

@@ -17,21 +17,27 @@ use serde::{Deserialize, Serialize};
 
 use crate::inventory::table::{Rule, Schema, TableReader};
 use crate::inventory::{InputError, RawRow, RawTable};
+use crate::outputs;
 use crate::valuation::Totals;
 
 /// The files a results folder must hold for a report.
 pub const RESULT_FILES: [&str; 5] = [
-    "summary.json",
-    "links.csv",
-    "flow_results.csv",
-    "firm_values.csv",
-    "territory_values.csv",
+    outputs::SUMMARY,
+    outputs::LINKS.csv,
+    outputs::FLOW_RESULTS.csv,
+    outputs::FIRM_VALUES.csv,
+    outputs::TERRITORY_VALUES.csv,
 ];
 
 /// MODEL.md Part B tables a report shows when the run wrote them
 /// (services, processes, investments, flows per time slice); absent files
 /// are no error.
-pub const PART_B_RESULT_FILES: [&str; 4] = ["services.csv", "processes.csv", "investments.csv", "flow_slices.csv"];
+pub const PART_B_RESULT_FILES: [&str; 4] = [
+    outputs::SERVICES.csv,
+    outputs::PROCESSES.csv,
+    outputs::INVESTMENTS.csv,
+    outputs::FLOW_SLICES.csv,
+];
 
 /// The part of summary.json a report uses.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
