@@ -8,29 +8,26 @@ use std::time::Instant;
 use crate::candidates::{candidate_links, candidate_links_with, CandidateOptions, Link};
 use crate::geojson::{firms_geojson, links_geojson};
 use crate::html;
+use crate::inventory::table::short_number;
 use crate::inventory::{InputError, InputWarning, Inventory};
 use crate::io::{
-    csv_bytes, load_inventory, load_inventory_with, parquet_bytes, read_results_folder, results_from_outputs,
-    write_file_atomically, write_outputs_atomically, CsvDialect, InventorySource, LoadError, TableFormat,
+    csv_bytes, load_inventory, load_inventory_with, lock_output, parquet_bytes, read_results_folder,
+    refuse_output_over_inputs, results_from_outputs, write_file_atomically, write_outputs_atomically, CsvDialect,
+    InventorySource, LoadError, LockError, OutputLock, TableFormat, WriteError,
 };
 use crate::lp::{LpSolution, LpSolver, Objective, SolutionStatus, SolveError, SolveOptions};
+use crate::outputs::{self, Family};
 use crate::profile::territory_profile;
-use crate::report::{human_summary, part_b_tables, result_tables, summary, RunInfo, Summary};
+use crate::report::{human_summary, part_b_tables, result_tables, summary, RunInfo, RunOptions, Summary};
 use crate::results::Results;
 use crate::valuation::{value_lp_solution, Valuation};
-
-/// Files `optimize` writes beside the A5 tables (README, "The outputs").
-pub const PROFILE_FILE: &str = "territory_profile.json";
-pub const FIRMS_GEOJSON_FILE: &str = "firms.geojson";
-pub const LINKS_GEOJSON_FILE: &str = "links.geojson";
-/// The HTML report `optimize --report` writes into the output folder.
-pub const REPORT_FILE: &str = "report.html";
 
 /// Exit codes, one per kind of outcome (documented in the README).
 pub mod exit_code {
     /// Done; results written.
     pub const OK: u8 = 0;
-    /// Unexpected failure (I/O error writing results, internal error).
+    /// Unexpected failure (I/O error writing results, internal error), or
+    /// another run is writing into the same output folder; nothing written.
     pub const FAILURE: u8 = 1;
     /// The inventory or the arguments are invalid; nothing written.
     pub const INVALID_INPUT: u8 = 2;
@@ -57,6 +54,9 @@ pub enum AppError {
     Output { path: PathBuf, message: String },
     #[error("{0}")]
     Argument(String),
+    /// Another run holds the output folder, or its lock cannot be written.
+    #[error(transparent)]
+    Locked(#[from] LockError),
     #[error("{} is not a complete results folder: {} problem(s)", .dir.display(), .errors.len())]
     Results { dir: PathBuf, errors: Vec<InputError> },
 }
@@ -71,7 +71,7 @@ impl AppError {
             // A limit of the program, stated as such: the input is too large.
             AppError::Solve(SolveError::TooLarge(_)) => exit_code::INVALID_INPUT,
             AppError::Solve(_) => exit_code::SOLVER_FAILURE,
-            AppError::Output { .. } => exit_code::FAILURE,
+            AppError::Output { .. } | AppError::Locked(_) => exit_code::FAILURE,
             AppError::Results { .. } | AppError::Argument(_) => exit_code::INVALID_INPUT,
         }
     }
@@ -122,7 +122,7 @@ pub fn quantity_spread_warnings(inventory: &Inventory, flows_file: &str) -> Vec<
             format!(
                 "{} ({} {})",
                 flow.id,
-                flow.quantity,
+                short_number(flow.quantity),
                 inventory.resource(flow.resource).unit
             )
         })
@@ -130,12 +130,22 @@ pub fn quantity_spread_warnings(inventory: &Inventory, flows_file: &str) -> Vec<
     if outliers.len() > LISTED {
         listed.push(format!("and {} more", outliers.len() - LISTED));
     }
+    // A subnormal smallest quantity takes the ratio beyond f64.
+    let spread = largest / smallest;
+    let spread_text = if spread.is_finite() {
+        format!("{spread:.0e}")
+    } else {
+        "more than 1e308".to_string()
+    };
     vec![InputWarning {
         file: flows_file.to_string(),
         line: None,
         message: format!(
-            "flow quantities span {:.0e} (from {smallest} to {largest}), more than the {QUANTITY_SPREAD_LIMIT:.0e} over which the solver was checked: the smallest flows may come out inaccurate, or the solve end in numerical trouble; flows more than {QUANTITY_OUTLIER_FACTOR:.0e} times from the median quantity ({median}): {}",
-            largest / smallest,
+            "flow quantities span {} (from {} to {}), more than the {QUANTITY_SPREAD_LIMIT:.0e} over which the solver was checked: the smallest flows may come out inaccurate, or the solve end in numerical trouble; flows more than {QUANTITY_OUTLIER_FACTOR:.0e} times from the median quantity ({}): {}",
+            spread_text,
+            short_number(*smallest),
+            short_number(*largest),
+            short_number(median),
             listed.join(", ")
         ),
     }]
@@ -192,6 +202,8 @@ pub struct Extras {
     pub max_candidates: Option<usize>,
     /// Also write the first-stage LP to this file, before solving.
     pub write_mps: Option<PathBuf>,
+    /// The files and folders the run read, which no output may replace.
+    pub inputs: Vec<PathBuf>,
 }
 
 /// Wall-clock seconds of each stage of one `optimize` run.
@@ -346,6 +358,7 @@ pub fn optimize_loaded(
             format: config.format,
             max_candidates: config.max_candidates,
             write_mps: config.write_mps.clone(),
+            inputs: source_paths(&config.source),
         },
         &config.out,
     )?;
@@ -370,7 +383,13 @@ pub fn optimize_and_write(
         format,
         max_candidates,
         write_mps,
+        inputs,
     } = extras;
+    check_output_folder(out)?;
+    let lock = prepare_output(out, Family::Results, &inputs)?;
+    if let Some(path) = &write_mps {
+        spare_inputs(path, None, &inputs)?;
+    }
     let mut timings = Timings::default();
     let mut clock = Instant::now();
     let mut lap = || {
@@ -410,8 +429,29 @@ pub fn optimize_and_write(
         n_candidate_links: links.len(),
         n_binaries: solution.extended.as_ref().map_or(0, |extended| extended.n_binaries),
         mip_gap: solution.extended.as_ref().and_then(|extended| extended.mip_gap),
+        options: RunOptions {
+            objective: options.objective.as_str(),
+            lexicographic_slack: options.lexicographic_slack,
+            supplier_share,
+            max_candidates,
+            solver: options.solver.map(|solver| match solver {
+                LpSolver::Auto => "auto",
+                LpSolver::Simplex => "simplex",
+                LpSolver::Ipm => "ipm",
+            }),
+            time_limit_seconds: options.time_limit_seconds,
+            mip_gap: options.mip_gap,
+            allocation: match allocation {
+                Allocation::Equal => "equal",
+                Allocation::Shapley { .. } => "shapley",
+            },
+            shapley_samples: match allocation {
+                Allocation::Equal => None,
+                Allocation::Shapley { samples } => Some(samples),
+            },
+        },
     };
-    let summary = summary(&inventory, &valuation, &info);
+    let mut summary = summary(&inventory, &valuation, &info);
     let output_error = |message: String| AppError::Output {
         path: out.to_path_buf(),
         message,
@@ -425,13 +465,27 @@ pub fn optimize_and_write(
             Ok(tables)
         })
         .map_err(|e| output_error(e.to_string()))?;
-    for (name, mut frame) in tables {
-        if let (Some(shapley), "firm_values.csv") = (&shapley, name) {
+    // summary.json names the set's other files, so that `symbiose report`
+    // reads exactly these, whatever else the folder holds.
+    summary.files = tables
+        .iter()
+        .map(|(table, _)| table.file(format))
+        .chain(
+            outputs::DERIVED
+                .into_iter()
+                .filter(|name| write_report || *name != outputs::REPORT),
+        )
+        .map(str::to_string)
+        .collect();
+    summary.files.sort();
+    for (table, mut frame) in tables {
+        let name = table.csv;
+        if let (Some(shapley), true) = (&shapley, table == outputs::FIRM_VALUES) {
             add_shapley_columns(&inventory, &mut frame, shapley).map_err(|e| output_error(e.to_string()))?;
         }
         if format == TableFormat::Parquet {
             parquet_files.push((
-                name.replace(".csv", ".parquet"),
+                table.parquet.to_string(),
                 parquet_bytes(&mut frame).map_err(|e| output_error(e.to_string()))?,
             ));
         }
@@ -442,7 +496,7 @@ pub fn optimize_and_write(
     }
     let mut json = serde_json::to_vec_pretty(&summary).map_err(|e| output_error(e.to_string()))?;
     json.push(b'\n');
-    files.push(("summary.json".to_string(), json));
+    files.push((outputs::SUMMARY.to_string(), json));
     // The profile, the GeoJSON and the report are drawn from the tables
     // themselves, read back, so that `symbiose report` on the folder gives
     // the same page.
@@ -455,10 +509,10 @@ pub fn optimize_and_write(
     files.extend(derived_outputs(&results, write_report).map_err(|e| output_error(e.to_string()))?);
     if format == TableFormat::Parquet {
         // The CSV tables served to draw the derived files; Parquet replaces them.
-        files.retain(|(name, _)| !name.ends_with(".csv"));
+        files.retain(|(name, _)| outputs::Table::named(name).is_none());
         files.extend(parquet_files);
     }
-    write_outputs_atomically(out, &files).map_err(|e| output_error(e.to_string()))?;
+    write_set(&lock, Family::Results, files, false)?;
     timings.outputs = lap();
     Ok(Optimized {
         inventory,
@@ -519,13 +573,122 @@ pub fn with_threads<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + 
     }
 }
 
-fn write_set(out: &Path, files: Vec<(String, Vec<u8>)>) -> Result<(), AppError> {
-    write_outputs_atomically(out, &files)
-        .map(|_| ())
-        .map_err(|e| AppError::Output {
-            path: out.to_path_buf(),
-            message: e.to_string(),
-        })
+/// Checks, before anything is solved, that results could be written into
+/// `out`: it, or where it does not exist yet the nearest folder above it
+/// (where it would be created), must be a folder this process may write
+/// in. Creates nothing, so a failed run leaves no trace.
+pub fn check_output_folder(out: &Path) -> Result<(), AppError> {
+    let refuse = |message: String| AppError::Output {
+        path: out.to_path_buf(),
+        message: format!("{message} (checked before solving; nothing was written)"),
+    };
+    let mut folder = if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.to_path_buf()
+    };
+    loop {
+        match std::fs::metadata(&folder) {
+            Ok(meta) if meta.is_dir() => {
+                return writable_folder(&folder, &meta)
+                    .map_err(|error| refuse(format!("cannot write in the folder {}: {error}", folder.display())));
+            }
+            Ok(_) => return Err(refuse(format!("{} exists and is not a folder", folder.display()))),
+            // Not there yet (or below a file, which the next round finds):
+            // the folder would be created in its parent.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                match folder.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() => folder = parent.to_path_buf(),
+                    // A relative path's first component: its parent is the working folder.
+                    Some(_) if folder != Path::new(".") => folder = PathBuf::from("."),
+                    _ => return Err(refuse(format!("cannot reach {}: {error}", folder.display()))),
+                }
+            }
+            Err(error) => return Err(refuse(format!("cannot reach {}: {error}", folder.display()))),
+        }
+    }
+}
+
+/// Whether this process may create files in `folder` (write and search
+/// permission, for its effective user; a read-only file system included).
+fn writable_folder(folder: &Path, meta: &std::fs::Metadata) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = meta;
+        use std::os::unix::ffi::OsStrExt;
+        let path = std::ffi::CString::new(folder.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path holds a NUL byte"))?;
+        // SAFETY: `path` is a NUL-terminated string that outlives the call;
+        // faccessat only reads it.
+        let status =
+            unsafe { libc::faccessat(libc::AT_FDCWD, path.as_ptr(), libc::W_OK | libc::X_OK, libc::AT_EACCESS) };
+        if status == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = folder;
+        if meta.permissions().readonly() {
+            Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// What every command that writes an output folder does first, before it
+/// solves: refuses an output that would replace one of its `inputs`
+/// (exit 2), then takes the folder's lock, which also finds a parent folder
+/// that cannot be written (exit 1).
+pub fn prepare_output(out: &Path, family: Family, inputs: &[PathBuf]) -> Result<OutputLock, AppError> {
+    spare_inputs(out, Some(family), inputs)?;
+    Ok(lock_output(out)?)
+}
+
+/// Refuses an output folder of `family` (or, with `None`, an output file)
+/// that would replace one of the command's inputs.
+fn spare_inputs(out: &Path, family: Option<Family>, inputs: &[PathBuf]) -> Result<(), AppError> {
+    refuse_output_over_inputs(out, family, inputs).map_err(AppError::Argument)
+}
+
+/// The paths an inventory is read from: a workbook, or a folder and the
+/// files of it that the loader reads (the names `generate` writes, Part B's
+/// and the catalogue's).
+fn source_paths(source: &InventorySource) -> Vec<PathBuf> {
+    match source {
+        InventorySource::Folder(dir) => std::iter::once(dir.clone())
+            .chain(
+                outputs::TERRITORY
+                    .iter()
+                    .chain(&crate::io::PART_B_FILES)
+                    .chain(&crate::io::CATALOGUE_FILES)
+                    .map(|name| dir.join(name)),
+            )
+            .collect(),
+        InventorySource::Workbook(path) => vec![path.clone()],
+        InventorySource::BundledDunkirk => Vec::new(),
+    }
+}
+
+/// Writes a set into the locked folder; files of the family's names that
+/// symbiose did not write are refused (exit 2) unless `force`.
+fn write_set(lock: &OutputLock, family: Family, files: Vec<(String, Vec<u8>)>, force: bool) -> Result<(), AppError> {
+    match write_outputs_atomically(lock, family, &files, force) {
+        Ok(_) => Ok(()),
+        Err(error @ WriteError::NotWrittenBySymbiose { .. }) => Err(AppError::Argument(error.to_string())),
+        Err(WriteError::Io(error)) => Err(AppError::Output {
+            path: lock.dir().to_path_buf(),
+            message: error.to_string(),
+        }),
+    }
 }
 
 fn table_bytes(
@@ -547,6 +710,8 @@ pub fn run_scenario(path: &Path, out: &Path, allocation: Allocation) -> Result<O
     study.vary.clear();
     let (inventory, share) = study.instance(0)?;
     let options = study.solve_options(None);
+    let mut inputs = source_paths(&study.source);
+    inputs.push(path.to_path_buf());
     optimize_and_write(
         inventory,
         Vec::new(),
@@ -557,6 +722,7 @@ pub fn run_scenario(path: &Path, out: &Path, allocation: Allocation) -> Result<O
             allocation,
             write_report: false,
             format: TableFormat::Csv,
+            inputs,
             ..Extras::default()
         },
         out,
@@ -583,6 +749,10 @@ pub fn sweep(
 ) -> Result<Swept, AppError> {
     use crate::scenario::{run_sweep, sweep_chart, sweep_csv, SweepMeta};
     let study = crate::scenario::load_study(path)?;
+    check_output_folder(out)?;
+    let mut inputs = source_paths(&study.source);
+    inputs.push(path.to_path_buf());
+    let lock = prepare_output(out, Family::Sweep, &inputs)?;
     let rows = with_threads(threads, || run_sweep(&study, shard, warm_start, quiet))??;
     let csv = sweep_csv(&study, &rows).map_err(|message| AppError::Output {
         path: out.to_path_buf(),
@@ -597,16 +767,16 @@ pub fn sweep(
         scenarios: rows.iter().map(|row| row.scenario).collect(),
     };
     let mut files = vec![
-        ("sweep.csv".to_string(), csv),
+        (outputs::SWEEP_CSV.to_string(), csv),
         (
-            "sweep_meta.json".to_string(),
+            outputs::SWEEP_META.to_string(),
             serde_json::to_vec_pretty(&meta).unwrap_or_default(),
         ),
     ];
     if let Some(chart) = sweep_chart(&study, &rows) {
-        files.push(("sweep.svg".to_string(), chart.into_bytes()));
+        files.push((outputs::SWEEP_SVG.to_string(), chart.into_bytes()));
     }
-    write_set(out, files)?;
+    write_set(&lock, Family::Sweep, files, false)?;
     Ok(Swept {
         n_scenarios: study.n_scenarios(),
         n_solved: rows.iter().filter(|row| row.metrics.is_some()).count(),
@@ -616,13 +786,14 @@ pub fn sweep(
 
 /// `symbiose merge`: shard folders into one sweep.csv.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), AppError> {
+    let lock = prepare_output(out, Family::Sweep, dirs)?;
     let csv = crate::scenario::merge_sweeps(dirs).map_err(|message| {
         AppError::Scenario(crate::scenario::ScenarioError {
             file: "merge".to_string(),
             message,
         })
     })?;
-    write_set(out, vec![("sweep.csv".to_string(), csv)])
+    write_set(&lock, Family::Sweep, vec![(outputs::SWEEP_CSV.to_string(), csv)], false)
 }
 
 /// `symbiose resilience`: each firm removed in turn; writes resilience.csv.
@@ -634,12 +805,19 @@ pub fn resilience(
     threads: Option<usize>,
     quiet: bool,
 ) -> Result<(Inventory, Vec<crate::scenario::ResilienceRow>), AppError> {
+    let lock = prepare_output(out, Family::Resilience, &source_paths(source))?;
     let inventory = load_inventory(source)?.inventory;
+    check_output_folder(out)?;
     let rows = with_threads(threads, || {
         crate::scenario::resilience(&inventory, options, supplier_share, quiet)
     })??;
     let csv = table_bytes(out, crate::scenario::resilience_table(&inventory, &rows))?;
-    write_set(out, vec![("resilience.csv".to_string(), csv)])?;
+    write_set(
+        &lock,
+        Family::Resilience,
+        vec![(outputs::RESILIENCE_CSV.to_string(), csv)],
+        false,
+    )?;
     Ok((inventory, rows))
 }
 
@@ -652,7 +830,9 @@ pub fn pareto(
     threads: Option<usize>,
     quiet: bool,
 ) -> Result<crate::scenario::ParetoFront, AppError> {
+    let lock = prepare_output(out, Family::Pareto, &source_paths(source))?;
     let inventory = load_inventory(source)?.inventory;
+    check_output_folder(out)?;
     let front = with_threads(threads, || crate::scenario::pareto_front(&inventory, n_points, quiet))??;
     let csv = table_bytes(out, crate::scenario::pareto_table(&front))?;
     let summary = serde_json::json!({
@@ -664,18 +844,20 @@ pub fn pareto(
         "externality_of_private_view_eur": front.externality_of_private_view_eur(),
     });
     write_set(
-        out,
+        &lock,
+        Family::Pareto,
         vec![
-            ("pareto.csv".to_string(), csv),
+            (outputs::PARETO_CSV.to_string(), csv),
             (
-                "pareto.svg".to_string(),
+                outputs::PARETO_SVG.to_string(),
                 crate::scenario::pareto_chart(&front).into_bytes(),
             ),
             (
-                "pareto_summary.json".to_string(),
+                outputs::PARETO_SUMMARY.to_string(),
                 serde_json::to_vec_pretty(&summary).unwrap_or_default(),
             ),
         ],
+        false,
     )?;
     Ok(front)
 }
@@ -687,12 +869,15 @@ pub fn derived_outputs(results: &Results, with_report: bool) -> serde_json::Resu
     let mut profile_json = serde_json::to_vec_pretty(&profile)?;
     profile_json.push(b'\n');
     let mut files = vec![
-        (PROFILE_FILE.to_string(), profile_json),
-        (FIRMS_GEOJSON_FILE.to_string(), firms_geojson(results)?),
-        (LINKS_GEOJSON_FILE.to_string(), links_geojson(results)?),
+        (outputs::PROFILE.to_string(), profile_json),
+        (outputs::FIRMS_GEOJSON.to_string(), firms_geojson(results)?),
+        (outputs::LINKS_GEOJSON.to_string(), links_geojson(results)?),
     ];
     if with_report {
-        files.push((REPORT_FILE.to_string(), html::render(results, &profile).into_bytes()));
+        files.push((
+            outputs::REPORT.to_string(),
+            html::render(results, &profile).into_bytes(),
+        ));
     }
     Ok(files)
 }
@@ -711,6 +896,8 @@ pub struct Reported {
     pub path: PathBuf,
     pub n_links: usize,
     pub n_firms: usize,
+    /// summary.json's `optimal_over` (a run with `--max-candidates`).
+    pub optimal_over: Option<String>,
 }
 
 /// `symbiose report`: the HTML report of a results folder, from its tables
@@ -719,7 +906,7 @@ pub fn report(config: &ReportConfig) -> Result<Reported, AppError> {
     let path = config
         .out
         .clone()
-        .unwrap_or_else(|| config.results_dir.join(REPORT_FILE));
+        .unwrap_or_else(|| config.results_dir.join(outputs::REPORT));
     let output_error = |message: String| AppError::Output {
         path: path.clone(),
         message,
@@ -736,6 +923,23 @@ pub fn report(config: &ReportConfig) -> Result<Reported, AppError> {
             path.display()
         )));
     }
+    // The page may replace none of the files it is drawn from.
+    let inputs: Vec<PathBuf> = std::iter::once(config.results_dir.clone())
+        .chain(
+            Family::Results
+                .files()
+                .into_iter()
+                .filter(|name| *name != outputs::REPORT)
+                .map(|name| config.results_dir.join(name)),
+        )
+        .collect();
+    spare_inputs(&path, None, &inputs)?;
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    // Held while the tables are read too, when the page goes beside them.
+    let lock = lock_output(&folder)?;
     let results = read_results_folder(&config.results_dir).map_err(|errors| AppError::Results {
         dir: config.results_dir.clone(),
         errors,
@@ -744,19 +948,40 @@ pub fn report(config: &ReportConfig) -> Result<Reported, AppError> {
     let page = html::render(&results, &profile);
     // One file added to (or replaced in) a folder that may hold anything:
     // the folder itself is left as it is.
-    write_file_atomically(&path, page.as_bytes()).map_err(|e| output_error(e.to_string()))?;
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().to_string())
+        .unwrap_or_default();
+    write_file_atomically(&lock, &name, page.as_bytes()).map_err(|e| output_error(e.to_string()))?;
     Ok(Reported {
         path,
         n_links: results.links.len(),
         n_firms: results.firms.len(),
+        optimal_over: results.summary.optimal_over.clone(),
     })
 }
 
-/// `symbiose generate`: a synthetic territory written into `out`.
-pub fn generate(config: &crate::generate::GenerateConfig, out: &Path) -> Result<crate::generate::Generated, AppError> {
+/// `symbiose generate`: a synthetic territory written into `out`. Files of
+/// its names that symbiose did not write there (a user's inventory) are
+/// refused unless `force`.
+pub fn generate(
+    config: &crate::generate::GenerateConfig,
+    out: &Path,
+    force: bool,
+) -> Result<crate::generate::Generated, AppError> {
+    config.check().map_err(AppError::Argument)?;
+    let lock = prepare_output(out, Family::Territory, &[])?;
     let generated = crate::generate::generate(config);
-    write_set(out, generated.files.clone())?;
+    write_set(&lock, Family::Territory, generated.files.clone(), force)?;
     Ok(generated)
+}
+
+/// `symbiose catalogue`: the default catalogue as editable files in `out`.
+/// Files of its names that symbiose did not write there (a user's
+/// catalogue) are refused unless `force`.
+pub fn catalogue(out: &Path, force: bool) -> Result<(), AppError> {
+    let lock = prepare_output(out, Family::Catalogue, &[])?;
+    write_set(&lock, Family::Catalogue, crate::io::catalogue_files(), force)
 }
 
 /// What `symbiose validate` found in a valid inventory.
@@ -860,8 +1085,14 @@ mod tests {
         let message = &warnings[0].message;
         assert!(message.contains("span 1e13"), "{message}");
         // The median is 60: s1 is 6e8 times below it, d1 within 1e6 of it.
-        assert!(message.contains("s1 (0.0000001 MWh)"), "{message}");
+        assert!(message.contains("s1 (1e-7 MWh)"), "{message}");
         assert!(!message.contains("d1 ("), "{message}");
+        // A subnormal quantity prints in a few characters, not 300 digits.
+        inventory.flows[0].quantity = 5e-324;
+        let message = &quantity_spread_warnings(&inventory, "flows.csv")[0].message;
+        assert!(message.contains("(from 5e-324 to 1000000)"), "{message}");
+        assert!(message.contains("s1 (5e-324 MWh)"), "{message}");
+        assert!(message.len() < 400, "{} characters: {message}", message.len());
         // Zero quantities take no part.
         inventory.flows[0].quantity = 0.0;
         assert!(quantity_spread_warnings(&inventory, "flows.csv").is_empty());

@@ -27,7 +27,43 @@ pub struct GenerateConfig {
     pub region_km: Option<f64>,
 }
 
+/// The widest region `generate` accepts, in km. The region is a square on
+/// a flat map centred on [`REGION_CENTRE`] (50 N): half of 8,800 km north
+/// of the centre is 89.6 N, so every latitude stays valid; half of
+/// 8,895 km would reach the pole. Longitudes stay within 62 degrees of 3 E.
+pub const MAX_REGION_KM: f64 = 8_800.0;
+
+/// The most firms `generate` writes: about 50 million flows, some 3 GB of
+/// CSV, and a default region (6,700 km) within [`MAX_REGION_KM`].
+pub const MAX_FIRMS: usize = 10_000_000;
+
 impl GenerateConfig {
+    /// Checks the arguments before anything is generated: a message saying
+    /// the allowed range when one is outside it.
+    pub fn check(&self) -> Result<(), String> {
+        if self.n_firms == 0 {
+            return Err("--firms 0: a territory needs at least 1 firm (give --firms from 1 to 10,000,000)".to_string());
+        }
+        if self.n_firms > MAX_FIRMS {
+            return Err(format!(
+                "--firms {} is more than generate's limit of {} firms (about 50 million flows): give --firms from 1 to {}",
+                self.n_firms,
+                crate::report::euros(MAX_FIRMS as f64),
+                crate::report::euros(MAX_FIRMS as f64)
+            ));
+        }
+        if let Some(side) = self.region_km {
+            if !(side.is_finite() && side > 0.0 && side <= MAX_REGION_KM) {
+                return Err(format!(
+                    "--region-km {side} is outside the allowed range: more than 0 and at most {} km (a wider square centred on {} N would pass the pole)",
+                    crate::report::euros(MAX_REGION_KM),
+                    REGION_CENTRE.0
+                ));
+            }
+        }
+        Ok(())
+    }
+
     pub fn region_side_km(&self) -> f64 {
         self.region_km
             .unwrap_or_else(|| (300.0 * (self.n_firms as f64 / 20_000.0).sqrt()).max(20.0))
@@ -123,7 +159,7 @@ impl Rng {
 
 /// Temperatures (C) of a heat flow: the supply's offer, or the demand's
 /// minimum (present with probability `required`).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Quality {
     low: f64,
     high: f64,
@@ -131,599 +167,126 @@ struct Quality {
 }
 
 /// One flow a firm of a sector may have.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, PartialEq)]
 struct FlowTemplate {
     supply: bool,
-    resource: &'static str,
-    fallback: &'static str,
-    unit: &'static str,
+    resource: String,
+    fallback: String,
+    unit: String,
     probability: f64,
     median: f64,
     sigma: f64,
     quality: Option<Quality>,
 }
 
-const fn flow(
-    supply: bool,
-    resource: &'static str,
-    fallback: &'static str,
-    unit: &'static str,
-    probability: f64,
-    median: f64,
-    sigma: f64,
-) -> FlowTemplate {
-    FlowTemplate {
-        supply,
-        resource,
-        fallback,
-        unit,
-        probability,
-        median,
-        sigma,
-        quality: None,
-    }
-}
-
-const fn heat(mut template: FlowTemplate, low: f64, high: f64, required: f64) -> FlowTemplate {
-    template.quality = Some(Quality { low, high, required });
-    template
-}
-
+#[derive(Debug, Clone, PartialEq)]
 struct Sector {
-    label: &'static str,
-    nace: &'static str,
+    label: String,
+    nace: String,
     /// Share of firms.
     weight: f64,
-    flows: &'static [FlowTemplate],
+    flows: Vec<FlowTemplate>,
 }
 
-const S: bool = true;
-const D: bool = false;
+/// The sector recipes, a data table compiled in: one row per flow a firm of
+/// a sector may have, sectors in the order of their first row (the file's
+/// header comment says what the columns mean and where the figures come from).
+const SECTORS_CSV: &str = include_str!("generate/sectors.csv");
 
-// Quantities per year. Medians are orders of magnitude for a typical
-// site of the sector (ESTIMATE), sigmas spread them over one to two
-// orders of magnitude, as real inventories do.
-const SECTORS: &[Sector] = &[
-    Sector {
-        label: "Manufacturing SME",
-        nace: "C25",
-        weight: 0.6088,
-        flows: &[
-            flow(
-                D,
-                "waste_collection",
-                "individual_collection",
-                "t_collected",
-                0.9,
-                15.0,
-                0.5,
-            ),
-            flow(
-                D,
-                "wastewater_treatment",
-                "own_wastewater_treatment",
-                "m3_treated",
-                0.7,
-                20_000.0,
-                1.0,
-            ),
-            heat(
-                flow(S, "hot_water_heat", "heat_dissipation", "MWh", 0.6, 1_200.0, 1.0),
-                45.0,
-                110.0,
-                1.0,
-            ),
-            heat(
-                flow(S, "hot_water_heat", "heat_dissipation", "MWh", 0.4, 600.0, 1.0),
-                35.0,
-                60.0,
-                1.0,
-            ),
-            heat(
-                flow(S, "warm_water_heat", "heat_dissipation", "MWh", 0.8, 2_000.0, 1.0),
-                20.0,
-                35.0,
-                1.0,
-            ),
-            heat(
-                flow(S, "warm_water_heat", "heat_dissipation", "MWh", 0.3, 500.0, 1.0),
-                15.0,
-                25.0,
-                1.0,
-            ),
-            flow(S, "process_water", "water_discharge", "m3", 0.3, 20_000.0, 1.0),
-            heat(
-                flow(D, "steam", "gas_boiler_heat", "MWh", 0.2, 4_000.0, 1.0),
-                140.0,
-                190.0,
-                0.9,
-            ),
-            flow(D, "nitrogen", "liquid_gas_delivery", "t", 0.5, 200.0, 1.0),
-            flow(D, "oxygen", "liquid_gas_delivery", "t", 0.6, 300.0, 1.0),
-            flow(D, "argon", "liquid_gas_delivery", "t", 0.5, 20.0, 1.0),
-            heat(
-                flow(D, "hot_water_heat", "gas_boiler_heat", "MWh", 0.01, 1_500.0, 1.0),
-                50.0,
-                90.0,
-                0.8,
-            ),
-            flow(D, "process_water", "freshwater_abstraction", "m3", 0.01, 30_000.0, 1.0),
-            flow(D, "fuel_gas", "natural_gas_supply", "MWh", 0.02, 5_000.0, 1.0),
-            flow(D, "hydrochloric_acid", "hcl_purchase", "t", 0.003, 500.0, 1.0),
-            flow(S, "hydrochloric_acid", "neutralisation", "t", 0.002, 500.0, 1.0),
-        ],
-    },
-    Sector {
-        label: "Food processing plant",
-        nace: "C10",
-        weight: 0.12,
-        flows: &[
-            heat(
-                flow(D, "steam", "gas_boiler_heat", "MWh", 0.6, 10_000.0, 1.0),
-                140.0,
-                180.0,
-                0.9,
-            ),
-            heat(
-                flow(D, "hot_water_heat", "gas_boiler_heat", "MWh", 0.02, 5_000.0, 1.0),
-                60.0,
-                90.0,
-                0.8,
-            ),
-            heat(
-                flow(S, "hot_water_heat", "heat_dissipation", "MWh", 0.7, 3_000.0, 1.0),
-                40.0,
-                80.0,
-                1.0,
-            ),
-            heat(
-                flow(S, "warm_water_heat", "heat_dissipation", "MWh", 0.4, 3_000.0, 1.0),
-                20.0,
-                35.0,
-                1.0,
-            ),
-            flow(D, "process_water", "freshwater_abstraction", "m3", 0.03, 200_000.0, 1.0),
-            flow(S, "process_water", "water_discharge", "m3", 0.6, 100_000.0, 1.0),
-            flow(
-                D,
-                "wastewater_treatment",
-                "own_wastewater_treatment",
-                "m3_treated",
-                0.9,
-                150_000.0,
-                1.0,
-            ),
-            flow(
-                S,
-                "fermentation_residue",
-                "incineration_biogenic",
-                "t",
-                0.01,
-                8_000.0,
-                1.0,
-            ),
-            flow(
-                D,
-                "waste_collection",
-                "individual_collection",
-                "t_collected",
-                0.8,
-                40.0,
-                0.6,
-            ),
-            flow(D, "fuel_gas", "natural_gas_supply", "MWh", 0.05, 20_000.0, 1.0),
-            flow(D, "nitrogen", "liquid_gas_delivery", "t", 0.5, 500.0, 1.0),
-        ],
-    },
-    Sector {
-        label: "Chemical plant",
-        nace: "C20",
-        weight: 0.07,
-        flows: &[
-            heat(
-                flow(S, "steam", "heat_dissipation", "MWh", 0.5, 30_000.0, 1.2),
-                160.0,
-                260.0,
-                1.0,
-            ),
-            heat(
-                flow(D, "steam", "gas_boiler_heat", "MWh", 0.6, 40_000.0, 1.2),
-                150.0,
-                220.0,
-                0.95,
-            ),
-            heat(
-                flow(S, "hot_water_heat", "heat_dissipation", "MWh", 0.7, 15_000.0, 1.2),
-                60.0,
-                120.0,
-                1.0,
-            ),
-            heat(
-                flow(S, "warm_water_heat", "heat_dissipation", "MWh", 0.5, 20_000.0, 1.2),
-                20.0,
-                35.0,
-                1.0,
-            ),
-            flow(S, "hydrochloric_acid", "neutralisation", "t", 0.04, 5_000.0, 1.0),
-            flow(D, "hydrochloric_acid", "hcl_purchase", "t", 0.05, 5_000.0, 1.0),
-            flow(D, "process_water", "freshwater_abstraction", "m3", 0.02, 800_000.0, 1.2),
-            flow(S, "process_water", "water_discharge", "m3", 0.6, 500_000.0, 1.2),
-            flow(D, "nitrogen", "liquid_gas_delivery", "t", 0.7, 3_000.0, 1.2),
-            flow(D, "oxygen", "liquid_gas_delivery", "t", 0.4, 5_000.0, 1.2),
-            flow(D, "argon", "liquid_gas_delivery", "t", 0.1, 100.0, 1.2),
-            flow(D, "fuel_gas", "natural_gas_supply", "MWh", 0.05, 80_000.0, 1.2),
-            flow(
-                D,
-                "wastewater_treatment",
-                "own_wastewater_treatment",
-                "m3_treated",
-                0.7,
-                400_000.0,
-                1.2,
-            ),
-        ],
-    },
-    Sector {
-        label: "Logistics platform",
-        nace: "H52",
-        weight: 0.09,
-        flows: &[
-            flow(
-                D,
-                "waste_collection",
-                "individual_collection",
-                "t_collected",
-                0.95,
-                30.0,
-                0.6,
-            ),
-            flow(
-                D,
-                "wastewater_treatment",
-                "own_wastewater_treatment",
-                "m3_treated",
-                0.6,
-                5_000.0,
-                1.0,
-            ),
-            heat(
-                flow(D, "hot_water_heat", "gas_boiler_heat", "MWh", 0.01, 800.0, 1.0),
-                45.0,
-                70.0,
-                0.5,
-            ),
-            flow(S, "process_water", "water_discharge", "m3", 0.3, 5_000.0, 1.0),
-            flow(D, "nitrogen", "liquid_gas_delivery", "t", 0.1, 50.0, 1.0),
-        ],
-    },
-    Sector {
-        label: "Data centre",
-        nace: "J63",
-        weight: 0.02,
-        flows: &[
-            heat(
-                flow(S, "hot_water_heat", "heat_dissipation", "MWh", 1.0, 20_000.0, 1.0),
-                30.0,
-                55.0,
-                1.0,
-            ),
-            heat(
-                flow(S, "warm_water_heat", "heat_dissipation", "MWh", 0.5, 10_000.0, 1.0),
-                20.0,
-                30.0,
-                1.0,
-            ),
-            flow(D, "process_water", "freshwater_abstraction", "m3", 0.02, 50_000.0, 1.0),
-            flow(S, "process_water", "water_discharge", "m3", 0.4, 30_000.0, 1.0),
-            flow(
-                D,
-                "wastewater_treatment",
-                "own_wastewater_treatment",
-                "m3_treated",
-                0.5,
-                30_000.0,
-                1.0,
-            ),
-        ],
-    },
-    Sector {
-        label: "Waste collection company",
-        nace: "E38.1",
-        weight: 0.0015,
-        flows: &[
-            flow(S, "waste_collection", "idle_capacity", "t_collected", 1.0, 800.0, 0.8),
-            flow(
-                S,
-                "wastewater_treatment",
-                "idle_treatment_capacity",
-                "m3_treated",
-                0.2,
-                500_000.0,
-                1.0,
-            ),
-        ],
-    },
-    Sector {
-        label: "Wastewater treatment plant",
-        nace: "E37",
-        weight: 0.01,
-        flows: &[
-            flow(
-                S,
-                "wastewater_treatment",
-                "idle_treatment_capacity",
-                "m3_treated",
-                1.0,
-                2_000_000.0,
-                1.0,
-            ),
-            flow(S, "sewage_sludge", "incineration_biogenic", "t", 0.4, 3_000.0, 1.0),
-            flow(S, "process_water", "water_discharge", "m3", 0.7, 1_000_000.0, 1.0),
-            heat(
-                flow(S, "warm_water_heat", "heat_dissipation", "MWh", 0.4, 5_000.0, 1.0),
-                20.0,
-                30.0,
-                1.0,
-            ),
-        ],
-    },
-    Sector {
-        label: "District heating network",
-        nace: "D35.30",
-        weight: 0.004,
-        flows: &[heat(
-            flow(D, "hot_water_heat", "gas_boiler_heat", "MWh", 1.0, 60_000.0, 1.0),
-            70.0,
-            95.0,
-            1.0,
-        )],
-    },
-    Sector {
-        label: "Greenhouse or fish farm",
-        nace: "A01",
-        weight: 0.03,
-        flows: &[
-            heat(
-                flow(D, "warm_water_heat", "gas_vaporiser_heat", "MWh", 0.6, 8_000.0, 1.0),
-                15.0,
-                30.0,
-                1.0,
-            ),
-            heat(
-                flow(D, "hot_water_heat", "gas_boiler_heat", "MWh", 0.1, 5_000.0, 1.0),
-                40.0,
-                60.0,
-                0.8,
-            ),
-            flow(D, "sewage_sludge", "organic_amendment_purchase", "t", 0.1, 1_500.0, 1.0),
-            heat(
-                flow(
-                    D,
-                    "warm_seawater",
-                    "seawater_heated_by_gas",
-                    "m3",
-                    0.1,
-                    2_000_000.0,
-                    1.0,
-                ),
-                15.0,
-                20.0,
-                1.0,
-            ),
-            flow(D, "process_water", "freshwater_abstraction", "m3", 0.15, 40_000.0, 1.0),
-            flow(
-                D,
-                "waste_collection",
-                "individual_collection",
-                "t_collected",
-                0.4,
-                15.0,
-                0.5,
-            ),
-        ],
-    },
-    Sector {
-        label: "Power plant",
-        nace: "D35.11",
-        weight: 0.004,
-        flows: &[
-            heat(
-                flow(S, "warm_water_heat", "heat_dissipation", "MWh", 1.0, 500_000.0, 1.0),
-                20.0,
-                35.0,
-                1.0,
-            ),
-            heat(
-                flow(S, "steam", "heat_dissipation", "MWh", 0.5, 150_000.0, 1.0),
-                180.0,
-                300.0,
-                1.0,
-            ),
-            heat(
-                flow(S, "hot_water_heat", "heat_dissipation", "MWh", 0.6, 100_000.0, 1.0),
-                80.0,
-                120.0,
-                1.0,
-            ),
-            flow(S, "fgd_gypsum", "landfill", "t", 0.15, 80_000.0, 0.8),
-            heat(
-                flow(S, "warm_seawater", "seawater_discharge", "m3", 0.2, 50_000_000.0, 1.0),
-                18.0,
-                25.0,
-                1.0,
-            ),
-            flow(D, "fuel_gas", "natural_gas_supply", "MWh", 0.3, 1_000_000.0, 1.0),
-        ],
-    },
-    Sector {
-        label: "Waste-to-energy plant",
-        nace: "E38.21",
-        weight: 0.004,
-        flows: &[
-            heat(
-                flow(S, "steam", "heat_dissipation", "MWh", 1.0, 100_000.0, 0.8),
-                180.0,
-                250.0,
-                1.0,
-            ),
-            heat(
-                flow(S, "hot_water_heat", "heat_dissipation", "MWh", 0.8, 60_000.0, 0.8),
-                80.0,
-                120.0,
-                1.0,
-            ),
-        ],
-    },
-    Sector {
-        label: "Pharmaceutical or biotech plant",
-        nace: "C21",
-        weight: 0.012,
-        flows: &[
-            flow(
-                S,
-                "fermentation_residue",
-                "incineration_biogenic",
-                "t",
-                0.1,
-                20_000.0,
-                1.0,
-            ),
-            heat(
-                flow(D, "steam", "gas_boiler_heat", "MWh", 0.7, 20_000.0, 1.0),
-                150.0,
-                190.0,
-                0.9,
-            ),
-            flow(D, "process_water", "freshwater_abstraction", "m3", 0.04, 300_000.0, 1.0),
-            flow(S, "process_water", "water_discharge", "m3", 0.6, 200_000.0, 1.0),
-            heat(
-                flow(S, "warm_water_heat", "heat_dissipation", "MWh", 0.5, 5_000.0, 1.0),
-                20.0,
-                35.0,
-                1.0,
-            ),
-            flow(
-                D,
-                "wastewater_treatment",
-                "own_wastewater_treatment",
-                "m3_treated",
-                0.7,
-                300_000.0,
-                1.0,
-            ),
-            flow(D, "nitrogen", "liquid_gas_delivery", "t", 0.5, 1_000.0, 1.0),
-        ],
-    },
-    Sector {
-        label: "Glass or ceramics works",
-        nace: "C23.1",
-        weight: 0.02,
-        flows: &[
-            heat(
-                flow(S, "hot_water_heat", "heat_dissipation", "MWh", 0.8, 20_000.0, 1.0),
-                70.0,
-                130.0,
-                1.0,
-            ),
-            heat(
-                flow(S, "warm_water_heat", "heat_dissipation", "MWh", 0.5, 10_000.0, 1.0),
-                20.0,
-                35.0,
-                1.0,
-            ),
-            flow(D, "fuel_gas", "natural_gas_supply", "MWh", 0.05, 150_000.0, 1.0),
-            flow(D, "oxygen", "liquid_gas_delivery", "t", 0.4, 10_000.0, 1.0),
-            flow(D, "process_water", "freshwater_abstraction", "m3", 0.02, 100_000.0, 1.0),
-            flow(
-                D,
-                "waste_collection",
-                "individual_collection",
-                "t_collected",
-                0.5,
-                50.0,
-                0.6,
-            ),
-            flow(
-                D,
-                "wastewater_treatment",
-                "own_wastewater_treatment",
-                "m3_treated",
-                0.5,
-                50_000.0,
-                1.0,
-            ),
-        ],
-    },
-    Sector {
-        label: "Air separation unit",
-        nace: "C20.11",
-        weight: 0.002,
-        flows: &[
-            flow(S, "oxygen", "venting", "t", 1.0, 100_000.0, 1.0),
-            flow(S, "nitrogen", "venting", "t", 1.0, 60_000.0, 1.0),
-            flow(S, "argon", "venting", "t", 0.7, 5_000.0, 1.0),
-        ],
-    },
-    Sector {
-        label: "Integrated steelworks",
-        nace: "C24.10",
-        weight: 0.0008,
-        flows: &[
-            flow(S, "steel_mill_gas", "flaring", "MWh", 1.0, 3_000_000.0, 0.6),
-            flow(S, "bf_slag", "landfill", "t", 0.8, 1_000_000.0, 0.6),
-            heat(
-                flow(S, "hot_water_heat", "heat_dissipation", "MWh", 1.0, 100_000.0, 0.8),
-                90.0,
-                130.0,
-                1.0,
-            ),
-            heat(
-                flow(S, "steam", "heat_dissipation", "MWh", 0.7, 200_000.0, 0.8),
-                180.0,
-                260.0,
-                1.0,
-            ),
-            flow(D, "oxygen", "liquid_gas_delivery", "t", 1.0, 300_000.0, 0.6),
-            flow(D, "nitrogen", "liquid_gas_delivery", "t", 1.0, 150_000.0, 0.6),
-            flow(D, "argon", "liquid_gas_delivery", "t", 1.0, 15_000.0, 0.6),
-            flow(
-                D,
-                "process_water",
-                "freshwater_abstraction",
-                "m3",
-                1.0,
-                5_000_000.0,
-                0.6,
-            ),
-        ],
-    },
-    Sector {
-        label: "Cement plant",
-        nace: "C23.51",
-        weight: 0.0015,
-        flows: &[
-            flow(D, "clinker", "clinker_production", "t", 1.0, 500_000.0, 0.6),
-            flow(D, "fuel_gas", "natural_gas_supply", "MWh", 0.6, 200_000.0, 0.8),
-        ],
-    },
-    Sector {
-        label: "Plasterboard plant",
-        nace: "C23.62",
-        weight: 0.001,
-        flows: &[flow(D, "gypsum", "natural_gypsum", "t", 1.0, 150_000.0, 0.6)],
-    },
-    Sector {
-        label: "LNG terminal",
-        nace: "H52.10",
-        weight: 0.0004,
-        flows: &[heat(
-            flow(D, "warm_water_heat", "gas_vaporiser_heat", "MWh", 1.0, 300_000.0, 0.6),
-            10.0,
-            15.0,
-            1.0,
-        )],
-    },
-];
+/// The sectors of [`SECTORS_CSV`], parsed once.
+fn sectors() -> &'static [Sector] {
+    static SECTORS: std::sync::OnceLock<Vec<Sector>> = std::sync::OnceLock::new();
+    SECTORS.get_or_init(|| {
+        parse_sectors(SECTORS_CSV).unwrap_or_else(|e| panic!("the embedded generate/sectors.csv is valid (a unit test reads it): {e}"))
+    })
+}
+
+/// Reads the sector table: `#` lines are comments, then a header, then
+/// plain comma-separated rows (no quoting: no cell holds a comma).
+fn parse_sectors(text: &str) -> Result<Vec<Sector>, String> {
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.starts_with('#') && !line.trim().is_empty());
+    let (_, header) = lines.next().ok_or("no header")?;
+    let columns: Vec<&str> = header.split(',').collect();
+    let expected = [
+        "sector",
+        "nace",
+        "weight",
+        "kind",
+        "resource",
+        "fallback",
+        "unit",
+        "probability",
+        "median",
+        "sigma",
+        "temperature_low_c",
+        "temperature_high_c",
+        "temperature_required",
+    ];
+    if columns != expected {
+        return Err(format!("header {header:?}, expected {}", expected.join(",")));
+    }
+    let mut sectors: Vec<Sector> = Vec::new();
+    for (index, line) in lines {
+        let line_number = index + 1;
+        let cells: Vec<&str> = line.split(',').collect();
+        if cells.len() != expected.len() {
+            return Err(format!("line {line_number}: {} cells, expected {}", cells.len(), expected.len()));
+        }
+        let number = |column: usize| -> Result<f64, String> {
+            cells[column]
+                .parse::<f64>()
+                .map_err(|_| format!("line {line_number}, column {}: {:?} is not a number", expected[column], cells[column]))
+        };
+        let supply = match cells[3] {
+            "supply" => true,
+            "demand" => false,
+            other => return Err(format!("line {line_number}: kind {other:?}, expected supply or demand")),
+        };
+        let quality = if cells[10].is_empty() {
+            None
+        } else {
+            Some(Quality {
+                low: number(10)?,
+                high: number(11)?,
+                required: number(12)?,
+            })
+        };
+        let template = FlowTemplate {
+            supply,
+            resource: cells[4].to_string(),
+            fallback: cells[5].to_string(),
+            unit: cells[6].to_string(),
+            probability: number(7)?,
+            median: number(8)?,
+            sigma: number(9)?,
+            quality,
+        };
+        let weight = number(2)?;
+        match sectors.last_mut() {
+            Some(sector) if sector.label == cells[0] => {
+                if sector.nace != cells[1] || sector.weight != weight {
+                    return Err(format!("line {line_number}: sector {:?} changes its nace or weight", cells[0]));
+                }
+                sector.flows.push(template);
+            }
+            _ => {
+                if sectors.iter().any(|sector| sector.label == cells[0]) {
+                    return Err(format!("line {line_number}: the rows of sector {:?} are not together", cells[0]));
+                }
+                sectors.push(Sector {
+                    label: cells[0].to_string(),
+                    nace: cells[1].to_string(),
+                    weight,
+                    flows: vec![template],
+                });
+            }
+        }
+    }
+    Ok(sectors)
+}
 
 /// Firms per zone on average; zones per industrial pole on average.
 const FIRMS_PER_ZONE: f64 = 50.0;
@@ -777,13 +340,14 @@ pub fn generate(config: &GenerateConfig) -> Generated {
         })
         .collect();
     let zone_weights = cumulative((0..n_zones).map(|_| rng.lognormal(1.0, 0.8)));
-    let sector_weights = cumulative(SECTORS.iter().map(|sector| sector.weight));
+    let sectors = sectors();
+    let sector_weights = cumulative(sectors.iter().map(|sector| sector.weight));
     let width = n_firms.max(1).to_string().len();
 
     let mut firms_csv = String::from("firm_id,name,lat,lon,sector,zone\n");
     let mut flows_csv = String::from("flow_id,firm_id,kind,resource,quantity,fallback,quality,unit\n");
     let mut firms = Vec::with_capacity(n_firms);
-    let mut sector_counts = vec![0usize; SECTORS.len()];
+    let mut sector_counts = vec![0usize; sectors.len()];
     let mut n_flows = 0;
     for number in 1..=n_firms {
         let zone = rng.weighted(&zone_weights);
@@ -794,7 +358,7 @@ pub fn generate(config: &GenerateConfig) -> Generated {
         );
         let (lat, lon) = (round_to(lat, 5), round_to(lon, 5));
         let sector_index = rng.weighted(&sector_weights);
-        let sector = &SECTORS[sector_index];
+        let sector = &sectors[sector_index];
         sector_counts[sector_index] += 1;
         let id = format!("f{number:0width$}");
         let _ = writeln!(
@@ -937,8 +501,92 @@ mod tests {
     }
 
     #[test]
+    fn the_widest_region_allowed_keeps_every_coordinate_valid() {
+        let config = GenerateConfig {
+            n_firms: 400,
+            seed: 3,
+            region_km: Some(MAX_REGION_KM),
+        };
+        assert_eq!(config.check(), Ok(()));
+        let generated = generate(&config);
+        let firms = String::from_utf8(generated.files[0].1.clone()).unwrap();
+        let (mut max_lat, mut min_lat) = (f64::MIN, f64::MAX);
+        for line in firms.lines().skip(1) {
+            let cells: Vec<&str> = line.split(',').collect();
+            let (lat, lon): (f64, f64) = (cells[2].parse().unwrap(), cells[3].parse().unwrap());
+            assert!(
+                (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon),
+                "{line}"
+            );
+            max_lat = max_lat.max(lat);
+            min_lat = min_lat.min(lat);
+        }
+        // Positions are clamped to the square: its north edge is the
+        // furthest any firm can go.
+        let north_edge = REGION_CENTRE.0 + MAX_REGION_KM / 2.0 / KM_PER_DEGREE_LAT;
+        assert!(
+            max_lat <= north_edge && north_edge < 90.0,
+            "{min_lat}..{max_lat}, edge {north_edge}"
+        );
+        // The default region of the largest territory is within the limit.
+        let largest = GenerateConfig {
+            n_firms: MAX_FIRMS,
+            seed: 1,
+            region_km: None,
+        };
+        assert!(largest.region_side_km() <= MAX_REGION_KM);
+        assert_eq!(largest.check(), Ok(()));
+    }
+
+    #[test]
+    fn arguments_outside_their_range_are_refused_with_the_range() {
+        let config = |n_firms, region_km| GenerateConfig {
+            n_firms,
+            seed: 1,
+            region_km,
+        };
+        let message = config(10, Some(1e9)).check().unwrap_err();
+        assert!(
+            message.contains("--region-km 1000000000") && message.contains("8,800 km"),
+            "{message}"
+        );
+        for side in [0.0, -5.0, f64::NAN, f64::INFINITY, 8_800.5] {
+            assert!(config(10, Some(side)).check().is_err(), "{side}");
+        }
+        let message = config(0, None).check().unwrap_err();
+        assert!(message.contains("at least 1 firm"), "{message}");
+        let message = config(MAX_FIRMS + 1, None).check().unwrap_err();
+        assert!(message.contains("10,000,000"), "{message}");
+        assert_eq!(config(1, None).check(), Ok(()));
+    }
+
+    #[test]
     fn sector_weights_sum_to_one() {
-        let total: f64 = SECTORS.iter().map(|sector| sector.weight).sum();
+        let total: f64 = sectors().iter().map(|sector| sector.weight).sum();
         assert!((total - 1.0).abs() < 1e-9, "{total}");
+    }
+
+    #[test]
+    fn the_sector_table_reads_whole() {
+        let sectors = parse_sectors(SECTORS_CSV).expect("the embedded table parses");
+        assert_eq!(sectors.len(), 18);
+        assert_eq!(sectors.iter().map(|sector| sector.flows.len()).sum::<usize>(), 100);
+        let sme = &sectors[0];
+        assert_eq!((sme.label.as_str(), sme.nace.as_str(), sme.weight), ("Manufacturing SME", "C25", 0.6088));
+        let heat = &sme.flows[2];
+        assert!(heat.supply);
+        assert_eq!((heat.resource.as_str(), heat.fallback.as_str(), heat.unit.as_str()), ("hot_water_heat", "heat_dissipation", "MWh"));
+        assert_eq!((heat.probability, heat.median, heat.sigma), (0.6, 1_200.0, 1.0));
+        assert_eq!(heat.quality, Some(Quality { low: 45.0, high: 110.0, required: 1.0 }));
+        assert_eq!(sme.flows[0].quality, None);
+    }
+
+    #[test]
+    fn a_malformed_sector_table_is_refused_with_its_line() {
+        let header = "sector,nace,weight,kind,resource,fallback,unit,probability,median,sigma,temperature_low_c,temperature_high_c,temperature_required";
+        let error = parse_sectors(&format!("{header}\nA,C1,1,supply,r,f,t,0.5,ten,1,,,\n")).unwrap_err();
+        assert!(error.contains("line 2") && error.contains("median"), "{error}");
+        let error = parse_sectors(&format!("{header}\nA,C1,1,sideways,r,f,t,0.5,1,1,,,\n")).unwrap_err();
+        assert!(error.contains("sideways"), "{error}");
     }
 }

@@ -208,9 +208,7 @@ fn scope_color(scope: &str) -> &'static str {
 const CATEGORIES: [&str; 4] = ["material", "energy", "water", "service"];
 
 /// `1 link`, `2 links`.
-fn plural(count: usize, one: &str, many: &str) -> String {
-    format!("{count} {}", if count == 1 { one } else { many })
-}
+use crate::report::counted as plural;
 
 /// SVG coordinates with one decimal.
 fn px(value: f64) -> String {
@@ -237,7 +235,13 @@ fn firm_label(results: &Results, firm_id: &str) -> String {
 
 fn header(page: &mut String, results: &Results) {
     let summary = &results.summary;
-    let status = if results.proven_optimal() {
+    let status = if let (true, Some(over)) = (results.proven_optimal(), &summary.optimal_over) {
+        format!(
+            "{} <strong class=\"warn\">over the {}: the optimum over every candidate link may be better</strong>",
+            escape(&summary.status),
+            escape(over)
+        )
+    } else if results.proven_optimal() {
         escape(&summary.status)
     } else {
         format!(
@@ -783,8 +787,10 @@ fn sankey_section(page: &mut String, results: &Results) {
         let positive = results.links.iter().any(|link| measure.of(link) > 0.0);
         let note = if negative > 0 && positive {
             format!(
-                " {negative} link(s) with a negative {} are drawn as dashed lines.",
-                measure.label()
+                " {} with a negative {} {} drawn as dashed lines.",
+                plural(negative, "link", "links"),
+                measure.label(),
+                if negative == 1 { "is" } else { "are" }
             )
         } else {
             String::new()
@@ -1018,8 +1024,8 @@ fn map_svg(results: &Results, key_firms: &[String]) -> String {
         }
         put!(
             title,
-            "\n{} link(s); value captured {} EUR/yr",
-            firm.n_links,
+            "\n{}; value captured {} EUR/yr",
+            plural(firm.n_links, "link", "links"),
             euros(firm.value_eur)
         );
         if firm.compensation_needed_eur > 0.0 {
@@ -1279,8 +1285,8 @@ fn firms_section(page: &mut String, results: &Results) {
     } else {
         put!(
             page,
-            "<div class=\"callout\"><b>{} firm(s) need compensation</b><ul>",
-            needing.len()
+            "<div class=\"callout\"><b>{} compensation</b><ul>",
+            plural(needing.len(), "firm needs", "firms need")
         );
         for firm in &needing {
             put!(
@@ -1303,10 +1309,10 @@ fn firms_section(page: &mut String, results: &Results) {
             value: firm.value_eur,
             color: if firm.value_eur < 0.0 { "#c62828" } else { "#3f6e9a" },
             title: format!(
-                "{} ({}): {} link(s), cost {} -> {} EUR/yr, value {} EUR/yr",
+                "{} ({}): {}, cost {} -> {} EUR/yr, value {} EUR/yr",
                 firm_label(results, &firm.firm_id),
                 firm.firm_id,
-                firm.n_links,
+                plural(firm.n_links, "link", "links"),
                 euros(firm.baseline_cost_eur),
                 euros(firm.optimized_cost_eur),
                 euros(firm.value_eur)
@@ -1400,11 +1406,11 @@ fn profile_section(page: &mut String, profile: &TerritoryProfile) {
     put!(
         page,
         "<div class=\"part\"><h3>1. The actor system</h3>\n<div class=\"part-grid\"><div>\n<ul class=\"facts\">\
-         <li><b>{}</b> of {} firms take part ({})</li>\
+         <li><b>{}</b> of {} taking part ({})</li>\
          <li><b>{}</b> {} between <b>{}</b> {}</li>\
          <li><b>{}</b> supplier {}, <b>{}</b> receiver {}</li></ul>\n",
         actors.n_firms_taking_part,
-        actors.n_firms,
+        plural(actors.n_firms, "firm", "firms"),
         percent(actors.share_of_firms_taking_part),
         actors.n_links,
         if actors.n_links == 1 { "link" } else { "links" },
@@ -1808,9 +1814,9 @@ fn part_b_section(page: &mut String, results: &Results) {
         let built = results.investments.iter().filter(|investment| investment.built).count();
         put!(
             page,
-            "<p>{} of {} investment(s) built (a MILP: see the MIP gap in summary.json).</p>\n",
+            "<p>{} of {} built (a MILP: see the MIP gap in summary.json).</p>\n",
             built,
-            results.investments.len()
+            plural(results.investments.len(), "investment", "investments")
         );
         sortable_table(
             page,
@@ -1986,152 +1992,9 @@ fn tables_section(page: &mut String, results: &Results) {
     put!(page, "</section>\n");
 }
 
-const STYLE: &str = r#"
-:root { --ink: #1d1d1f; --muted: #5f6368; --line: #d9d9de; --paper: #ffffff; --soft: #f4f5f7; --warn: #c62828; }
-* { box-sizing: border-box; }
-html { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink); background: var(--paper); }
-body { margin: 0 auto; max-width: 1180px; padding: 0 24px 40px; line-height: 1.45; font-size: 15px; }
-header { padding: 20px 0 8px; border-bottom: 2px solid var(--ink); }
-h1 { font-size: 26px; margin: 0 0 6px; }
-h2 { font-size: 21px; margin: 34px 0 8px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
-h3 { font-size: 17px; margin: 0 0 8px; }
-h4 { font-size: 15px; margin: 16px 0 4px; }
-p { margin: 6px 0 10px; max-width: 78ch; }
-.meta { color: var(--muted); margin: 0; max-width: none; }
-.toc { position: sticky; top: 0; z-index: 2; background: var(--paper); padding: 8px 0; border-bottom: 1px solid var(--line); display: flex; flex-wrap: wrap; gap: 4px 18px; font-size: 14px; }
-.toc a { color: var(--ink); text-decoration: none; border-bottom: 2px solid transparent; }
-.toc a:hover, .toc a:focus { border-bottom-color: var(--ink); }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(240px, 1fr)); gap: 12px; margin: 12px 0 16px; }
-.card { background: var(--soft); border-radius: 8px; padding: 12px 14px; }
-.card-title { font-size: 13px; color: var(--muted); text-transform: uppercase; letter-spacing: .03em; }
-.card-figure { font-size: 25px; font-weight: 650; font-variant-numeric: tabular-nums; margin: 2px 0; }
-.card-figure small { font-size: 13px; font-weight: 400; color: var(--muted); }
-.card-detail { font-size: 13px; color: var(--muted); font-variant-numeric: tabular-nums; }
-.warn, .flag { color: var(--warn); fill: var(--warn); font-weight: 600; }
-.callout { border-left: 4px solid var(--warn); background: #fdf0f0; padding: 8px 12px; margin: 8px 0; }
-.callout ul { margin: 4px 0 0; }
-.ok-note { color: #2b6a3e; }
-figure { margin: 10px 0 18px; }
-figcaption { font-size: 13px; color: var(--muted); margin-bottom: 4px; }
-svg.chart { width: 100%; height: auto; display: block; font-family: inherit; }
-svg .label { font-size: 13px; fill: var(--ink); }
-svg .small { font-size: 11.5px; fill: var(--ink); }
-svg .muted, svg tspan.muted { fill: var(--muted); }
-svg .axis { stroke: #888; stroke-width: 1; }
-svg .band { fill-opacity: .5; stroke-opacity: .6; stroke-width: .6; }
-svg .band:hover { fill-opacity: .8; }
-svg .band-zero { fill: none; stroke-dasharray: 4 3; stroke-width: 1.2; }
-svg .node rect { fill: #3b3b40; }
-svg .map-frame { fill: #f7f8f5; stroke: #c9ccd1; }
-svg .grid { stroke: #e1e3e6; stroke-width: 1; }
-svg .map-link { fill: none; stroke-opacity: .75; stroke-linecap: round; }
-svg .map-link:hover { stroke-opacity: 1; }
-svg .firm-linked { fill: #26262b; stroke: #fff; stroke-width: 1.2; }
-svg .firm-other { fill: #fff; stroke: #8a8d93; stroke-width: 1.2; }
-svg .firm-compensation { fill: #26262b; stroke: var(--warn); stroke-width: 2.6; }
-svg .map-label { font-size: 12.5px; font-weight: 600; fill: var(--ink); paint-order: stroke; stroke: #fff; stroke-width: 3.5px; stroke-linejoin: round; }
-svg .scale-bar line { stroke: var(--ink); stroke-width: 1.5; }
-.legend { list-style: none; padding: 0; margin: 6px 0; display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 13px; }
-.swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
-.switchable > input { position: absolute; opacity: 0; pointer-events: none; }
-.switchable > label { display: inline-block; padding: 4px 12px; border: 1px solid var(--ink); cursor: pointer; font-size: 13px; margin: 0 -1px 4px 0; }
-.switchable > label:first-of-type { border-radius: 6px 0 0 6px; }
-.switchable > label:last-of-type { border-radius: 0 6px 6px 0; }
-.switchable > input:checked + label { background: var(--ink); color: #fff; }
-.switchable > input:focus-visible + label { outline: 2px solid #0072b2; outline-offset: 2px; }
-.sankey-surplus { display: none; }
-#show-surplus:checked ~ .sankey-surplus { display: block; }
-#show-surplus:checked ~ .sankey-externality { display: none; }
-.part { background: var(--soft); border-radius: 8px; padding: 12px 16px; margin: 12px 0; }
-.part-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(400px, 1fr)); gap: 8px 28px; align-items: start; }
-h4.first { margin-top: 0; }
-td.swatched { white-space: nowrap; }
-td.name { min-width: 10em; }
-.facts { padding-left: 18px; margin: 4px 0 10px; }
-.small { font-size: 13px; color: var(--muted); }
-.empty { color: var(--muted); font-style: italic; }
-table { border-collapse: collapse; font-size: 13.5px; font-variant-numeric: tabular-nums; }
-table.compact { width: 100%; font-size: 13px; background: var(--paper); }
-caption { text-align: left; font-weight: 600; padding: 6px 0; }
-th, td { padding: 4px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
-th { background: var(--soft); font-weight: 600; vertical-align: bottom; }
-.num { text-align: right; white-space: nowrap; }
-th.num { white-space: normal; }
-.unit { color: var(--muted); font-size: 12px; }
-.table-wrap { overflow-x: auto; margin: 8px 0 22px; }
-table.sortable { width: 100%; }
-table.sortable th { cursor: pointer; user-select: none; }
-table.sortable th::after { content: " \2195"; color: #aaa; font-weight: 400; }
-table.sortable th[aria-sort="ascending"]::after { content: " \25B2"; color: var(--ink); }
-table.sortable th[aria-sort="descending"]::after { content: " \25BC"; color: var(--ink); }
-table.sortable tbody tr:nth-child(even) { background: #fafafb; }
-table.sortable tbody tr:hover { background: #eef3f8; }
-footer { margin-top: 36px; padding-top: 10px; border-top: 1px solid var(--line); font-size: 13px; color: var(--muted); }
-@media (max-width: 700px) { body { padding: 0 12px 30px; } .card-figure { font-size: 21px; } }
-@media print {
-  @page { size: A4; margin: 14mm 12mm; }
-  body { max-width: none; padding: 0; font-size: 10.5pt; }
-  .no-print, .toc, .switchable > label { display: none !important; }
-  .sankey-externality, .sankey-surplus { display: block !important; }
-  h2 { break-after: avoid; margin-top: 18pt; }
-  figure, .card, .part, .callout, tr { break-inside: avoid; }
-  .cards { grid-template-columns: repeat(2, 1fr); }
-  .card, .part, th { background: none; border: 1px solid var(--line); }
-  .table-wrap { overflow: visible; }
-  table { font-size: 8pt; }
-  table.sortable { table-layout: fixed; }
-  th, td { padding: 2px 3px; overflow-wrap: anywhere; }
-  td.name { min-width: 0; }
-  .num { white-space: normal; }
-  .unit { font-size: 7pt; }
-  table.sortable th::after { content: none; }
-  svg .band { fill-opacity: .6; }
-  a { color: inherit; text-decoration: none; }
-}
-"#;
+const STYLE: &str = include_str!("html/report.css");
 
-const SCRIPT: &str = r#"
-window.onerror = function (message) { document.body.dataset.status = 'error: ' + message; };
-(function () {
-  function key(cell) {
-    var raw = cell.getAttribute('data-v');
-    var text = raw === null ? cell.textContent.trim() : raw;
-    var number = Number(text);
-    return text !== '' && isFinite(number) ? { number: number } : { text: text.toLowerCase() };
-  }
-  function compare(a, b) {
-    if ('number' in a && 'number' in b) { return a.number - b.number; }
-    if ('number' in a) { return -1; }
-    if ('number' in b) { return 1; }
-    return a.text.localeCompare(b.text);
-  }
-  var tables = document.querySelectorAll('table.sortable');
-  Array.prototype.forEach.call(tables, function (table) {
-    var headers = table.tHead.rows[0].cells;
-    Array.prototype.forEach.call(headers, function (header, column) {
-      header.tabIndex = 0;
-      header.title = 'Sort by this column';
-      function sort() {
-        var ascending = header.getAttribute('aria-sort') !== 'ascending';
-        Array.prototype.forEach.call(headers, function (other) { other.removeAttribute('aria-sort'); });
-        header.setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
-        var body = table.tBodies[0];
-        var rows = Array.prototype.slice.call(body.rows);
-        rows.sort(function (a, b) {
-          var order = compare(key(a.cells[column]), key(b.cells[column]));
-          return ascending ? order : -order;
-        });
-        rows.forEach(function (row) { body.appendChild(row); });
-      }
-      header.addEventListener('click', sort);
-      header.addEventListener('keydown', function (event) {
-        if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); sort(); }
-      });
-    });
-  });
-})();
-document.body.dataset.status = 'ok';
-"#;
+const SCRIPT: &str = include_str!("html/report.js");
 
 #[cfg(test)]
 mod tests {
@@ -2184,6 +2047,7 @@ mod tests {
                 objective: "externalities".to_string(),
                 status: "optimal".to_string(),
                 proven_optimal: Some(true),
+                optimal_over: None,
                 supplier_share: 0.5,
                 baseline: Totals::default(),
                 optimized: Totals::default(),

@@ -16,6 +16,7 @@ use polars::prelude::*;
 use crate::inventory::build::CatalogueTables;
 use crate::inventory::table::{sort_errors, TableFile};
 use crate::inventory::{build_inventory, InputError, InputWarning, Inventory, InventoryTables, RawRow, RawTable};
+use crate::outputs::{Family, Table, SUMMARY};
 use crate::results::{results_from_tables, ResultTables, Results, PART_B_RESULT_FILES, RESULT_FILES};
 
 /// The default catalogue, embedded in the binary: (file name, contents).
@@ -84,28 +85,40 @@ impl InventorySource {
 
 /// One sheet of a workbook as a raw table: the header is the first row with
 /// a value, line numbers are the sheet's row numbers, numbers are written
-/// back with Rust's shortest round-trip formatting. `None` when the sheet
-/// does not exist.
+/// back with Rust's shortest round-trip formatting. `sheet` is the sheet's
+/// name as the workbook spells it ([`find_sheet`] matches names ignoring
+/// case). A formula cell whose result was never saved (a workbook written
+/// by a program that does not compute formulas) is an error at its row and
+/// column: calamine reads it as empty, which would silently drop a value.
 fn read_sheet(
     path: &Path,
     workbook: &mut calamine::Sheets<std::io::BufReader<fs::File>>,
     sheet: &str,
-) -> Option<Result<RawTable, Vec<InputError>>> {
+) -> Result<RawTable, Vec<InputError>> {
     use calamine::{Data, Reader};
-    if !workbook.sheet_names().iter().any(|name| name == sheet) {
-        return None;
-    }
     let file = format!("{} [sheet {sheet}]", path.display());
     let range = match workbook.worksheet_range(sheet) {
         Ok(range) => range,
-        Err(e) => {
-            return Some(Err(vec![InputError::file(
-                &file,
-                format!("cannot read the sheet: {e}"),
-            )]))
-        }
+        Err(e) => return Err(vec![InputError::file(&file, format!("cannot read the sheet: {e}"))]),
     };
-    let (first_row, _) = range.start().unwrap_or((0, 0));
+    // Formulas without a saved result: absolute (row, column) and formula.
+    let mut uncached: Vec<(u32, u32, String)> = match workbook.worksheet_formula(sheet) {
+        Ok(formulas) => {
+            let (row0, col0) = formulas.start().unwrap_or((0, 0));
+            formulas
+                .used_cells()
+                .map(|(row, col, formula)| (row0 + row as u32, col0 + col as u32, formula.clone()))
+                .filter(|(row, col, _)| {
+                    range
+                        .get_value((*row, *col))
+                        .is_none_or(|value| matches!(value, Data::Empty))
+                })
+                .collect()
+        }
+        // The values were readable; a sheet whose formulas are not is read as it is.
+        Err(_) => Vec::new(),
+    };
+    let (first_row, first_col) = range.start().unwrap_or((0, 0));
     let mut errors = Vec::new();
     let mut header: Option<(usize, Vec<String>)> = None;
     let mut rows = Vec::new();
@@ -148,15 +161,40 @@ fn read_sheet(
             }
         }
     }
+    uncached.sort();
+    for (row, col, formula) in uncached {
+        let column = header.as_ref().and_then(|(header_line, names)| {
+            let position = col.checked_sub(first_col)? as usize;
+            (row as usize + 1 > *header_line)
+                .then(|| names.get(position).filter(|name| !name.is_empty()))
+                .flatten()
+        });
+        errors.push(
+            InputError::at(
+                &file,
+                row as usize + 1,
+                column.map(String::as_str),
+                format!(
+                    "cell {}{} holds the formula ={formula} without a saved result",
+                    column_letters(col),
+                    row + 1
+                ),
+            )
+            .with_hint(
+                "open the workbook in Excel or LibreOffice and save it, so that the results are stored, or type the value",
+            ),
+        );
+    }
     if !errors.is_empty() {
-        return Some(Err(errors));
+        errors.sort_by_key(|error| error.line);
+        return Err(errors);
     }
     let Some((header_line, mut columns)) = header else {
-        return Some(Err(vec![InputError::file(
+        return Err(vec![InputError::file(
             &file,
             "the sheet is empty: expected a header row",
         )
-        .with_hint("the first row names the columns")]));
+        .with_hint("the first row names the columns")]);
     };
     // Trailing unnamed columns (formatting beyond the table) carry nothing.
     while columns.last().is_some_and(|name| name.is_empty()) {
@@ -165,13 +203,52 @@ fn read_sheet(
     for row in &mut rows {
         row.cells.truncate(columns.len());
     }
-    Some(Ok(RawTable {
+    Ok(RawTable {
         file,
         header_line,
         columns,
         rows,
         decimal_comma: false,
-    }))
+    })
+}
+
+/// A 0-based column index as Excel names it: 0 -> A, 25 -> Z, 26 -> AA.
+fn column_letters(column: u32) -> String {
+    let mut letters = Vec::new();
+    let mut rest = column as u64 + 1;
+    while rest > 0 {
+        let digit = ((rest - 1) % 26) as u8;
+        letters.push(b'A' + digit);
+        rest = (rest - 1) / 26;
+    }
+    letters.reverse();
+    String::from_utf8(letters).expect("ASCII letters")
+}
+
+/// The sheet of a workbook that holds table `wanted` (a file name without
+/// `.csv`): the sheet of that exact name, else the one sheet whose name
+/// matches ignoring case (`Firms`, `FLOWS`). `Ok(None)` when there is none;
+/// an error when several sheets match ignoring case and none exactly.
+fn find_sheet<'s>(file: &str, sheet_names: &'s [String], wanted: &str) -> Result<Option<&'s str>, InputError> {
+    if let Some(exact) = sheet_names.iter().find(|name| name.as_str() == wanted) {
+        return Ok(Some(exact.as_str()));
+    }
+    let matches: Vec<&String> = sheet_names
+        .iter()
+        .filter(|name| name.trim().eq_ignore_ascii_case(wanted))
+        .collect();
+    match matches.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.as_str())),
+        several => Err(InputError::file(
+            file,
+            format!(
+                "several sheets are named {wanted} ignoring case: {}",
+                several.iter().map(|name| name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .with_hint(format!("keep one sheet named {wanted}"))),
+    }
 }
 
 /// Why an inventory could not be loaded.
@@ -200,13 +277,12 @@ pub fn load_inventory(source: &InventorySource) -> Result<Loaded, LoadError> {
 /// given (the embedded catalogue is always read as written).
 pub fn load_inventory_with(source: &InventorySource, dialect: CsvDialect) -> Result<Loaded, LoadError> {
     let mut errors = Vec::new();
-    let Some(tables) = read_tables(source, dialect, &mut errors) else {
-        return Err(LoadError::Invalid {
-            errors,
-            warnings: Vec::new(),
-        });
+    let mut warnings = Vec::new();
+    let Some(tables) = read_tables(source, dialect, &mut errors, &mut warnings) else {
+        return Err(LoadError::Invalid { errors, warnings });
     };
-    let (result, warnings) = build_inventory(&tables);
+    let (result, build_warnings) = build_inventory(&tables);
+    warnings.extend(build_warnings);
     match result {
         Ok(inventory) if errors.is_empty() => Ok(Loaded { inventory, warnings }),
         Ok(_) => Err(LoadError::Invalid { errors, warnings }),
@@ -218,12 +294,282 @@ pub fn load_inventory_with(source: &InventorySource, dialect: CsvDialect) -> Res
     }
 }
 
+/// Every file of an inventory folder that symbiose reads (MODEL.md A1 and
+/// Part B); a workbook's sheets are named like them without `.csv`.
+pub const INVENTORY_FILES: [&str; 12] = [
+    "firms.csv",
+    "flows.csv",
+    "distances.csv",
+    "resources.csv",
+    "routes.csv",
+    "substitutions.csv",
+    "impacts.csv",
+    "externalities.csv",
+    "slices.csv",
+    "profiles.csv",
+    "processes.csv",
+    "process_io.csv",
+];
+
+/// Whether a path of an inventory folder that symbiose does not read is
+/// one it should stay quiet about: hidden files (`.gitkeep`), editors'
+/// lock files (`~$firms.xlsx`), documentation (`.md`, `.txt`, `.rst`,
+/// `.pdf`, `.html`, or README, LICENSE, NOTES, SOURCES, CHANGELOG without an
+/// extension) and scenario files (`.toml`). Every other file is warned
+/// about, since a misspelt table changes the results without a word.
+fn is_quietly_ignored(name: &str) -> bool {
+    if name.starts_with('.') || name.starts_with("~$") {
+        return true;
+    }
+    let lower = name.to_ascii_lowercase();
+    match lower.rsplit_once('.') {
+        Some((_, extension)) => matches!(
+            extension,
+            "md" | "markdown" | "txt" | "rst" | "pdf" | "html" | "htm" | "toml"
+        ),
+        None => matches!(
+            lower.as_str(),
+            "readme" | "license" | "licence" | "notes" | "sources" | "changelog" | "authors"
+        ),
+    }
+}
+
+/// Levenshtein distance between two strings, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, a_char) in a.chars().enumerate() {
+        let mut current = Vec::with_capacity(b.len() + 1);
+        current.push(i + 1);
+        for (j, b_char) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(a_char != *b_char);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// Why a file (or sheet) named `name` is not read, with the known name it
+/// most likely stands for: the same name in another case, the same table
+/// in another format, or a known name within a few edits (one edit per
+/// five characters of the known name, at least one).
+fn not_read_message(name: &str, known: &[&str], what: &str) -> String {
+    let lower = name.to_lowercase();
+    if let Some(same) = known.iter().find(|known| **known == lower) {
+        return format!("ignored: {what} names are case-sensitive (rename it {same})");
+    }
+    let stem = |name: &str| name.split('.').next().unwrap_or_default().to_string();
+    if let Some(same_table) = known
+        .iter()
+        .find(|known| known.contains('.') && stem(known) == stem(&lower))
+    {
+        return format!("ignored: symbiose reads {same_table}, a CSV UTF-8 file, not this format");
+    }
+    let nearest = known
+        .iter()
+        .map(|known| (edit_distance(&lower, known), *known))
+        .min()
+        .filter(|(distance, known)| *distance <= (known.chars().count() / 5).max(1));
+    match nearest {
+        Some((_, known)) => format!("ignored: symbiose reads no {what} of this name (did you mean {known}?)"),
+        None => format!(
+            "ignored: symbiose reads no {what} of this name (it reads {})",
+            known.join(", ")
+        ),
+    }
+}
+
+/// A warning for every file of an inventory folder that symbiose does not
+/// read (see [`is_quietly_ignored`] for the exceptions), sorted by name.
+fn unread_file_warnings(dir: &Path) -> Vec<InputWarning> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        // The tables themselves report a folder that cannot be read.
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter(|entry| entry.file_type().is_ok_and(|kind| !kind.is_dir()))
+        .filter(|entry| !entry.path().is_dir())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .filter(|name| !INVENTORY_FILES.contains(&name.as_str()) && !is_quietly_ignored(name))
+        .filter(|name| {
+            // On a case-insensitive file system (macOS, Windows) `Routes.csv`
+            // is what reading routes.csv opens: it is read, not ignored.
+            let lower = name.to_lowercase();
+            let read_under_known_name = INVENTORY_FILES.contains(&lower.as_str())
+                && !names.iter().any(|other| *other == lower)
+                && dir.join(&lower).is_file();
+            !read_under_known_name
+        })
+        .map(|name| InputWarning {
+            file: dir.join(name).display().to_string(),
+            line: None,
+            message: not_read_message(name, &INVENTORY_FILES, "file"),
+        })
+        .collect()
+}
+
+/// A warning for every sheet of a workbook that no table is read from,
+/// except sheets named like documentation (README, notes, sources...).
+fn unread_sheet_warnings(path: &Path, sheet_names: &[String], read: &[String]) -> Vec<InputWarning> {
+    let known: Vec<&str> = INVENTORY_FILES
+        .iter()
+        .map(|name| name.trim_end_matches(".csv"))
+        .collect();
+    sheet_names
+        .iter()
+        .filter(|name| !read.contains(name))
+        .filter(|name| {
+            !matches!(
+                name.trim().to_lowercase().as_str(),
+                "readme" | "notes" | "sources" | "license" | "licence" | "changelog" | "about" | "documentation"
+            )
+        })
+        .map(|name| {
+            let lower = name.trim().to_lowercase();
+            let message = if known.contains(&lower.as_str()) {
+                format!("ignored: the sheet named exactly {lower} is read instead")
+            } else {
+                not_read_message(name.trim(), &known, "sheet")
+            };
+            InputWarning {
+                file: format!("{} [sheet {name}]", path.display()),
+                line: None,
+                message,
+            }
+        })
+        .collect()
+}
+
+/// The bytes of an input file: `Ok(None)` when there is no such file;
+/// an error for a broken symbolic link, for something that is not a
+/// regular file (a folder, a FIFO, a device: reading a FIFO would wait
+/// forever for a writer), and for a file that cannot be read.
+fn read_input_file(path: &Path) -> Result<Option<Vec<u8>>, InputError> {
+    let shown = path.display().to_string();
+    if !check_input_file(path)? {
+        return Ok(None);
+    }
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    // Opening a FIFO blocks until a writer comes; without blocking, the
+    // check below refuses one that took the place of a regular file since
+    // the check above.
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let cannot_read = |e: std::io::Error| InputError::file(&shown, format!("cannot read the file: {e}"));
+    let mut file = options.open(path).map_err(cannot_read)?;
+    let metadata = file.metadata().map_err(cannot_read)?;
+    if !metadata.is_file() {
+        return Err(not_a_regular_file(&shown, &metadata));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    std::io::Read::read_to_end(&mut file, &mut bytes).map_err(cannot_read)?;
+    Ok(Some(bytes))
+}
+
+/// `Ok(true)` when `path` is a regular file (or a link to one), `Ok(false)`
+/// when nothing is there, an error for a broken link or anything else.
+fn check_input_file(path: &Path) -> Result<bool, InputError> {
+    let shown = path.display().to_string();
+    match fs::metadata(path) {
+        Ok(metadata) if metadata.is_file() => Ok(true),
+        Ok(metadata) => Err(not_a_regular_file(&shown, &metadata)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match fs::read_link(path) {
+            Ok(target) => Err(InputError::file(
+                &shown,
+                format!("broken symbolic link: its target {} does not exist", target.display()),
+            )
+            .with_hint("point the link at an existing file, or remove it")),
+            Err(_) => Ok(false),
+        },
+        Err(e) => Err(InputError::file(&shown, format!("cannot read the file: {e}"))),
+    }
+}
+
+fn not_a_regular_file(shown: &str, metadata: &fs::Metadata) -> InputError {
+    let kind = metadata.file_type();
+    let what = if kind.is_dir() {
+        "a folder".to_string()
+    } else {
+        file_kind_name(&kind)
+    };
+    InputError::file(shown, format!("not a regular file: it is {what}"))
+        .with_hint("give a regular file: symbiose reads inventories from files, not from pipes or devices")
+}
+
+#[cfg(unix)]
+fn file_kind_name(kind: &fs::FileType) -> String {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_block_device() || kind.is_char_device() {
+        "a device"
+    } else {
+        "not a file"
+    }
+    .to_string()
+}
+
+#[cfg(not(unix))]
+fn file_kind_name(_: &fs::FileType) -> String {
+    "not a file".to_string()
+}
+
+/// Why an inventory path cannot be read at all: it does not exist, is a
+/// broken link, or is not a folder (nor a workbook). `None` when it is a
+/// folder.
+fn inventory_path_problem(path: &Path, workbook: bool) -> Option<InputError> {
+    let shown = path.display().to_string();
+    let hint = "give the folder that holds firms.csv and flows.csv, or an .xlsx workbook";
+    match fs::metadata(path) {
+        Ok(metadata) if metadata.is_dir() && !workbook => None,
+        Ok(metadata) if workbook && metadata.is_file() => None,
+        Ok(metadata) if workbook => Some(not_a_regular_file(&shown, &metadata)),
+        Ok(_) => Some(InputError::file(&shown, "not a folder").with_hint(hint)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(match fs::read_link(path) {
+            Ok(target) => InputError::file(
+                &shown,
+                format!("broken symbolic link: its target {} does not exist", target.display()),
+            )
+            .with_hint("point the link at an existing inventory, or remove it"),
+            Err(_) => InputError::file(&shown, "does not exist").with_hint(hint),
+        }),
+        Err(e) => Some(InputError::file(&shown, format!("cannot read: {e}")).with_hint(hint)),
+    }
+}
+
 /// Reads every table of an inventory. Problems that stop a file from being
 /// read at all (missing, not CSV text, ragged rows) go to `errors` and the
 /// file is marked [`TableFile::Unreadable`]; the other files are still read
-/// and checked, so that one run reports everything.
-fn read_tables(source: &InventorySource, dialect: CsvDialect, errors: &mut Vec<InputError>) -> Option<InventoryTables> {
+/// and checked, so that one run reports everything. Files of the folder
+/// (sheets of the workbook) that no table is read from go to `warnings`.
+fn read_tables(
+    source: &InventorySource,
+    dialect: CsvDialect,
+    errors: &mut Vec<InputError>,
+    warnings: &mut Vec<InputWarning>,
+) -> Option<InventoryTables> {
     let default_catalogue = embedded_catalogue();
+    match source {
+        InventorySource::Folder(path) | InventorySource::Workbook(path) => {
+            if let Some(problem) = inventory_path_problem(path, matches!(source, InventorySource::Workbook(_))) {
+                errors.push(problem);
+                return None;
+            }
+        }
+        InventorySource::BundledDunkirk => {}
+    }
     let mut workbook = match source {
         InventorySource::Workbook(path) => match calamine::open_workbook_auto(path) {
             Ok(workbook) => Some(workbook),
@@ -237,24 +583,34 @@ fn read_tables(source: &InventorySource, dialect: CsvDialect, errors: &mut Vec<I
         },
         _ => None,
     };
+    let sheet_names: Vec<String> = workbook
+        .as_ref()
+        .map(|workbook| calamine::Reader::sheet_names(workbook))
+        .unwrap_or_default();
+    let mut sheets_read: Vec<String> = Vec::new();
     let mut read = |name: &str, required: bool| -> TableFile {
         let result = match source {
-            InventorySource::Workbook(path) => workbook
-                .as_mut()
-                .and_then(|workbook| read_sheet(path, workbook, name.trim_end_matches(".csv"))),
+            InventorySource::Workbook(path) => {
+                let wanted = name.trim_end_matches(".csv");
+                match find_sheet(&path.display().to_string(), &sheet_names, wanted) {
+                    Ok(Some(sheet)) => {
+                        sheets_read.push(sheet.to_string());
+                        workbook.as_mut().map(|workbook| read_sheet(path, workbook, sheet))
+                    }
+                    Ok(None) => None,
+                    Err(error) => Some(Err(vec![error])),
+                }
+            }
             InventorySource::BundledDunkirk => BUNDLED_DUNKIRK
                 .iter()
                 .find(|(file, _)| *file == name)
                 .map(|(file, text)| parse_csv(&format!("bundled:dunkirk/{file}"), text.as_bytes())),
             InventorySource::Folder(dir) => {
                 let path = dir.join(name);
-                match fs::read(&path) {
-                    Ok(bytes) => Some(parse_csv_with(&path.display().to_string(), &bytes, dialect)),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                    Err(e) => Some(Err(vec![InputError::file(
-                        &path.display().to_string(),
-                        format!("cannot read the file: {e}"),
-                    )])),
+                match read_input_file(&path) {
+                    Ok(Some(bytes)) => Some(parse_csv_with(&path.display().to_string(), &bytes, dialect)),
+                    Ok(None) => None,
+                    Err(error) => Some(Err(vec![error])),
                 }
             }
         };
@@ -284,20 +640,16 @@ fn read_tables(source: &InventorySource, dialect: CsvDialect, errors: &mut Vec<I
             }
         }
     };
-    if let InventorySource::Folder(dir) = source {
-        if !dir.is_dir() {
-            errors.push(
-                InputError::file(&dir.display().to_string(), "not a folder")
-                    .with_hint("give the folder that holds firms.csv and flows.csv"),
-            );
-            return None;
-        }
-    }
     let firms = read("firms.csv", true);
     let flows = read("flows.csv", true);
     let distances = read("distances.csv", false);
     let [resources, routes, substitutions, impacts, externalities] = CATALOGUE_FILES.map(|name| read(name, false));
     let [slices, profiles, processes, process_io] = PART_B_FILES.map(|name| read(name, false));
+    match source {
+        InventorySource::Folder(dir) => warnings.extend(unread_file_warnings(dir)),
+        InventorySource::Workbook(path) => warnings.extend(unread_sheet_warnings(path, &sheet_names, &sheets_read)),
+        InventorySource::BundledDunkirk => {}
+    }
     Some(InventoryTables {
         slices,
         profiles,
@@ -780,13 +1132,7 @@ fn read_records(file: &str, text: &str, scan: &Scan, separator: u8) -> Result<Ra
     })
 }
 
-/// The format of the result tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TableFormat {
-    #[default]
-    Csv,
-    Parquet,
-}
+pub use crate::outputs::TableFormat;
 
 /// Serialises a table as Parquet (readable by pandas and polars).
 pub fn parquet_bytes(frame: &mut DataFrame) -> PolarsResult<Vec<u8>> {
@@ -805,41 +1151,12 @@ pub fn csv_bytes(frame: &mut DataFrame) -> PolarsResult<Vec<u8>> {
     Ok(buffer)
 }
 
-/// The marker file written into every output folder symbiose owns: the
-/// folder holds one complete set of outputs and the next run writing into
-/// it replaces it as a whole.
+/// The marker file written into every output folder symbiose owns (and
+/// into a folder of user files that `catalogue` or `generate` wrote
+/// into). For those two commands, whose file names are also a user's
+/// inventory files, it lists each file written with a hash of its bytes,
+/// so that a file the user wrote or edited since is told from symbiose's.
 pub const OUTPUT_MARKER: &str = ".symbiose-output";
-
-/// The files each command writes into its output folder. A folder that
-/// holds nothing but files of the family being written (and the marker) is
-/// an earlier output of the same kind and is replaced as a whole.
-pub const OUTPUT_FAMILIES: &[&[&str]] = &[
-    // optimize, run
-    &[
-        "summary.json",
-        "links.csv",
-        "flow_results.csv",
-        "firm_values.csv",
-        "territory_values.csv",
-        "territory_profile.json",
-        "firms.geojson",
-        "links.geojson",
-        "report.html",
-    ],
-    // sweep, merge
-    &["sweep.csv", "sweep_meta.json", "sweep.svg"],
-    &["resilience.csv"],
-    &["pareto.csv", "pareto.svg", "pareto_summary.json"],
-    // catalogue
-    &[
-        "resources.csv",
-        "routes.csv",
-        "substitutions.csv",
-        "impacts.csv",
-        "externalities.csv",
-        "SOURCES.md",
-    ],
-];
 
 /// Test-only: milliseconds to sleep after each step of a write, so that the
 /// kill test (tests/it/kill.rs) can interrupt a write at many moments. Not
@@ -866,43 +1183,384 @@ pub enum WriteMode {
     FileByFile,
 }
 
-/// Writes a set of output files into `dir` so that a reader, or a run
-/// killed at any moment, never leaves a mix of old and new files.
+/// Why a set of outputs was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// `catalogue` or `generate` would replace files of the names it
+    /// writes that symbiose did not write (or that were edited since);
+    /// nothing was written.
+    #[error(
+        "{} holds {} that symbiose did not write: {}; nothing was written (move {} away, choose another --out, or give --force to replace {})",
+        .dir.display(),
+        if .files.len() == 1 { "a file" } else { "files" },
+        .files.join(", "),
+        if .files.len() == 1 { "it" } else { "them" },
+        if .files.len() == 1 { "it" } else { "them" }
+    )]
+    NotWrittenBySymbiose { dir: PathBuf, files: Vec<String> },
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// An advisory lock on an output folder: the file `.NAME.symbiose-lock`
+/// beside the folder (in its parent, so that swapping the folder does not
+/// move it), locked with `flock` and holding the process id. A command
+/// takes it before it solves and keeps it until its set is written, so
+/// that two runs into one folder cannot mix their files; the second is
+/// told which process holds the folder. Dropping the lock removes the file.
+#[derive(Debug)]
+pub struct OutputLock {
+    /// The output folder as the user named it (written through, link or not).
+    dir: PathBuf,
+    path: PathBuf,
+    _file: fs::File,
+}
+
+impl OutputLock {
+    /// The output folder this lock is for.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for OutputLock {
+    fn drop(&mut self) {
+        // Removed while still locked: a run that opened the file meanwhile
+        // sees that it no longer names the lock and opens the new one.
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// Why an output folder could not be locked.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error(
+        "another symbiose run{} is writing into {}: wait for it to finish or choose another --out",
+        .pid.map(|pid| format!(" (pid {pid})")).unwrap_or_default(),
+        .dir.display()
+    )]
+    Busy { dir: PathBuf, pid: Option<u32> },
+    #[error("cannot write beside {} ({}): {source}", .dir.display(), .path.display())]
+    Io {
+        dir: PathBuf,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The lock file inside an existing output folder whose parent cannot be
+/// written (then the folder is written file by file anyway).
+pub const INNER_LOCK: &str = ".symbiose-lock";
+
+/// Takes the lock of the output folder `dir` (see [`OutputLock`]),
+/// creating `dir`'s parent folders if needed. Fails at once, without
+/// waiting, when another process holds it; also fails when neither the
+/// parent folder nor an existing `dir` can be written, so that this is
+/// found before solving.
+pub fn lock_output(dir: &Path) -> Result<OutputLock, LockError> {
+    let io_error = |path: &Path, source: std::io::Error| LockError::Io {
+        dir: dir.to_path_buf(),
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut path = lock_path(dir).map_err(|e| io_error(dir, e))?;
+    let open = |path: &Path| {
+        fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+    };
+    loop {
+        let mut file = match open(&path) {
+            Ok(file) => file,
+            // A parent folder the user may not write in: the lock goes
+            // inside the folder (every run of that user makes the same choice).
+            Err(error) if cannot_move_here(&error) && dir.is_dir() && !path.ends_with(INNER_LOCK) => {
+                path = dir.join(INNER_LOCK);
+                continue;
+            }
+            Err(error) => return Err(io_error(&path, error)),
+        };
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let pid = fs::read_to_string(&path).ok().and_then(|text| text.trim().parse().ok());
+                return Err(LockError::Busy {
+                    dir: dir.to_path_buf(),
+                    pid,
+                });
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(io_error(&path, e)),
+        }
+        // The run that held the lock may have removed the file after it
+        // was opened here: then this lock is on a file no other run sees.
+        if !same_file(&file, &path) {
+            continue;
+        }
+        file.set_len(0).map_err(|e| io_error(&path, e))?;
+        write!(file, "{}", std::process::id()).map_err(|e| io_error(&path, e))?;
+        return Ok(OutputLock {
+            dir: dir.to_path_buf(),
+            path,
+            _file: file,
+        });
+    }
+}
+
+/// `.NAME.symbiose-lock` beside the folder `dir` really is (links and
+/// `..` resolved, so every way of naming a folder gives the same lock).
+fn lock_path(dir: &Path) -> std::io::Result<PathBuf> {
+    let real = match fs::canonicalize(dir) {
+        Ok(real) => real,
+        Err(_) => {
+            let (parent, name) = parent_and_name(dir)
+                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "does not name a folder"))?;
+            fs::create_dir_all(&parent)?;
+            fs::canonicalize(parent)?.join(name)
+        }
+    };
+    Ok(match parent_and_name(&real) {
+        Some((parent, name)) => parent.join(format!(".{name}.symbiose-lock")),
+        // The root folder has no parent.
+        None => real.join(".symbiose-lock"),
+    })
+}
+
+#[cfg(unix)]
+fn same_file(file: &fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &fs::File, path: &Path) -> bool {
+    path.exists()
+}
+
+/// Refuses an output that would replace one of the command's inputs
+/// (`report R --out R/links.csv`, `merge A B --out A`, `optimize INV --out
+/// INV`), before anything is written. `output` is the output folder of
+/// `family`, or, with `family` `None`, one output file; `inputs` are the
+/// files and folders the command reads. Links and `..` are resolved.
+pub fn refuse_output_over_inputs(output: &Path, family: Option<Family>, inputs: &[PathBuf]) -> Result<(), String> {
+    // An output that does not exist yet replaces nothing.
+    let Ok(real_output) = fs::canonicalize(output) else {
+        return Ok(());
+    };
+    let family_names = family.map(Family::files).unwrap_or_default();
+    for input in inputs {
+        let Ok(real_input) = fs::canonicalize(input) else {
+            continue;
+        };
+        let what = if family.is_some() {
+            "output folder"
+        } else {
+            "output file"
+        };
+        if real_input == real_output {
+            // Named as the input too when the user spelt it otherwise.
+            let spelt = if input == output {
+                String::new()
+            } else {
+                format!(" ({})", input.display())
+            };
+            return Err(format!(
+                "the {what} {} is one of the command's inputs{spelt}: choose another --out",
+                output.display()
+            ));
+        }
+        // A file read from the output folder under a name the command writes.
+        let replaced = real_input.parent() == Some(real_output.as_path())
+            && real_input
+                .file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| family_names.contains(&name));
+        if replaced && real_input.is_file() {
+            return Err(format!(
+                "the output folder {} holds {}, one of the command's inputs, which the outputs would replace: choose another --out",
+                output.display(),
+                input.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The files symbiose wrote into a folder, as its [`OUTPUT_MARKER`] lists
+/// them: (hash of the bytes, name).
+#[derive(Debug, Default, Clone)]
+struct Manifest {
+    entries: Vec<(u64, String)>,
+}
+
+impl Manifest {
+    fn read(dir: &Path) -> Manifest {
+        let text = fs::read_to_string(dir.join(OUTPUT_MARKER)).unwrap_or_default();
+        let entries = text
+            .lines()
+            .filter_map(|line| {
+                let (hash, name) = line.split_once("  ")?;
+                Some((u64::from_str_radix(hash, 16).ok()?, name.to_string()))
+            })
+            .collect();
+        Manifest { entries }
+    }
+
+    fn of(files: &[(String, Vec<u8>)]) -> Manifest {
+        Manifest {
+            entries: files.iter().map(|(name, bytes)| (fnv1a(bytes), name.clone())).collect(),
+        }
+    }
+
+    /// Whether symbiose wrote these bytes under this name.
+    fn lists(&self, name: &str, bytes: &[u8]) -> bool {
+        let hash = fnv1a(bytes);
+        self.entries.iter().any(|(h, n)| *h == hash && n == name)
+    }
+
+    /// These entries with the family's replaced by `files`' (keeping the
+    /// family's old ones too when `keep_old`, for the moment between
+    /// renames).
+    fn updated(&self, family: Family, files: &[(String, Vec<u8>)], keep_old: bool) -> Manifest {
+        let names = family.files();
+        let mut entries: Vec<(u64, String)> = self
+            .entries
+            .iter()
+            .filter(|(_, name)| keep_old || !names.contains(&name.as_str()))
+            .cloned()
+            .chain(Manifest::of(files).entries)
+            .collect();
+        entries.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+        entries.dedup();
+        Manifest { entries }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        let mut text = format!(
+            "This folder holds files that symbiose {} wrote, listed below with a hash\n\
+             of their bytes. A run of the same command into this folder replaces them\n\
+             and keeps files of other names. A catalogue or generate run replaces a file\n\
+             of its names only if its bytes still match the hash, unless given --force.\n\n",
+            env!("CARGO_PKG_VERSION")
+        );
+        for (hash, name) in &self.entries {
+            text += &format!("{hash:016x}  {name}\n");
+        }
+        text.into_bytes()
+    }
+}
+
+/// 64-bit FNV-1a: tells a file symbiose wrote from one edited since (not
+/// a defence against anyone forging a file).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Files of `family`'s names in `dir` that symbiose did not write, for a
+/// family whose names are also a user's file names.
+fn files_not_written_by_symbiose(dir: &Path, family: Family) -> std::io::Result<Vec<String>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let manifest = Manifest::read(dir);
+    let mut foreign = Vec::new();
+    for name in family.files() {
+        let path = dir.join(name);
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_file() => {
+                if !manifest.lists(name, &fs::read(&path)?) {
+                    foreign.push(name.to_string());
+                }
+            }
+            Ok(_) => foreign.push(name.to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(foreign)
+}
+
+/// Writes a set of output files of `family` into the locked folder so that
+/// a reader, or a run killed at any moment, never leaves a mix of old and
+/// new files, nor a mix of two runs' sets.
 ///
-/// When `dir` does not exist, or holds nothing but an earlier output of the
-/// same kind (the files of one [`OUTPUT_FAMILIES`] entry and the
-/// [`OUTPUT_MARKER`]), the whole set is written and fsynced into a fresh
-/// staging folder beside `dir` (same parent, so renames are atomic), then
-/// swapped in: renamed to `dir`, or exchanged with it in one step
-/// (`renameat2(RENAME_EXCHANGE)` on Linux; elsewhere `dir` is renamed to a
-/// backup name, the staging folder to `dir`, and the backup deleted). What
-/// a kill leaves: the previous complete folder (or none, when there was
-/// none) or the new complete one, plus a leftover staging or backup folder
-/// that the next write into the same folder deletes or, for a backup
-/// whose folder is missing, renames back.
+/// Every name must be one of [`Family::files`]. For a family whose names a
+/// user's files may have (`catalogue`, `generate`), files of those names
+/// that symbiose did not write, or that were edited since, are refused
+/// unless `force`.
 ///
-/// When `dir` holds other files, those are kept: each output goes to a
-/// temporary file in `dir`, is fsynced, then renamed over its name;
-/// `summary.json` is removed first and renamed last, so its presence means
-/// the whole set is complete.
-pub fn write_outputs_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<WriteMode> {
+/// When the folder does not exist, or holds nothing but an earlier output
+/// of the same family (its files, the [`OUTPUT_MARKER`], temporary files of
+/// killed runs), the whole set is written and fsynced into a fresh staging
+/// folder beside it (same parent, so renames are atomic), then swapped in:
+/// renamed into place, or exchanged with the old folder in one step
+/// (`renameat2(RENAME_EXCHANGE)` on Linux; elsewhere the old folder is
+/// renamed to a backup name, the staging folder into place, and the backup
+/// deleted). What a kill leaves: the previous complete folder (or none,
+/// when there was none) or the new complete one, plus a leftover staging
+/// or backup folder that the next write into the same folder deletes or,
+/// for a backup whose folder is missing, renames back.
+///
+/// When the folder holds other files, those are kept: each output goes to
+/// a temporary file in the folder, is fsynced, then renamed over its name;
+/// files of the family's names that this set does not have (an earlier
+/// run's) are removed; `summary.json` is removed first and renamed last,
+/// so its presence means the whole set is complete.
+pub fn write_outputs_atomically(
+    lock: &OutputLock,
+    family: Family,
+    files: &[(String, Vec<u8>)],
+    force: bool,
+) -> Result<WriteMode, WriteError> {
+    let dir = lock.dir();
+    let names = family.files();
+    if let Some((name, _)) = files.iter().find(|(name, _)| !names.contains(&name.as_str())) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "{name} is not a file that {} writes (outputs::Family::files)",
+                family.command()
+            ),
+        )
+        .into());
+    }
+    if family.names_user_files() && !force {
+        let foreign = files_not_written_by_symbiose(dir, family)?;
+        if !foreign.is_empty() {
+            return Err(WriteError::NotWrittenBySymbiose {
+                dir: dir.to_path_buf(),
+                files: foreign,
+            });
+        }
+    }
+    Ok(write_set(dir, family, files)?)
+}
+
+fn write_set(dir: &Path, family: Family, files: &[(String, Vec<u8>)]) -> std::io::Result<WriteMode> {
     let Some((parent, name)) = parent_and_name(dir) else {
-        write_file_by_file(dir, files)?;
+        write_file_by_file(dir, family, files)?;
         return Ok(WriteMode::FileByFile);
     };
     fs::create_dir_all(&parent)?;
     recover_interrupted_writes(&parent, &name)?;
     let exists = match fs::symlink_metadata(dir) {
         Ok(meta) if meta.is_dir() => {
-            if !holds_only_outputs_of(dir, files)? {
-                write_file_by_file(dir, files)?;
+            if !holds_only_outputs_of(dir, family)? {
+                write_file_by_file(dir, family, files)?;
                 return Ok(WriteMode::FileByFile);
             }
             true
         }
         // A link to a folder: write through it, keeping the link.
         Ok(meta) if meta.file_type().is_symlink() && dir.is_dir() => {
-            write_file_by_file(dir, files)?;
+            write_file_by_file(dir, family, files)?;
             return Ok(WriteMode::FileByFile);
         }
         Ok(_) => {
@@ -926,11 +1584,14 @@ pub fn write_outputs_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> std:
                 Err(error)
             };
         }
-        let marker = format!(
-            "This folder was written by symbiose {} as one set. The next run writing here\nreplaces it as a whole; keep your own files elsewhere.\n",
-            env!("CARGO_PKG_VERSION")
-        );
-        let marker_entry = (OUTPUT_MARKER.to_string(), marker.into_bytes());
+        // Only a family whose names a user's files have needs the hashes;
+        // the others' marker stays the same from run to run.
+        let manifest = if family.names_user_files() {
+            Manifest::of(files)
+        } else {
+            Manifest::default()
+        };
+        let marker_entry = (OUTPUT_MARKER.to_string(), manifest.bytes());
         for (file, bytes) in files.iter().chain(std::iter::once(&marker_entry)) {
             let mut handle = fs::File::create(staging.join(file))?;
             handle.write_all(bytes)?;
@@ -952,7 +1613,7 @@ pub fn write_outputs_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> std:
     match result? {
         true => Ok(WriteMode::WholeFolder),
         false => {
-            write_file_by_file(dir, files)?;
+            write_file_by_file(dir, family, files)?;
             Ok(WriteMode::FileByFile)
         }
     }
@@ -971,20 +1632,25 @@ fn cannot_move_here(error: &std::io::Error) -> bool {
     )
 }
 
-/// Writes one file so that readers see the old version or the new one: a
-/// temporary file beside it, fsynced, renamed over it.
-pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let Some(name) = path.file_name().map(|name| name.to_string_lossy().to_string()) else {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("{} does not name a file", path.display()),
-        ));
-    };
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    write_file_by_file(&dir, &[(name, bytes.to_vec())])
+/// Writes one file `name` into the locked folder (which may hold anything)
+/// so that readers see the old version or the new one: a temporary file
+/// beside it, fsynced, renamed over it.
+pub fn write_file_atomically(lock: &OutputLock, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = lock.dir();
+    fs::create_dir_all(dir)?;
+    clean_abandoned_temporaries(dir, &[name])?;
+    let temporary = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = fs::File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&temporary, dir.join(name))?;
+        sync_folder(dir)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    result
 }
 
 /// `dir` as (parent folder, own name), `None` for a path such as `.` or `/`
@@ -1067,15 +1733,10 @@ fn recover_interrupted_writes(parent: &Path, name: &str) -> std::io::Result<()> 
     Ok(())
 }
 
-/// Whether every entry of `dir` is a file of the same output family as
-/// `files`, the marker, or a temporary file of an interrupted write.
-fn holds_only_outputs_of(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<bool> {
-    let family: Vec<&str> = OUTPUT_FAMILIES
-        .iter()
-        .filter(|family| files.iter().any(|(name, _)| family.contains(&name.as_str())))
-        .flat_map(|family| family.iter().copied())
-        .chain(files.iter().map(|(name, _)| name.as_str()))
-        .collect();
+/// Whether every entry of `dir` is a file of `family`, the marker, or a
+/// temporary file of an interrupted write.
+fn holds_only_outputs_of(dir: &Path, family: Family) -> std::io::Result<bool> {
+    let names = family.files();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         if !entry.file_type()?.is_file() {
@@ -1086,7 +1747,7 @@ fn holds_only_outputs_of(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Re
             return Ok(false);
         };
         let temporary = name.starts_with('.') && name.contains(".tmp-");
-        if !(name == OUTPUT_MARKER || temporary || family.contains(&name)) {
+        if !(name == OUTPUT_MARKER || name == INNER_LOCK || temporary || names.contains(&name)) {
             return Ok(false);
         }
     }
@@ -1172,18 +1833,15 @@ fn sync_folder(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Each file to a temporary name in `dir`, fsynced, then renamed over its
-/// name; `summary.json` removed first and renamed last.
-fn write_file_by_file(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
-    fs::create_dir_all(dir)?;
-    // Temporary files that killed runs left for these names.
+/// Removes the temporary files that killed runs left in `dir` for these names.
+fn clean_abandoned_temporaries(dir: &Path, names: &[&str]) -> std::io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let file_name = entry.file_name();
         let Some(file_name) = file_name.to_str() else {
             continue;
         };
-        let abandoned = files.iter().any(|(name, _)| {
+        let abandoned = names.iter().any(|name| {
             file_name
                 .strip_prefix(&format!(".{name}.tmp-"))
                 .and_then(|pid| pid.parse::<u32>().ok())
@@ -1191,6 +1849,42 @@ fn write_file_by_file(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Resul
         });
         if abandoned {
             fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` as `dir/name` through a temporary file, fsynced, renamed.
+fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let temporary = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let mut file = fs::File::create(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    fs::rename(&temporary, dir.join(name))
+}
+
+/// Each file to a temporary name in `dir`, fsynced, then renamed over its
+/// name; `summary.json` removed first and renamed last. Files of the
+/// family's names that the set does not have are an earlier run's and are
+/// removed (for `catalogue` and `generate`, only those the marker says
+/// symbiose wrote), so the folder never mixes two runs' sets.
+fn write_file_by_file(dir: &Path, family: Family, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let names = family.files();
+    let with_marker: Vec<&str> = names.iter().copied().chain([OUTPUT_MARKER]).collect();
+    clean_abandoned_temporaries(dir, &with_marker)?;
+    let manifest = Manifest::read(dir);
+    let mut stale = Vec::new();
+    for name in names
+        .iter()
+        .filter(|name| !files.iter().any(|(file, _)| file.as_str() == **name))
+    {
+        let path = dir.join(name);
+        if !fs::symlink_metadata(&path).is_ok_and(|meta| meta.is_file()) {
+            continue;
+        }
+        if !family.names_user_files() || manifest.lists(name, &fs::read(&path)?) {
+            stale.push(path);
         }
     }
     let mut staged = Vec::with_capacity(files.len());
@@ -1203,14 +1897,26 @@ fn write_file_by_file(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Resul
             file.sync_all()?;
             test_write_delay();
         }
-        let marker = dir.join("summary.json");
+        let marker = dir.join(SUMMARY);
         if staged.iter().any(|(_, target)| *target == marker) && marker.exists() {
             fs::remove_file(&marker)?;
+        }
+        for path in &stale {
+            fs::remove_file(path)?;
+            test_write_delay();
+        }
+        if family.names_user_files() {
+            // Until every file is renamed, both the old bytes and the new
+            // are symbiose's.
+            replace_file(dir, OUTPUT_MARKER, &manifest.updated(family, files, true).bytes())?;
         }
         staged.sort_by_key(|(_, target)| *target == marker);
         for (temporary, target) in &staged {
             fs::rename(temporary, target)?;
             test_write_delay();
+        }
+        if family.names_user_files() {
+            replace_file(dir, OUTPUT_MARKER, &manifest.updated(family, files, false).bytes())?;
         }
         sync_folder(dir)
     })();
@@ -1222,29 +1928,71 @@ fn write_file_by_file(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Resul
     result
 }
 
+/// The part of summary.json that names the files of its set (absent in
+/// folders written before it was recorded).
+#[derive(serde::Deserialize)]
+struct SetListing {
+    files: Option<Vec<String>>,
+}
+
 /// Reads a results folder back (the A5 tables and summary.json) for a
-/// report; every missing or malformed file is reported at once.
+/// report; every missing or malformed file is reported at once. Reads
+/// exactly the tables that summary.json lists, in the format it lists
+/// them (so a file an earlier run left beside them is never read); for
+/// a summary.json that lists none, each table's CSV file, else its
+/// Parquet twin.
 pub fn read_results_folder(dir: &Path) -> Result<Results, Vec<InputError>> {
     if !dir.is_dir() {
         return Err(vec![InputError::file(&dir.display().to_string(), "not a folder")
             .with_hint("give the folder that `symbiose optimize --out` wrote")]);
     }
+    let listed: Option<Vec<String>> = fs::read(dir.join(SUMMARY))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<SetListing>(&bytes).ok())
+        .and_then(|listing| listing.files);
     results_from_files(|name| {
         let path = dir.join(name);
         let shown = path.display().to_string();
-        match fs::read(&path) {
-            Ok(bytes) => (shown, Ok(Some(bytes))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                // `optimize --format parquet` wrote this table as Parquet.
-                let parquet = path.with_extension("parquet");
-                if name.ends_with(".csv") && parquet.is_file() {
-                    (parquet.display().to_string(), parquet_as_csv(&parquet).map(Some))
-                } else {
-                    (shown, Ok(None))
+        let Some(table) = Table::named(name) else {
+            return match fs::read(&path) {
+                Ok(bytes) => (shown, Ok(Some(bytes))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => (shown, Ok(None)),
+                Err(e) => (shown, Err(format!("cannot read the file: {e}"))),
+            };
+        };
+        let twins = [table.csv, table.parquet];
+        let (candidates, listed_here): (Vec<&str>, bool) = match &listed {
+            Some(listed) => (
+                twins
+                    .into_iter()
+                    .filter(|file| listed.iter().any(|entry| entry == file))
+                    .collect(),
+                true,
+            ),
+            None => (twins.to_vec(), false),
+        };
+        for file in &candidates {
+            let path = dir.join(file);
+            let shown = path.display().to_string();
+            let bytes = match fs::read(&path) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !listed_here => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return (
+                        shown,
+                        Err(format!("missing from the results folder, though {SUMMARY} lists it")),
+                    )
                 }
-            }
-            Err(e) => (shown, Err(format!("cannot read the file: {e}"))),
+                Err(e) => return (shown, Err(format!("cannot read the file: {e}"))),
+            };
+            return if *file == table.parquet {
+                // `optimize --format parquet` wrote this table as Parquet.
+                (shown, parquet_as_csv(&path).map(Some))
+            } else {
+                (shown, Ok(Some(bytes)))
+            };
         }
+        (shown, Ok(None))
     })
 }
 
@@ -1334,18 +2082,86 @@ fn results_from_files(
     )
 }
 
-/// Writes the embedded default catalogue as editable CSV files.
-pub fn write_catalogue(dir: &Path) -> std::io::Result<()> {
-    let files: Vec<(String, Vec<u8>)> = DEFAULT_CATALOGUE
+/// The embedded default catalogue as editable files (name, bytes), for
+/// `symbiose catalogue`.
+pub fn catalogue_files() -> Vec<(String, Vec<u8>)> {
+    DEFAULT_CATALOGUE
         .iter()
         .map(|(name, text)| (name.to_string(), text.as_bytes().to_vec()))
-        .collect();
-    write_outputs_atomically(dir, &files).map(|_| ())
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inventory_files_are_the_files_read() {
+        let mut read = vec!["firms.csv", "flows.csv", "distances.csv"];
+        read.extend(CATALOGUE_FILES);
+        read.extend(PART_B_FILES);
+        assert_eq!(read, INVENTORY_FILES.to_vec());
+    }
+
+    #[test]
+    fn files_not_read_are_named_with_the_nearest_known_name() {
+        assert_eq!(edit_distance("impact.csv", "impacts.csv"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        let message = |name| not_read_message(name, &INVENTORY_FILES, "file");
+        assert_eq!(
+            message("impact.csv"),
+            "ignored: symbiose reads no file of this name (did you mean impacts.csv?)"
+        );
+        assert_eq!(
+            message("Routes.csv"),
+            "ignored: file names are case-sensitive (rename it routes.csv)"
+        );
+        assert_eq!(
+            message("externality.csv"),
+            "ignored: symbiose reads no file of this name (did you mean externalities.csv?)"
+        );
+        assert_eq!(
+            message("firms.xlsx"),
+            "ignored: symbiose reads firms.csv, a CSV UTF-8 file, not this format"
+        );
+        assert!(message("data.csv").contains("(it reads firms.csv, flows.csv, distances.csv, resources.csv"));
+        for quiet in [
+            "SOURCES.md",
+            "README",
+            "notes.txt",
+            ".gitkeep",
+            "~$firms.xlsx",
+            "what-if.toml",
+        ] {
+            assert!(is_quietly_ignored(quiet), "{quiet}");
+        }
+        for loud in ["impact.csv", "sources.csv", "flows.csv.bak", "firms.xlsx"] {
+            assert!(!is_quietly_ignored(loud), "{loud}");
+        }
+    }
+
+    #[test]
+    fn excel_column_letters() {
+        let letters: Vec<String> = [0, 1, 25, 26, 27, 51, 52, 701, 702].map(column_letters).to_vec();
+        assert_eq!(letters, ["A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"]);
+    }
+
+    #[test]
+    fn sheets_match_ignoring_case_unless_ambiguous() {
+        let names = |list: &[&str]| list.iter().map(|name| name.to_string()).collect::<Vec<_>>();
+        let sheets = names(&["Firms", "FLOWS", "notes"]);
+        assert_eq!(find_sheet("b.xlsx", &sheets, "firms").unwrap(), Some("Firms"));
+        assert_eq!(find_sheet("b.xlsx", &sheets, "flows").unwrap(), Some("FLOWS"));
+        assert_eq!(find_sheet("b.xlsx", &sheets, "routes").unwrap(), None);
+        let both = names(&["Firms", "firms"]);
+        assert_eq!(find_sheet("b.xlsx", &both, "firms").unwrap(), Some("firms"));
+        let error = find_sheet("b.xlsx", &names(&["Firms", "FIRMS"]), "firms").unwrap_err();
+        assert_eq!(
+            error.message,
+            "several sheets are named firms ignoring case: Firms, FIRMS"
+        );
+    }
 
     #[test]
     fn bom_crlf_and_quotes_are_read_with_line_numbers() {
@@ -1501,6 +2317,16 @@ mod tests {
         names
     }
 
+    /// Writes a set of `optimize`'s files (or a sweep's), holding the lock.
+    fn write(out: &Path, files: &[(String, Vec<u8>)]) -> Result<WriteMode, WriteError> {
+        let family = if files.iter().any(|(name, _)| name.starts_with("sweep")) {
+            Family::Sweep
+        } else {
+            Family::Results
+        };
+        write_outputs_atomically(&lock_output(out).unwrap(), family, files, false)
+    }
+
     fn set(names: &[&str], content: &str) -> Vec<(String, Vec<u8>)> {
         names
             .iter()
@@ -1512,7 +2338,7 @@ mod tests {
     fn an_output_folder_is_created_whole_with_its_marker_and_nothing_left_beside_it() {
         let work = tempfile::tempdir().unwrap();
         let out = work.path().join("res");
-        let mode = write_outputs_atomically(&out, &set(&["links.csv", "summary.json"], "new")).unwrap();
+        let mode = write(&out, &set(&["links.csv", "summary.json"], "new")).unwrap();
         assert_eq!(mode, WriteMode::WholeFolder);
         assert_eq!(names_in(&out), vec![OUTPUT_MARKER, "links.csv", "summary.json"]);
         assert_eq!(names_in(work.path()), vec!["res"]);
@@ -1522,10 +2348,10 @@ mod tests {
     fn an_earlier_output_of_the_same_kind_is_replaced_whole() {
         let work = tempfile::tempdir().unwrap();
         let out = work.path().join("res");
-        write_outputs_atomically(&out, &set(&["links.csv", "summary.json", "report.html"], "old")).unwrap();
+        write(&out, &set(&["links.csv", "summary.json", "report.html"], "old")).unwrap();
         // A temporary file of an interrupted file-by-file write is ours too.
         fs::write(out.join(".links.csv.tmp-12"), "partial").unwrap();
-        let mode = write_outputs_atomically(&out, &set(&["links.csv", "summary.json"], "new")).unwrap();
+        let mode = write(&out, &set(&["links.csv", "summary.json"], "new")).unwrap();
         assert_eq!(mode, WriteMode::WholeFolder);
         // The stale report.html, which no longer matches the tables, is gone.
         assert_eq!(names_in(&out), vec![OUTPUT_MARKER, "links.csv", "summary.json"]);
@@ -1540,15 +2366,131 @@ mod tests {
         fs::create_dir(&out).unwrap();
         fs::write(out.join("notes.txt"), "mine").unwrap();
         fs::write(out.join("summary.json"), "old").unwrap();
-        let mode = write_outputs_atomically(&out, &set(&["links.csv", "summary.json"], "new")).unwrap();
+        let mode = write(&out, &set(&["links.csv", "summary.json"], "new")).unwrap();
         assert_eq!(mode, WriteMode::FileByFile);
         assert_eq!(names_in(&out), vec!["links.csv", "notes.txt", "summary.json"]);
         assert_eq!(fs::read_to_string(out.join("summary.json")).unwrap(), "new");
         // Another command's outputs are other files too: a sweep does not
         // wipe the tables of an optimize run.
-        let mode = write_outputs_atomically(&out, &set(&["sweep.csv"], "sweep")).unwrap();
+        let mode = write(&out, &set(&["sweep.csv"], "sweep")).unwrap();
         assert_eq!(mode, WriteMode::FileByFile);
         assert!(out.join("links.csv").exists());
+    }
+
+    #[test]
+    fn a_folder_of_user_files_loses_the_earlier_runs_files_that_the_new_set_lacks() {
+        let work = tempfile::tempdir().unwrap();
+        let out = work.path().join("res");
+        fs::create_dir(&out).unwrap();
+        fs::write(out.join("notes.txt"), "mine").unwrap();
+        let first = ["summary.json", "links.csv", "services.csv", "report.html"];
+        assert_eq!(write(&out, &set(&first, "old")).unwrap(), WriteMode::FileByFile);
+        fs::write(out.join("sweep.csv"), "another command's").unwrap();
+        write(&out, &set(&["summary.json", "links.parquet"], "new")).unwrap();
+        // The first run's CSV table, Part B table and report are gone; the
+        // user's file and another family's file stay.
+        assert_eq!(
+            names_in(&out),
+            vec!["links.parquet", "notes.txt", "summary.json", "sweep.csv"]
+        );
+        assert_eq!(names_in(work.path()), vec!["res"]);
+    }
+
+    #[test]
+    fn a_name_outside_the_registry_is_refused() {
+        let work = tempfile::tempdir().unwrap();
+        let out = work.path().join("res");
+        let error = write(&out, &set(&["summary.json", "extra.csv"], "x")).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("extra.csv is not a file that optimize writes"),
+            "{error}"
+        );
+        assert!(!out.exists());
+    }
+
+    #[test]
+    fn catalogue_files_replace_only_what_symbiose_wrote_unless_forced() {
+        let work = tempfile::tempdir().unwrap();
+        let out = work.path().join("inventory");
+        fs::create_dir(&out).unwrap();
+        fs::write(out.join("firms.csv"), "the user's").unwrap();
+        fs::write(out.join("routes.csv"), "the user's routes").unwrap();
+        let write_catalogue = |force: bool| {
+            write_outputs_atomically(
+                &lock_output(&out).unwrap(),
+                Family::Catalogue,
+                &catalogue_files(),
+                force,
+            )
+        };
+        match write_catalogue(false) {
+            Err(WriteError::NotWrittenBySymbiose { files, .. }) => assert_eq!(files, vec!["routes.csv"]),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(names_in(&out), vec!["firms.csv", "routes.csv"]);
+        assert_eq!(fs::read_to_string(out.join("routes.csv")).unwrap(), "the user's routes");
+        write_catalogue(true).unwrap();
+        assert!(names_in(&out).contains(&"resources.csv".to_string()));
+        assert_eq!(fs::read_to_string(out.join("firms.csv")).unwrap(), "the user's");
+        // What symbiose wrote it may replace again; a file edited since, not.
+        write_catalogue(false).unwrap();
+        fs::write(out.join("impacts.csv"), "edited").unwrap();
+        match write_catalogue(false) {
+            Err(WriteError::NotWrittenBySymbiose { files, .. }) => assert_eq!(files, vec!["impacts.csv"]),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(fs::read_to_string(out.join("impacts.csv")).unwrap(), "edited");
+        // A folder of its own is replaced whole, run after run.
+        let own = work.path().join("catalogue");
+        for _ in 0..2 {
+            let mode = write_outputs_atomically(
+                &lock_output(&own).unwrap(),
+                Family::Catalogue,
+                &catalogue_files(),
+                false,
+            );
+            assert_eq!(mode.unwrap(), WriteMode::WholeFolder);
+        }
+    }
+
+    #[test]
+    fn a_locked_folder_is_refused_with_the_holders_pid_and_free_again_once_dropped() {
+        let work = tempfile::tempdir().unwrap();
+        let out = work.path().join("res");
+        let lock = lock_output(&out).unwrap();
+        assert_eq!(names_in(work.path()), vec![".res.symbiose-lock"]);
+        // Another open file description, as another process would have;
+        // another spelling of the same folder gives the same lock.
+        match lock_output(&work.path().join(".").join("res")) {
+            Err(LockError::Busy { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
+            other => panic!("expected busy, got {other:?}"),
+        }
+        drop(lock);
+        assert!(names_in(work.path()).is_empty());
+        drop(lock_output(&out).unwrap());
+    }
+
+    #[test]
+    fn an_output_over_an_input_is_refused() {
+        let work = tempfile::tempdir().unwrap();
+        let results = work.path().join("res");
+        fs::create_dir(&results).unwrap();
+        fs::write(results.join("links.csv"), "a,b\n").unwrap();
+        let inputs = [results.clone(), results.join("links.csv"), results.join("summary.json")];
+        let error = refuse_output_over_inputs(&results.join("links.csv"), None, &inputs).unwrap_err();
+        assert!(error.contains("is one of the command's inputs"), "{error}");
+        // The default page beside the tables replaces none of them.
+        refuse_output_over_inputs(&results.join("report.html"), None, &inputs).unwrap();
+        let error = refuse_output_over_inputs(&work.path().join("res/../res"), Some(Family::Sweep), &inputs);
+        assert!(error.is_err());
+        // A folder holding an input under a name of the outputs.
+        let error = refuse_output_over_inputs(work.path(), Some(Family::Results), &[results.join("links.csv")]);
+        assert!(error.is_ok(), "links.csv is one level down");
+        fs::write(work.path().join("sweep.csv"), "x").unwrap();
+        let error = refuse_output_over_inputs(work.path(), Some(Family::Sweep), &[work.path().join("sweep.csv")]);
+        assert!(error.unwrap_err().contains("which the outputs would replace"));
     }
 
     #[test]
@@ -1570,13 +2512,13 @@ mod tests {
         assert_eq!(fs::read_to_string(out.join("summary.json")).unwrap(), "previous");
         // With the folder present, a backup is stale and deleted.
         fs::create_dir(&backup).unwrap();
-        write_outputs_atomically(&out, &set(&["summary.json"], "new")).unwrap();
+        write(&out, &set(&["summary.json"], "new")).unwrap();
         assert_eq!(names_in(work.path()), vec!["res"]);
         assert_eq!(fs::read_to_string(out.join("summary.json")).unwrap(), "new");
         // Another folder's leftovers are not touched.
         let other = work.path().join(leftover_name("other", LeftoverKind::Staging, dead));
         fs::create_dir(&other).unwrap();
-        write_outputs_atomically(&out, &set(&["summary.json"], "again")).unwrap();
+        write(&out, &set(&["summary.json"], "again")).unwrap();
         assert!(other.exists());
     }
 
@@ -1585,7 +2527,7 @@ mod tests {
         let work = tempfile::tempdir().unwrap();
         let out = work.path().join("res");
         fs::write(&out, "a file").unwrap();
-        assert!(write_outputs_atomically(&out, &set(&["summary.json"], "new")).is_err());
+        assert!(write(&out, &set(&["summary.json"], "new")).is_err());
         assert_eq!(fs::read_to_string(&out).unwrap(), "a file");
         assert_eq!(names_in(work.path()), vec!["res"]);
     }
@@ -1598,7 +2540,7 @@ mod tests {
         fs::create_dir(&target).unwrap();
         let link = work.path().join("res");
         std::os::unix::fs::symlink(&target, &link).unwrap();
-        write_outputs_atomically(&link, &set(&["summary.json"], "new")).unwrap();
+        write(&link, &set(&["summary.json"], "new")).unwrap();
         assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert_eq!(fs::read_to_string(target.join("summary.json")).unwrap(), "new");
     }
@@ -1607,7 +2549,9 @@ mod tests {
     fn one_file_is_replaced_without_touching_its_folder() {
         let work = tempfile::tempdir().unwrap();
         fs::write(work.path().join("mine.txt"), "mine").unwrap();
-        write_file_atomically(&work.path().join("report.html"), b"page").unwrap();
+        let lock = lock_output(work.path()).unwrap();
+        write_file_atomically(&lock, "report.html", b"page").unwrap();
+        drop(lock);
         assert_eq!(names_in(work.path()), vec!["mine.txt", "report.html"]);
     }
 

@@ -8,7 +8,8 @@
 //! summary). A results folder read back ([`results`]) feeds the territory
 //! profile ([`profile`]), the GeoJSON files ([`geojson`]) and the HTML
 //! report ([`html`]). [`generate`] makes synthetic territories for scale
-//! tests. [`app`] strings them together for the command line.
+//! tests. [`outputs`] names every file the commands write. [`app`] strings
+//! them together for the command line.
 //! See ARCHITECTURE.md and the model contract in MODEL.md.
 
 pub mod app;
@@ -19,6 +20,7 @@ pub mod html;
 pub mod inventory;
 pub mod io;
 pub mod lp;
+pub mod outputs;
 pub mod profile;
 pub mod report;
 pub mod results;

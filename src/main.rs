@@ -6,11 +6,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use symbiose::app::{self, exit_code, Allocation, AppError, OptimizeConfig, ReportConfig};
+use symbiose::inventory::table::{limit_per_file, MAX_ERRORS_SHOWN_PER_FILE};
 use symbiose::inventory::{InputError, InputWarning};
-use symbiose::io::{write_catalogue, CsvDialect, InventorySource, LoadError, TableFormat};
+use symbiose::io::{CsvDialect, InventorySource, LoadError, TableFormat};
 use symbiose::lp::SolveOptions;
 use symbiose::lp::{LpSolver, Objective};
-use symbiose::report::euros;
+use symbiose::report::{counted, euros};
 use symbiose::scenario::Shard;
 
 #[derive(Parser)]
@@ -18,7 +19,7 @@ use symbiose::scenario::Shard;
     name = "symbiose",
     version,
     about = "Industrial-symbiosis flow matching: match by-products, waste heat and spare capacity to the firms that need them, minimising negative externalities",
-    after_help = "Exit codes: 0 ok, 1 failure, 2 invalid input, 3 infeasible, 4 unbounded, 5 time limit reached, 6 solver failure."
+    after_help = "Exit codes: 0 ok, 1 failure (or another run is writing into the output folder), 2 invalid input, 3 infeasible, 4 unbounded, 5 time limit reached, 6 solver failure."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -63,7 +64,7 @@ enum Command {
         /// Output folder
         #[arg(long, default_value = "results")]
         out: PathBuf,
-        /// How many links to list in the printed summary
+        /// How many links to list in the printed summary (0: none)
         #[arg(long, default_value_t = 5)]
         top: usize,
         /// Fair shares: `shapley` adds each firm's Shapley value to firm_values.csv
@@ -87,7 +88,7 @@ enum Command {
         /// an approximation: the optimum found may be worse than the true one. Off by default
         #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
         max_candidates: Option<u64>,
-        /// Also write the first-stage LP to FILE with HiGHS's writer (.mps or .lp), to time HiGHS alone on it
+        /// Also write the first-stage LP to FILE with HiGHS's writer (LP format for a .lp name, MPS for any other), to time HiGHS alone on it
         #[arg(long, value_name = "FILE")]
         write_mps: Option<PathBuf>,
         /// Print the time spent in each stage (load, candidates, model, HiGHS, values, files) on stderr
@@ -102,18 +103,21 @@ enum Command {
         after_help = "Example:\n  symbiose generate --firms 20000 --seed 1 --out territory/\n  symbiose optimize territory/ --out results/\n\nFirms are clustered in industrial zones around a few poles in a square region centred on\nnorthern France (300 km wide for 20,000 firms, scaled with the square root of the number of\nfirms), about 5 flows per firm drawn from sector profiles over the default catalogue's\nresources and routes, lognormal quantities, temperatures for heat, one distance override\nper 200 firms. The same arguments give the same bytes."
     )]
     Generate {
-        /// Number of firms
+        /// Number of firms (1 to 10,000,000)
         #[arg(long)]
         firms: usize,
         /// Seed of the random generator
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Side of the square region in km (default: 300 x sqrt(firms / 20000), at least 20)
+        /// Side of the square region in km, at most 8,800 (default: 300 x sqrt(firms / 20000), at least 20)
         #[arg(long, value_parser = parse_positive_km)]
         region_km: Option<f64>,
         /// Output folder
         #[arg(long)]
         out: PathBuf,
+        /// Replace firms.csv, flows.csv or distances.csv in --out even if symbiose did not write them
+        #[arg(long)]
+        force: bool,
     },
     /// Write the HTML report of a results folder
     #[command(
@@ -209,12 +213,15 @@ enum Command {
     },
     /// Write the default catalogue as editable CSV files
     #[command(
-        after_help = "Example:\n  symbiose catalogue --out my-catalogue/\n\nCopy any of these files into an inventory folder and edit it: its rows override the\ndefault rows with the same key and add new keys."
+        after_help = "Example:\n  symbiose catalogue --out my-catalogue/\n\nCopy any of these files into an inventory folder and edit it: its rows override the\ndefault rows with the same key and add new keys. Files of these names in --out that symbiose\ndid not write, or that were edited since, are not replaced without --force."
     )]
     Catalogue {
         /// Output folder
         #[arg(long)]
         out: PathBuf,
+        /// Replace catalogue files in --out even if symbiose did not write them (or they were edited since)
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -344,15 +351,28 @@ fn source(inventory: Option<PathBuf>) -> InventorySource {
     }
 }
 
+/// Prints the warnings, at most `MAX_ERRORS_SHOWN_PER_FILE` per file, then
+/// how many more each file has.
 fn print_warnings(warnings: &[InputWarning]) {
-    for warning in warnings {
+    let (shown, left_out) = limit_per_file(warnings, MAX_ERRORS_SHOWN_PER_FILE);
+    for warning in shown {
         eprintln!("warning: {warning}");
+    }
+    for (file, count) in left_out {
+        eprintln!("warning: {file}: {count} more warning(s) not shown");
     }
 }
 
+/// Prints the errors, at most `MAX_ERRORS_SHOWN_PER_FILE` per file (200,000
+/// bad rows would otherwise print 200,000 lines), then how many more each
+/// file has; the count printed after them is the total.
 fn print_input_errors(errors: &[InputError]) {
-    for error in errors {
+    let (shown, left_out) = limit_per_file(errors, MAX_ERRORS_SHOWN_PER_FILE);
+    for error in shown {
         eprintln!("error: {error}");
+    }
+    for (file, count) in left_out {
+        eprintln!("error: {file}: {count} more problem(s) not shown (fix the ones above and run again)");
     }
 }
 
@@ -362,12 +382,14 @@ fn report_error(error: &AppError) {
             print_warnings(warnings);
             print_input_errors(errors);
             eprintln!(
-                "error: {} problem(s) in the inventory; nothing was written",
-                errors.len()
+                "error: {} in the inventory; nothing was written",
+                counted(errors.len(), "problem", "problems")
             );
         }
         AppError::Solve(solve_error) => eprintln!("error: {solve_error}; nothing was written"),
-        AppError::Output { .. } | AppError::Argument(_) | AppError::Scenario(_) => eprintln!("error: {error}"),
+        AppError::Output { .. } | AppError::Argument(_) | AppError::Scenario(_) | AppError::Locked(_) => {
+            eprintln!("error: {error}")
+        }
         AppError::Results { errors, .. } => {
             print_input_errors(errors);
             eprintln!("error: {error}; nothing was written");
@@ -414,22 +436,23 @@ fn main() -> ExitCode {
                     print_warnings(&validated.warnings);
                     let mut part_b = String::new();
                     if let Some(n_slices) = validated.n_slices {
-                        part_b += &format!(", {n_slices} time slices");
+                        part_b += &format!(", {}", counted(n_slices, "time slice", "time slices"));
                     }
                     if validated.n_processes > 0 {
-                        let noun = if validated.n_processes == 1 { "process" } else { "processes" };
-                        part_b += &format!(", {} {noun}", validated.n_processes);
+                        part_b += &format!(", {}", counted(validated.n_processes, "process", "processes"));
                     }
                     println!(
-                        "ok: {} firms, {} flows, {} candidate links{part_b}",
-                        validated.n_firms, validated.n_flows, validated.n_candidate_links
+                        "ok: {}, {}, {}{part_b}",
+                        counted(validated.n_firms, "firm", "firms"),
+                        counted(validated.n_flows, "flow", "flows"),
+                        counted(validated.n_candidate_links, "candidate link", "candidate links")
                     );
                     ExitCode::from(exit_code::OK)
                 }
                 Err(LoadError::Invalid { errors, warnings }) => {
                     print_warnings(&warnings);
                     print_input_errors(&errors);
-                    eprintln!("{}: {} problem(s)", source.describe(), errors.len());
+                    eprintln!("{}: {}", source.describe(), counted(errors.len(), "problem", "problems"));
                     ExitCode::from(exit_code::INVALID_INPUT)
                 }
             }
@@ -483,8 +506,8 @@ fn main() -> ExitCode {
             let load_seconds = started.elapsed().as_secs_f64();
             print_warnings(&loaded.warnings);
             match app::optimize_loaded(&config, loaded, load_seconds) {
+                // The warnings were printed above, before the solve.
                 Ok(optimized) => {
-                    print_warnings(&optimized.warnings);
                     if timings {
                         eprint!("{}", optimized.timings.describe());
                     }
@@ -497,7 +520,7 @@ fn main() -> ExitCode {
                     print!("{}", optimized.human_summary(top));
                     println!("  tables written to {}", config.out.display());
                     if config.write_report {
-                        println!("  report written to {}", config.out.join(app::REPORT_FILE).display());
+                        println!("  report written to {}", config.out.join(symbiose::outputs::REPORT).display());
                     }
                     ExitCode::from(optimized.exit_code())
                 }
@@ -530,9 +553,9 @@ fn main() -> ExitCode {
         } => finish(app::sweep(&scenario, &out, shard, threads, warm_start, quiet).map(|swept| {
             if !quiet {
                 println!(
-                    "{} of {} scenarios solved{}; sweep.csv written to {}",
+                    "{} of {} solved{}; sweep.csv written to {}",
                     swept.n_solved,
-                    swept.rows.len(),
+                    counted(swept.rows.len(), "scenario", "scenarios"),
                     if swept.rows.len() < swept.n_scenarios {
                         format!(" (this shard of a grid of {})", swept.n_scenarios)
                     } else {
@@ -544,7 +567,11 @@ fn main() -> ExitCode {
             exit_code::OK
         })),
         Command::Merge { dirs, out } => finish(app::merge(&dirs, &out).map(|()| {
-            println!("merged {} shard folder(s) into {}", dirs.len(), out.join("sweep.csv").display());
+            println!(
+                "merged {} into {}",
+                counted(dirs.len(), "shard folder", "shard folders"),
+                out.join("sweep.csv").display()
+            );
             exit_code::OK
         })),
         Command::Resilience {
@@ -567,10 +594,10 @@ fn main() -> ExitCode {
                             println!("firms the territory depends on most (territory value lost if they leave):");
                             for row in rows.iter().take(5) {
                                 println!(
-                                    "  {:<34}{:>16} EUR/yr, {} link(s) lost",
+                                    "  {:<34}{:>16} EUR/yr, {} lost",
                                     inventory.firm(row.firm).id,
                                     euros(row.territory_value_lost_eur),
-                                    row.links_lost
+                                    counted(row.links_lost, "link", "links")
                                 );
                             }
                             println!("resilience.csv written to {}", out.display());
@@ -589,8 +616,8 @@ fn main() -> ExitCode {
         } => finish(app::pareto(&source(inventory), points, &out, threads, quiet).map(|front| {
             if !quiet {
                 println!(
-                    "{} non-dominated points; the territory's view costs the firms {} EUR/yr and saves {} EUR/yr of externalities against the firms' view",
-                    front.points.len(),
+                    "{}; the territory's view costs the firms {} EUR/yr and saves {} EUR/yr of externalities against the firms' view",
+                    counted(front.points.len(), "non-dominated point", "non-dominated points"),
                     euros(front.cost_of_territory_view_eur()),
                     euros(front.externality_of_private_view_eur())
                 );
@@ -603,10 +630,14 @@ fn main() -> ExitCode {
             match app::report(&config) {
                 Ok(reported) => {
                     println!(
-                        "report written to {} ({} firms, {} links)",
+                        "report written to {} ({}, {}{})",
                         reported.path.display(),
-                        reported.n_firms,
-                        reported.n_links
+                        counted(reported.n_firms, "firm", "firms"),
+                        counted(reported.n_links, "link", "links"),
+                        reported
+                            .optimal_over
+                            .as_ref()
+                            .map_or(String::new(), |over| format!("; optimal over the {over}"))
                     );
                     ExitCode::from(exit_code::OK)
                 }
@@ -621,33 +652,28 @@ fn main() -> ExitCode {
             seed,
             region_km,
             out,
+            force,
         } => {
             let config = symbiose::generate::GenerateConfig {
                 n_firms: firms,
                 seed,
                 region_km,
             };
-            finish(app::generate(&config, &out).map(|generated| {
+            finish(app::generate(&config, &out, force).map(|generated| {
                 println!(
-                    "{} firms, {} flows, {} distance overrides written to {} (region {:.0} km wide)",
-                    generated.n_firms,
-                    generated.n_flows,
-                    generated.n_distance_overrides,
+                    "{}, {}, {} written to {} (region {:.0} km wide)",
+                    counted(generated.n_firms, "firm", "firms"),
+                    counted(generated.n_flows, "flow", "flows"),
+                    counted(generated.n_distance_overrides, "distance override", "distance overrides"),
                     out.display(),
                     config.region_side_km()
                 );
                 exit_code::OK
             }))
         }
-        Command::Catalogue { out } => match write_catalogue(&out) {
-            Ok(()) => {
-                println!("default catalogue written to {}", out.display());
-                ExitCode::from(exit_code::OK)
-            }
-            Err(error) => {
-                eprintln!("error: writing the catalogue to {}: {error}", out.display());
-                ExitCode::from(exit_code::FAILURE)
-            }
-        },
+        Command::Catalogue { out, force } => finish(app::catalogue(&out, force).map(|()| {
+            println!("default catalogue written to {}", out.display());
+            exit_code::OK
+        })),
     }
 }

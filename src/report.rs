@@ -11,8 +11,10 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::candidates::Link;
+use crate::inventory::units::to_flow_unit;
 use crate::inventory::Inventory;
 use crate::lp::{Objective, SolutionStatus};
+use crate::outputs::{self, Table};
 use crate::valuation::{Totals, Valuation};
 
 /// Facts about the run that the valuation does not hold.
@@ -27,6 +29,41 @@ pub struct RunInfo {
     pub n_binaries: usize,
     /// The MIP's relative gap, when there are binaries.
     pub mip_gap: Option<f64>,
+    /// The options the run was given (summary.json `options`).
+    pub options: RunOptions,
+}
+
+/// The options a run was given, recorded in summary.json as `options` so
+/// that a results folder says how it was computed. `None` (JSON `null`)
+/// stands for the default: HiGHS's own choice of algorithm and MIP gap, no
+/// time limit, every candidate link kept.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunOptions {
+    pub objective: &'static str,
+    /// See `lp::SolveOptions::lexicographic_slack` (unused by `social`).
+    pub lexicographic_slack: f64,
+    pub supplier_share: f64,
+    /// `--max-candidates`: the K cheapest candidate links kept per supply.
+    pub max_candidates: Option<usize>,
+    /// `--solver`: `auto`, `simplex` or `ipm`.
+    pub solver: Option<&'static str>,
+    pub time_limit_seconds: Option<f64>,
+    /// `--mip-gap`, the gap asked for (the top-level `mip_gap` is the gap reached).
+    pub mip_gap: Option<f64>,
+    /// `equal` or `shapley`.
+    pub allocation: &'static str,
+    /// Permutations sampled for Shapley values (with `shapley` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shapley_samples: Option<usize>,
+}
+
+impl RunOptions {
+    /// What an optimal solution is optimal over when the candidate links
+    /// were cut down (`--max-candidates`): `None` when every link was kept.
+    pub fn optimal_over(&self) -> Option<String> {
+        self.max_candidates
+            .map(|k| format!("kept links (max_candidates = {k})"))
+    }
 }
 
 /// A shared service in summary.json (MODEL.md B2 across the slices of B1).
@@ -56,6 +93,10 @@ pub struct Summary {
     pub status: &'static str,
     /// False when the time limit stopped the solver first.
     pub proven_optimal: bool,
+    /// With `--max-candidates`, an `optimal` status is the optimum over the
+    /// links kept, not over every candidate: `kept links (max_candidates = K)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optimal_over: Option<String>,
     pub supplier_share: f64,
     pub baseline: Totals,
     pub optimized: Totals,
@@ -71,6 +112,7 @@ pub struct Summary {
     pub solve_seconds: f64,
     pub inventory: String,
     pub symbiose_version: &'static str,
+    pub options: RunOptions,
     /// MODEL.md Part B, present only when the inventory uses it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub n_slices: Option<usize>,
@@ -83,6 +125,9 @@ pub struct Summary {
     pub mip_gap: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub services: Option<Vec<ServiceSummary>>,
+    /// The other files of the set, sorted (set by `app::optimize_and_write`
+    /// from `outputs`): what `symbiose report` reads.
+    pub files: Vec<String>,
 }
 
 pub fn summary(inventory: &Inventory, valuation: &Valuation, info: &RunInfo) -> Summary {
@@ -98,6 +143,10 @@ pub fn summary(inventory: &Inventory, valuation: &Valuation, info: &RunInfo) -> 
         objective: info.objective.as_str(),
         status: info.status.as_str(),
         proven_optimal: info.status == SolutionStatus::Optimal,
+        optimal_over: info
+            .options
+            .optimal_over()
+            .filter(|_| info.status == SolutionStatus::Optimal),
         supplier_share: valuation.supplier_share,
         baseline: valuation.baseline,
         optimized: valuation.optimized,
@@ -113,6 +162,7 @@ pub fn summary(inventory: &Inventory, valuation: &Valuation, info: &RunInfo) -> 
         solve_seconds: info.solve_seconds,
         inventory: info.inventory.clone(),
         symbiose_version: env!("CARGO_PKG_VERSION"),
+        options: info.options.clone(),
         n_slices: inventory.slices_given().then_some(inventory.slices().len()),
         n_processes: (!inventory.processes().is_empty()).then_some(inventory.processes().len()),
         n_binaries: (info.n_binaries > 0).then_some(info.n_binaries),
@@ -136,6 +186,7 @@ pub fn summary(inventory: &Inventory, valuation: &Valuation, info: &RunInfo) -> 
                 })
                 .collect()
         }),
+        files: Vec::new(),
     }
 }
 
@@ -263,11 +314,15 @@ pub fn flow_results_table(inventory: &Inventory, valuation: &Valuation) -> Polar
         text_column("unit", rows.iter().map(|r| flow(r).unit.clone()).collect()),
         number_column(
             "quantity",
-            rows.iter().map(|r| r.quantity / flow(r).unit_factor).collect(),
+            rows.iter()
+                .map(|r| to_flow_unit(r.quantity, flow(r).unit_factor))
+                .collect(),
         ),
         number_column(
             "matched",
-            rows.iter().map(|r| r.matched / flow(r).unit_factor).collect(),
+            rows.iter()
+                .map(|r| to_flow_unit(r.matched, flow(r).unit_factor))
+                .collect(),
         ),
         // Empty for a process input and for a service supply given no route.
         optional_text_column(
@@ -278,7 +333,9 @@ pub fn flow_results_table(inventory: &Inventory, valuation: &Valuation) -> Polar
         ),
         number_column(
             "fallback_quantity",
-            rows.iter().map(|r| r.fallback_quantity / flow(r).unit_factor).collect(),
+            rows.iter()
+                .map(|r| to_flow_unit(r.fallback_quantity, flow(r).unit_factor))
+                .collect(),
         ),
         // Per unit of the flow's own unit: EUR per resource unit * resource units per flow unit.
         number_column(
@@ -350,17 +407,17 @@ pub fn territory_values_table(inventory: &Inventory, valuation: &Valuation) -> P
     ])
 }
 
-/// The four result tables, named as their files.
+/// The four result tables, each with its registry entry.
 pub fn result_tables(
     inventory: &Inventory,
     links: &[Link],
     valuation: &Valuation,
-) -> PolarsResult<Vec<(&'static str, DataFrame)>> {
+) -> PolarsResult<Vec<(Table, DataFrame)>> {
     Ok(vec![
-        ("links.csv", links_table(inventory, links, valuation)?),
-        ("flow_results.csv", flow_results_table(inventory, valuation)?),
-        ("firm_values.csv", firm_values_table(inventory, valuation)?),
-        ("territory_values.csv", territory_values_table(inventory, valuation)?),
+        (outputs::LINKS, links_table(inventory, links, valuation)?),
+        (outputs::FLOW_RESULTS, flow_results_table(inventory, valuation)?),
+        (outputs::FIRM_VALUES, firm_values_table(inventory, valuation)?),
+        (outputs::TERRITORY_VALUES, territory_values_table(inventory, valuation)?),
     ])
 }
 
@@ -376,19 +433,19 @@ pub fn part_b_tables(
     inventory: &Inventory,
     links: &[Link],
     valuation: &Valuation,
-) -> PolarsResult<Vec<(&'static str, DataFrame)>> {
+) -> PolarsResult<Vec<(Table, DataFrame)>> {
     let mut tables = Vec::new();
     if !valuation.processes.is_empty() {
-        tables.push(("processes.csv", processes_table(inventory, valuation)?));
+        tables.push((outputs::PROCESSES, processes_table(inventory, valuation)?));
     }
     if !valuation.investments.is_empty() {
-        tables.push(("investments.csv", investments_table(inventory, links, valuation)?));
+        tables.push((outputs::INVESTMENTS, investments_table(inventory, links, valuation)?));
     }
     if inventory.slices_given() {
-        tables.push(("flow_slices.csv", flow_slices_table(inventory, valuation)?));
-        tables.push(("link_slices.csv", link_slices_table(inventory, links, valuation)?));
+        tables.push((outputs::FLOW_SLICES, flow_slices_table(inventory, valuation)?));
+        tables.push((outputs::LINK_SLICES, link_slices_table(inventory, links, valuation)?));
         if !valuation.services.is_empty() {
-            tables.push(("services.csv", services_table(inventory, valuation)?));
+            tables.push((outputs::SERVICES, services_table(inventory, valuation)?));
         }
     }
     Ok(tables)
@@ -487,15 +544,21 @@ pub fn flow_slices_table(inventory: &Inventory, valuation: &Valuation) -> Polars
         text_column("unit", rows.iter().map(|r| flow(r).unit.clone()).collect()),
         number_column(
             "quantity",
-            rows.iter().map(|r| r.quantity / flow(r).unit_factor).collect(),
+            rows.iter()
+                .map(|r| to_flow_unit(r.quantity, flow(r).unit_factor))
+                .collect(),
         ),
         number_column(
             "matched",
-            rows.iter().map(|r| r.matched / flow(r).unit_factor).collect(),
+            rows.iter()
+                .map(|r| to_flow_unit(r.matched, flow(r).unit_factor))
+                .collect(),
         ),
         number_column(
             "fallback_quantity",
-            rows.iter().map(|r| r.fallback_quantity / flow(r).unit_factor).collect(),
+            rows.iter()
+                .map(|r| to_flow_unit(r.fallback_quantity, flow(r).unit_factor))
+                .collect(),
         ),
         number_column(
             "shadow_price_eur_per_unit",
@@ -582,6 +645,12 @@ pub fn per_hour_unit(unit: &str) -> String {
     }
 }
 
+/// `count` and its noun, singular for 1 and plural otherwise: `1 firm`,
+/// `0 firms`, `2 firms`.
+pub fn counted(count: usize, singular: &str, plural: &str) -> String {
+    format!("{count} {}", if count == 1 { singular } else { plural })
+}
+
 /// Formats a money amount as whole euros with thin grouping: `-1 234 567`.
 pub fn euros(amount: f64) -> String {
     let rounded = amount.round();
@@ -605,9 +674,12 @@ pub fn euros(amount: f64) -> String {
 pub fn human_summary(inventory: &Inventory, valuation: &Valuation, summary: &Summary, top: usize) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let status = match summary.status {
-        "optimal" => "optimal".to_string(),
-        other => format!("{other} (NOT proven optimal: the best solution found is reported)"),
+    let status = match (summary.status, &summary.optimal_over) {
+        ("optimal", None) => "optimal".to_string(),
+        ("optimal", Some(over)) => {
+            format!("optimal over the {over}: the optimum over every candidate link may be better")
+        }
+        (other, _) => format!("{other} (NOT proven optimal: the best solution found is reported)"),
     };
     let _ = writeln!(
         out,
@@ -616,8 +688,12 @@ pub fn human_summary(inventory: &Inventory, valuation: &Valuation, summary: &Sum
     );
     let _ = writeln!(
         out,
-        "  {} firms, {} flows, {} candidate links, {} links used, solved in {:.3} s",
-        summary.n_firms, summary.n_flows, summary.n_candidate_links, summary.n_links, summary.solve_seconds
+        "  {}, {}, {}, {} used, solved in {:.3} s",
+        counted(summary.n_firms, "firm", "firms"),
+        counted(summary.n_flows, "flow", "flows"),
+        counted(summary.n_candidate_links, "candidate link", "candidate links"),
+        counted(summary.n_links, "link", "links"),
+        summary.solve_seconds
     );
     let _ = writeln!(out);
     let _ = writeln!(
@@ -681,7 +757,8 @@ pub fn human_summary(inventory: &Inventory, valuation: &Valuation, summary: &Sum
             .then_with(|| inventory.flow(a.supply).id.cmp(&inventory.flow(b.supply).id))
             .then_with(|| inventory.flow(a.demand).id.cmp(&inventory.flow(b.demand).id))
     });
-    if !ranked.is_empty() {
+    // `--top 0` asks for no list: no header either.
+    if !ranked.is_empty() && top > 0 {
         let _ = writeln!(out, "  top links by externalities avoided:");
         for link in ranked.iter().take(top) {
             let (supply, demand) = (inventory.flow(link.supply), inventory.flow(link.demand));
@@ -718,8 +795,8 @@ fn part_b_summary(out: &mut String, inventory: &Inventory, valuation: &Valuation
         };
         let _ = writeln!(
             out,
-            "  investments (MILP, {n_binaries} {}): {built} of {} built, relative MIP gap {gap}",
-            if n_binaries == 1 { "binary" } else { "binaries" },
+            "  investments (MILP, {}): {built} of {} built, relative MIP gap {gap}",
+            counted(n_binaries, "binary", "binaries"),
             valuation.investments.len()
         );
     }
@@ -747,8 +824,8 @@ fn part_b_summary(out: &mut String, inventory: &Inventory, valuation: &Valuation
     if let Some(services) = &summary.services {
         let _ = writeln!(
             out,
-            "  shared services across {} time slices (capacity at the peak hour):",
-            inventory.slices().len()
+            "  shared services across {} (capacity at the peak hour):",
+            counted(inventory.slices().len(), "time slice", "time slices")
         );
         for service in services {
             let per_hour = per_hour_unit(&service.unit);

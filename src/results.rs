@@ -17,21 +17,27 @@ use serde::{Deserialize, Serialize};
 
 use crate::inventory::table::{Rule, Schema, TableReader};
 use crate::inventory::{InputError, RawRow, RawTable};
+use crate::outputs;
 use crate::valuation::Totals;
 
 /// The files a results folder must hold for a report.
 pub const RESULT_FILES: [&str; 5] = [
-    "summary.json",
-    "links.csv",
-    "flow_results.csv",
-    "firm_values.csv",
-    "territory_values.csv",
+    outputs::SUMMARY,
+    outputs::LINKS.csv,
+    outputs::FLOW_RESULTS.csv,
+    outputs::FIRM_VALUES.csv,
+    outputs::TERRITORY_VALUES.csv,
 ];
 
 /// MODEL.md Part B tables a report shows when the run wrote them
 /// (services, processes, investments, flows per time slice); absent files
 /// are no error.
-pub const PART_B_RESULT_FILES: [&str; 4] = ["services.csv", "processes.csv", "investments.csv", "flow_slices.csv"];
+pub const PART_B_RESULT_FILES: [&str; 4] = [
+    outputs::SERVICES.csv,
+    outputs::PROCESSES.csv,
+    outputs::INVESTMENTS.csv,
+    outputs::FLOW_SLICES.csv,
+];
 
 /// The part of summary.json a report uses.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -40,6 +46,10 @@ pub struct SummaryView {
     pub status: String,
     #[serde(default)]
     pub proven_optimal: Option<bool>,
+    /// With `--max-candidates`: what an `optimal` status is optimal over
+    /// (`kept links (max_candidates = K)`); absent otherwise.
+    #[serde(default)]
+    pub optimal_over: Option<String>,
     pub supplier_share: f64,
     pub baseline: Totals,
     pub optimized: Totals,
@@ -309,6 +319,40 @@ const CATEGORY_COLUMNS: &[&str] = &[
     "value_eur",
 ];
 
+/// Quantities symbiose writes are >= 0 (valuation rounds HiGHS's tiny
+/// negative zeros to zero); a value below minus this did not come from a run.
+pub const NEGATIVE_QUANTITY_TOLERANCE: f64 = 1e-6;
+
+/// A quantity column's cell: a number >= 0 (within
+/// [`NEGATIVE_QUANTITY_TOLERANCE`]), located by file, line and column.
+fn non_negative(reader: &TableReader, row: &RawRow, column: &str, errors: &mut Vec<InputError>) -> Option<f64> {
+    let value = reader.number(row, column, errors)?;
+    checked_non_negative(reader, row, column, value, errors)
+}
+
+fn checked_non_negative(
+    reader: &TableReader,
+    row: &RawRow,
+    column: &str,
+    value: f64,
+    errors: &mut Vec<InputError>,
+) -> Option<f64> {
+    if value >= -NEGATIVE_QUANTITY_TOLERANCE {
+        return Some(value);
+    }
+    // `{:?}` writes -1e300 as such, not as 301 digits.
+    errors.push(
+        InputError::at(
+            &reader.table.file,
+            row.line,
+            Some(column),
+            format!("a quantity must be >= 0, found {value:?}"),
+        )
+        .with_hint("symbiose writes no negative quantity: this table was edited or not written by `symbiose optimize`; run it again"),
+    );
+    None
+}
+
 /// Hint for a table written by an older symbiose or edited by hand.
 const REWRITE_HINT: &str =
     "run `symbiose optimize --out DIR` again with this version to write a complete results folder";
@@ -328,6 +372,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
         |reader, row, errors| {
             let text = |column: &str, errors: &mut Vec<InputError>| reader.text(row, column, errors);
             let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
+            let quantity = |column: &str, errors: &mut Vec<InputError>| non_negative(reader, row, column, errors);
             Some(LinkRow {
                 supply_flow_id: text("supply_flow_id", errors)?,
                 demand_flow_id: text("demand_flow_id", errors)?,
@@ -335,9 +380,9 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
                 receiver_firm_id: text("receiver_firm_id", errors)?,
                 supply_resource: text("supply_resource", errors)?,
                 demand_resource: text("demand_resource", errors)?,
-                distance_km: number("distance_km", errors)?,
-                quantity: number("quantity", errors)?,
-                delivered: number("delivered", errors)?,
+                distance_km: quantity("distance_km", errors)?,
+                quantity: quantity("quantity", errors)?,
+                delivered: quantity("delivered", errors)?,
                 unit_cost_eur: number("unit_cost_eur", errors)?,
                 surplus_eur: number("surplus_eur", errors)?,
                 supplier_value_eur: number("supplier_value_eur", errors)?,
@@ -358,6 +403,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
         |reader, row, errors| {
             let text = |column: &str, errors: &mut Vec<InputError>| reader.text(row, column, errors);
             let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
+            let quantity = |column: &str, errors: &mut Vec<InputError>| non_negative(reader, row, column, errors);
             let kind = reader.choice(row, "kind", &[("supply", "supply"), ("demand", "demand")], errors);
             Some(FlowRow {
                 flow_id: text("flow_id", errors)?,
@@ -365,11 +411,11 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
                 kind: kind?.to_string(),
                 resource: text("resource", errors)?,
                 unit: text("unit", errors)?,
-                quantity: number("quantity", errors)?,
-                matched: number("matched", errors)?,
+                quantity: quantity("quantity", errors)?,
+                matched: quantity("matched", errors)?,
                 // A service supply (MODEL.md B2) may have no fallback.
                 fallback: reader.opt_text(row, "fallback").unwrap_or_default(),
-                fallback_quantity: number("fallback_quantity", errors)?,
+                fallback_quantity: quantity("fallback_quantity", errors)?,
                 shadow_price_eur_per_unit: number("shadow_price_eur_per_unit", errors)?,
             })
         },
@@ -481,7 +527,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
                 peak_without_sharing_per_hour: number("peak_without_sharing_per_hour", errors)?,
                 peak_with_sharing_per_hour: number("peak_with_sharing_per_hour", errors)?,
                 capacity_saved_per_hour: number("capacity_saved_per_hour", errors)?,
-                delivered: number("delivered", errors)?,
+                delivered: non_negative(reader, row, "delivered", errors)?,
                 firm_value_eur: number("firm_value_eur", errors)?,
                 territory_value_eur: number("territory_value_eur", errors)?,
             })
@@ -498,8 +544,11 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
             Some(ProcessRow {
                 process_id: reader.text(row, "process_id", errors)?,
                 firm_id: reader.text(row, "firm_id", errors)?,
-                activity: number("activity", errors)?,
-                capacity: reader.opt_number(row, "capacity", errors).ok()?,
+                activity: non_negative(reader, row, "activity", errors)?,
+                capacity: match reader.opt_number(row, "capacity", errors).ok()? {
+                    Some(capacity) => Some(checked_non_negative(reader, row, "capacity", capacity, errors)?),
+                    None => None,
+                },
                 built: built?,
                 cost_borne_eur: number("cost_borne_eur", errors)?,
                 externality_eur: number("externality_eur", errors)?,
@@ -521,7 +570,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
                 firm_ids: reader.text(row, "firm_ids", errors)?,
                 fixed_cost_eur_per_year: number("fixed_cost_eur_per_year", errors)?,
                 built: built?,
-                quantity: number("quantity", errors)?,
+                quantity: non_negative(reader, row, "quantity", errors)?,
             })
         },
     );
@@ -532,13 +581,12 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
         &[],
         &mut errors,
         |reader, row, errors| {
-            let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
             Some(FlowSliceRow {
                 flow_id: reader.text(row, "flow_id", errors)?,
                 slice: reader.text(row, "slice", errors)?,
-                hours: number("hours", errors)?,
-                quantity: number("quantity", errors)?,
-                matched: number("matched", errors)?,
+                hours: non_negative(reader, row, "hours", errors)?,
+                quantity: non_negative(reader, row, "quantity", errors)?,
+                matched: non_negative(reader, row, "matched", errors)?,
             })
         },
     );
@@ -607,7 +655,11 @@ fn rows_of<T>(table: Option<Vec<(T, usize)>>) -> Vec<T> {
 
 fn parse_summary(file: &str, bytes: &[u8], errors: &mut Vec<InputError>) -> Option<SummaryView> {
     match serde_json::from_slice::<SummaryView>(bytes) {
-        Ok(summary) => Some(summary),
+        Ok(summary) => {
+            let n_errors = errors.len();
+            check_summary(file, bytes, &summary, errors);
+            (errors.len() == n_errors).then_some(summary)
+        }
         Err(error) => {
             errors.push(
                 InputError::at(file, error.line().max(1), None, format!("not a valid summary: {error}"))
@@ -616,6 +668,61 @@ fn parse_summary(file: &str, bytes: &[u8], errors: &mut Vec<InputError>) -> Opti
             None
         }
     }
+}
+
+/// The values summary.json may hold that serde's types do not pin down:
+/// the status and objective words `optimize` writes, a share in [0, 1],
+/// and `proven_optimal` in agreement with the status. Each error names the
+/// key as its column and the line where the key is written.
+fn check_summary(file: &str, bytes: &[u8], summary: &SummaryView, errors: &mut Vec<InputError>) {
+    use crate::lp::{Objective, SolutionStatus};
+    let mut refuse = |key: &str, message: String| {
+        errors.push(InputError::at(file, json_key_line(bytes, key), Some(key), message).with_hint(REWRITE_HINT));
+    };
+    let statuses = [SolutionStatus::Optimal, SolutionStatus::TimeLimit].map(SolutionStatus::as_str);
+    if !statuses.contains(&summary.status.as_str()) {
+        refuse(
+            "status",
+            format!(
+                "unknown status {:?}: symbiose writes {}",
+                summary.status,
+                statuses.map(|word| format!("{word:?}")).join(" or ")
+            ),
+        );
+    }
+    let objectives = [Objective::Externalities, Objective::Private, Objective::Social].map(Objective::as_str);
+    if !objectives.contains(&summary.objective.as_str()) {
+        refuse(
+            "objective",
+            format!(
+                "unknown objective {:?}: symbiose writes {}",
+                summary.objective,
+                objectives.map(|word| format!("{word:?}")).join(", ")
+            ),
+        );
+    }
+    if !(0.0..=1.0).contains(&summary.supplier_share) {
+        refuse(
+            "supplier_share",
+            format!("supplier_share must be in [0, 1], found {}", summary.supplier_share),
+        );
+    }
+    if let Some(proven) = summary.proven_optimal {
+        if statuses.contains(&summary.status.as_str()) && proven != (summary.status == "optimal") {
+            refuse(
+                "proven_optimal",
+                format!("proven_optimal is {proven} but the status is {:?}", summary.status),
+            );
+        }
+    }
+}
+
+/// The 1-based line of the first `"key":` in a JSON text (1 if absent).
+fn json_key_line(bytes: &[u8], key: &str) -> usize {
+    let text = String::from_utf8_lossy(bytes);
+    let quoted = format!("\"{key}\"");
+    text.find(&quoted)
+        .map_or(1, |position| 1 + text[..position].matches('\n').count())
 }
 
 /// Reads every row of `table` with `read`; `None` when the header lacks a
@@ -701,6 +808,12 @@ mod tests {
         results_from_tables(&tables(links), Vec::new())
     }
 
+    fn read_with_summary(summary: &str, links: &str) -> Result<Results, Vec<InputError>> {
+        let mut tables = tables(links);
+        tables.summary = Some(("summary.json".to_string(), summary.as_bytes().to_vec()));
+        results_from_tables(&tables, Vec::new())
+    }
+
     const LINKS_HEADER: &str = "supply_flow_id,demand_flow_id,supplier_firm_id,receiver_firm_id,supply_resource,demand_resource,distance_km,quantity,delivered,unit_cost_eur,surplus_eur,supplier_value_eur,receiver_value_eur,externality_avoided_eur,unit_externality_eur,supply_category,demand_category,supply_unit,demand_unit\n";
 
     #[test]
@@ -714,6 +827,66 @@ mod tests {
         assert_eq!(results.firms[0].sector, None);
         assert!(results.proven_optimal());
         assert_eq!(results.firm("b").map(|f| f.name.as_str()), Some("B"));
+    }
+
+    #[test]
+    fn what_optimize_never_writes_is_refused_where_it_is() {
+        // Issue 12, defect 18: "status": "weird" and a quantity of -1e300 read back.
+        let link = "s,d,a,b,r,r,1,1,1,0,6,3,3,15,0,material,material,t,t\n";
+        let errors = read_with_summary(
+            &SUMMARY.replace("\"optimal\"", "\"weird\""),
+            &format!("{LINKS_HEADER}{link}"),
+        )
+        .unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(
+            (errors[0].file.as_str(), errors[0].line, errors[0].column.as_deref()),
+            ("summary.json", Some(1), Some("status"))
+        );
+        assert!(
+            errors[0]
+                .message
+                .contains("unknown status \"weird\": symbiose writes \"optimal\" or \"time_limit\""),
+            "{errors:?}"
+        );
+        // Several problems at once, each on its own line of the JSON text.
+        let summary = SUMMARY.replace("\"externalities\",", "\"greedy\",").replace(
+            "\"supplier_share\":0.5,",
+            "\"supplier_share\":0.5,\n\"proven_optimal\":false,",
+        );
+        let errors = read_with_summary(&summary, &format!("{LINKS_HEADER}{link}")).unwrap_err();
+        let located: Vec<(Option<usize>, Option<&str>)> =
+            errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
+        assert_eq!(
+            located,
+            [(Some(1), Some("objective")), (Some(2), Some("proven_optimal"))],
+            "{errors:?}"
+        );
+        let errors = read_with_summary(&SUMMARY.replace("0.5", "1.5"), &format!("{LINKS_HEADER}{link}")).unwrap_err();
+        assert!(
+            errors[0]
+                .message
+                .contains("supplier_share must be in [0, 1], found 1.5"),
+            "{errors:?}"
+        );
+
+        // A negative quantity, named by file, line and column, and written short.
+        let errors = read(&format!(
+            "{LINKS_HEADER}s,d,a,b,r,r,1,-1e300,1,0,6,3,3,15,0,material,material,t,t\n"
+        ))
+        .unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(
+            (errors[0].file.as_str(), errors[0].line, errors[0].column.as_deref()),
+            ("links.csv", Some(2), Some("quantity"))
+        );
+        assert_eq!(errors[0].message, "a quantity must be >= 0, found -1e300");
+        // HiGHS's tiny negative zeros are within the tolerance.
+        let results = read(&format!(
+            "{LINKS_HEADER}s,d,a,b,r,r,1,1,-1e-9,0,6,3,3,15,0,material,material,t,t\n"
+        ))
+        .unwrap();
+        assert_eq!(results.links[0].delivered, -1e-9);
     }
 
     #[test]

@@ -607,7 +607,7 @@ pub fn merge_sweeps(dirs: &[PathBuf]) -> Result<Vec<u8>, String> {
     let mut total: Option<usize> = None;
     let mut lines: BTreeMap<usize, String> = BTreeMap::new();
     for dir in dirs {
-        let meta_path = dir.join("sweep_meta.json");
+        let meta_path = dir.join(crate::outputs::SWEEP_META);
         let meta: SweepMeta = serde_json::from_slice(
             &std::fs::read(&meta_path).map_err(|e| format!("{}: cannot read: {e}", meta_path.display()))?,
         )
@@ -620,7 +620,7 @@ pub fn merge_sweeps(dirs: &[PathBuf]) -> Result<Vec<u8>, String> {
                 total.unwrap_or(0)
             ));
         }
-        let csv_path = dir.join("sweep.csv");
+        let csv_path = dir.join(crate::outputs::SWEEP_CSV);
         let text =
             std::fs::read_to_string(&csv_path).map_err(|e| format!("{}: cannot read: {e}", csv_path.display()))?;
         let mut file_lines = text.lines();

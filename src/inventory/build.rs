@@ -420,7 +420,11 @@ fn fallback_terms(
                 route.id, route.unit, resource_def.id, resource_def.unit
             ),
         )
-        .with_hint("use a route in the resource's unit (or one that converts exactly: t/kg, MWh/kWh/GJ, m3/L)"));
+        .with_hint(
+            super::units::case_hint(&[&route.unit, &resource_def.unit]).unwrap_or_else(|| {
+                "use a route in the resource's unit (or one that converts exactly: t/kg, MWh/kWh/GJ, m3/L)".to_string()
+            }),
+        ));
     };
     let mut impacts = Vec::new();
     add_scaled(&mut impacts, &route.impacts, route_units_per_resource_unit);
@@ -1041,9 +1045,10 @@ impl Builder<'_> {
             };
             let unit = reader.opt_text(row, "unit").unwrap_or_else(|| resource_def.unit.clone());
             let Some(unit_factor) = conversion_factor(&unit, &resource_def.unit) else {
+                let hint = super::units::case_hint(&[&unit, &resource_def.unit]).unwrap_or_else(|| "give the quantity in the resource's unit, or one that converts exactly (t/kg, MWh/kWh/GJ, m3/L)".to_string());
                 errors.push(
                     at("unit", format!("unit {unit:?} does not convert to {:?}, the unit of resource {:?}", resource_def.unit, resource_def.id))
-                        .with_hint("give the quantity in the resource's unit, or one that converts exactly (t/kg, MWh/kWh/GJ, m3/L)"),
+                        .with_hint(hint),
                 );
                 return None;
             };
@@ -1120,6 +1125,21 @@ impl Builder<'_> {
                 InputError::file(&table.file, "no time slice")
                     .with_hint("list at least one slice with its hours, or remove slices.csv for one slice of 8760 h"),
             );
+        }
+        // MODEL.md B1 only asks hours > 0 (a slice's share of a flow is
+        // hours_t / sum(hours), so the sum is not a constraint), but slices
+        // beyond a leap year's hours are almost surely a typo or slices
+        // counted twice, and they scale every per-hour figure.
+        let total_hours: f64 = slices.iter().map(|slice| slice.hours).sum();
+        if all_valid && total_hours > HOURS_PER_LEAP_YEAR * (1.0 + 1e-9) {
+            self.warnings.push(InputWarning {
+                file: table.file.clone(),
+                line: None,
+                message: format!(
+                    "the slices add up to {} h, more than a year ({HOURS_PER_YEAR} h, {HOURS_PER_LEAP_YEAR} in a leap year): check that no hours are counted twice",
+                    super::table::short_number(total_hours)
+                ),
+            });
         }
         (slices, true, keyed.complete.then_some(named))
     }

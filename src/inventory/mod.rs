@@ -310,6 +310,8 @@ pub struct Inventory {
 pub const YEAR_SLICE: &str = "year";
 /// Hours of the `year` slice.
 pub const HOURS_PER_YEAR: f64 = 8760.0;
+/// Hours of a leap year: slices adding up to more earn a warning.
+pub const HOURS_PER_LEAP_YEAR: f64 = 8784.0;
 
 /// Mean Earth radius used by the haversine distance (MODEL.md A2).
 pub const EARTH_RADIUS_KM: f64 = 6371.0;

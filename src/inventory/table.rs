@@ -3,7 +3,9 @@
 //! records while collecting every problem instead of stopping at the first.
 //!
 //! This module does no I/O: `io` fills [`RawTable`]s, `inventory::build`
-//! reads them.
+//! reads them. It also holds how input problems are shown: numbers echoed
+//! short ([`short_number`]) and at most [`MAX_ERRORS_SHOWN_PER_FILE`]
+//! problems printed per file ([`limit_per_file`]).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -175,6 +177,65 @@ pub const DOC_COLUMNS: &[&str] = &["source", "year", "note", "description"];
 /// reported at its cell instead of turning into infinities in the results.
 pub const MAX_MAGNITUDE: f64 = 1e15;
 
+/// A number as messages echo it: at most 12 significant digits, so that
+/// 500 GJ converted to MWh and back reads 500, not 499.99999999999994, and
+/// in scientific notation outside [1e-4, 1e15), so that a subnormal prints
+/// as 5e-324, not as 324 digits. Infinities and NaN print as Rust does.
+pub fn short_number(value: f64) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return format!("{value}");
+    }
+    // Rounding through the decimal exponent form keeps 12 significant digits exactly.
+    let rounded: f64 = format!("{value:.11e}").parse().unwrap_or(value);
+    if (1e-4..1e15).contains(&rounded.abs()) {
+        format!("{rounded}")
+    } else {
+        format!("{rounded:e}")
+    }
+}
+
+/// How many errors of one file are printed; the rest are counted.
+pub const MAX_ERRORS_SHOWN_PER_FILE: usize = 50;
+
+/// The problems as they are printed: the first `per_file` of each file (in
+/// the order given, which [`sort_errors`] makes file then line), and for
+/// each file with more, its name and how many were left out.
+pub fn limit_per_file<'e, T: Problem>(problems: &'e [T], per_file: usize) -> (Vec<&'e T>, Vec<(String, usize)>) {
+    let mut shown = Vec::new();
+    let mut left_out: Vec<(String, usize)> = Vec::new();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for problem in problems {
+        let count = counts.entry(problem.file_name()).or_insert(0);
+        *count += 1;
+        if *count <= per_file {
+            shown.push(problem);
+        } else {
+            match left_out.iter_mut().find(|(file, _)| file == problem.file_name()) {
+                Some((_, n)) => *n += 1,
+                None => left_out.push((problem.file_name().to_string(), 1)),
+            }
+        }
+    }
+    (shown, left_out)
+}
+
+/// An input error or warning, as far as [`limit_per_file`] cares.
+pub trait Problem {
+    fn file_name(&self) -> &str;
+}
+
+impl Problem for InputError {
+    fn file_name(&self) -> &str {
+        &self.file
+    }
+}
+
+impl Problem for InputWarning {
+    fn file_name(&self) -> &str {
+        &self.file
+    }
+}
+
 /// A cell that could not be read; the reason is already in the error list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InvalidCell;
@@ -275,6 +336,29 @@ impl<'a> TableReader<'a> {
             .filter(|s| !s.is_empty())
     }
 
+    /// `text` as the table writes numbers: with decimal commas ("such as
+    /// 51,03") when it was read with them, else as it is.
+    pub fn localise(&self, text: &str) -> String {
+        if !self.table.decimal_comma {
+            return text.to_string();
+        }
+        let chars: Vec<char> = text.chars().collect();
+        chars
+            .iter()
+            .enumerate()
+            .map(|(position, &c)| {
+                let between_digits = position > 0
+                    && chars[position - 1].is_ascii_digit()
+                    && chars.get(position + 1).is_some_and(char::is_ascii_digit);
+                if c == '.' && between_digits {
+                    ','
+                } else {
+                    c
+                }
+            })
+            .collect()
+    }
+
     fn error(&self, row: &RawRow, column: &str, message: impl Into<String>) -> InputError {
         InputError::at(&self.table.file, row.line, Some(column), message)
     }
@@ -357,7 +441,15 @@ impl<'a> TableReader<'a> {
                 None
             }
             Err(_) => {
-                let hint = if value.contains(',') && value.replace(',', ".").parse::<f64>().is_ok() {
+                // A file read with decimal commas is told what such a file
+                // accepts, not what a comma-separated one would.
+                let hint = if self.table.decimal_comma {
+                    if value.contains(',') && value.contains('.') {
+                        "write the number without a thousands separator, such as 1234,5"
+                    } else {
+                        "give a plain number such as 12,5 or 1e6"
+                    }
+                } else if value.contains(',') && value.replace(',', ".").parse::<f64>().is_ok() {
                     "use a dot as the decimal separator"
                 } else {
                     "give a plain number such as 12.5 or 1e6"
@@ -420,10 +512,107 @@ impl<'a> TableReader<'a> {
             Some(value)
         } else {
             errors.push(
-                self.error(row, column, format!("{}, found {value}", rule.message))
-                    .with_hint(rule.hint),
+                self.error(
+                    row,
+                    column,
+                    format!("{}, found {}", rule.message, self.localise(&short_number(value))),
+                )
+                .with_hint(self.localise(rule.hint)),
             );
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_echoed_short() {
+        let converted_back = 500.0 * (1000.0 / 3600.0) / (1000.0 / 3600.0);
+        assert_eq!(converted_back, 499.99999999999994, "the rounding this formatting hides");
+        assert_eq!(short_number(converted_back), "500");
+        assert_eq!(short_number(138.88888888888889), "138.888888889");
+        assert_eq!(short_number(5e-324), "5e-324");
+        assert_eq!(short_number(1e-7), "1e-7");
+        assert_eq!(short_number(-0.00012), "-0.00012");
+        assert_eq!(short_number(1e20), "1e20");
+        assert_eq!(short_number(0.0), "0");
+        assert_eq!(short_number(95.0), "95");
+        assert_eq!(short_number(f64::INFINITY), "inf");
+    }
+
+    fn table(decimal_comma: bool, cells: &[&str]) -> RawTable {
+        RawTable {
+            file: "t.csv".to_string(),
+            header_line: 1,
+            columns: vec!["x".to_string()],
+            rows: cells
+                .iter()
+                .enumerate()
+                .map(|(i, cell)| RawRow {
+                    line: i + 2,
+                    cells: vec![Some(cell.to_string())],
+                })
+                .collect(),
+            decimal_comma,
+        }
+    }
+
+    /// The hints of a file read with decimal commas show numbers with
+    /// decimal commas, and so do the values they echo.
+    #[test]
+    fn decimal_comma_files_get_decimal_comma_hints() {
+        let schema = Schema {
+            required: &["x"],
+            optional: &[],
+        };
+        let hints = |decimal_comma: bool| {
+            let table = table(decimal_comma, &["abc", "1.234,5", "-2,5"]);
+            let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+            let reader = TableReader::new(&table, &schema, &mut errors, &mut warnings).unwrap();
+            for row in &table.rows {
+                reader.number_where(
+                    row,
+                    "x",
+                    Rule {
+                        holds: |v| v >= 0.0,
+                        message: "x must be >= 0",
+                        hint: "give a value such as 51.03",
+                    },
+                    &mut errors,
+                );
+            }
+            errors.iter().map(ToString::to_string).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            hints(true),
+            [
+                "t.csv:2: column x: expected a number, found \"abc\" (hint: give a plain number such as 12,5 or 1e6)",
+                "t.csv:3: column x: expected a number, found \"1.234,5\" (hint: write the number without a thousands separator, such as 1234,5)",
+                "t.csv:4: column x: x must be >= 0, found -2,5 (hint: give a value such as 51,03)",
+            ]
+        );
+        assert_eq!(
+            hints(false),
+            [
+                "t.csv:2: column x: expected a number, found \"abc\" (hint: give a plain number such as 12.5 or 1e6)",
+                "t.csv:3: column x: expected a number, found \"1.234,5\" (hint: give a plain number such as 12.5 or 1e6)",
+                "t.csv:4: column x: expected a number, found \"-2,5\" (hint: use a dot as the decimal separator)",
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_are_capped_per_file_and_the_rest_counted() {
+        let errors: Vec<InputError> = (0..120)
+            .map(|i| InputError::at(if i < 110 { "a.csv" } else { "b.csv" }, i + 2, None, "bad"))
+            .collect();
+        let (shown, left_out) = limit_per_file(&errors, 50);
+        assert_eq!(shown.len(), 60);
+        assert_eq!(shown.iter().filter(|error| error.file == "a.csv").count(), 50);
+        assert_eq!(shown[49].line, Some(51));
+        assert_eq!(left_out, [("a.csv".to_string(), 60)]);
     }
 }

@@ -1,4 +1,4 @@
-//! The optimisation model of MODEL.md A3 and Part B, and the only module
+//! The optimisation model of docs/model.md A3 and Part B, and the only module
 //! that touches good_lp and HiGHS. Part A is Part B with one slice, no
 //! process and no investment: one model builder ([`model`]), one
 //! lexicographic driver ([`lexicographic`]), one stage-cost selection, one
@@ -553,8 +553,12 @@ pub fn first_stage_model(
 }
 
 /// Writes the first-stage model that [`solve`] hands to HiGHS into `path`,
-/// with HiGHS's own writer (the format follows the extension: `.mps`,
-/// `.lp`), so that HiGHS alone can be timed on exactly the same problem.
+/// with HiGHS's own writer, so that HiGHS alone can be timed on exactly the
+/// same problem: LP format for a `.lp` name (any case), MPS for any other
+/// name. HiGHS picks the format from the extension and refuses names it
+/// does not know, so the file is written under a temporary `.lp` or `.mps`
+/// name beside `path`, then renamed to it (which also means a reader never
+/// sees a half-written file).
 pub fn write_first_stage(
     inventory: &Inventory,
     links: &[Link],
@@ -562,7 +566,29 @@ pub fn write_first_stage(
     path: &std::path::Path,
 ) -> Result<(), SolveError> {
     let mut model = first_stage_model(inventory, links, options, ModelBuilder::Columns)?;
-    write_model(&mut model, path)
+    let cannot_write = |reason: String| SolveError::Solver(format!("HiGHS could not write {}: {reason}", path.display()));
+    let Some(name) = path.file_name() else {
+        return Err(cannot_write("the path names no file".to_string()));
+    };
+    let extension = match path.extension() {
+        Some(extension) if extension.eq_ignore_ascii_case("lp") => "lp",
+        _ => "mps",
+    };
+    let temporary = path.with_file_name(format!(
+        ".{}.{}.tmp.{extension}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    if write_model(&mut model, &temporary).is_err() {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(cannot_write(
+            "HiGHS's writer failed: check that the folder exists and can be written".to_string(),
+        ));
+    }
+    std::fs::rename(&temporary, path).map_err(|error| {
+        let _ = std::fs::remove_file(&temporary);
+        cannot_write(error.to_string())
+    })
 }
 
 /// Reads outcomes that the A3 program cannot have as numerical trouble.

@@ -271,7 +271,7 @@ fn an_invalid_inventory_is_refused_with_every_error_located_and_nothing_written(
     let output = symbiose(&["validate", inventory.to_str().unwrap()], work.path());
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("5 problem(s)"), "{stderr}");
+    assert!(stderr.contains(": 5 problems"), "{stderr}");
 }
 
 #[test]
@@ -460,4 +460,135 @@ fn numerical_trouble_reaches_the_user_with_its_own_code_and_message() {
     );
     assert!(stderr.contains("flow quantities span 1e19"), "{stderr}");
     assert!(!work.path().join("res").exists(), "nothing may be written");
+}
+
+#[test]
+fn counts_are_singular_for_one_and_plural_otherwise() {
+    // Issue 12, defect 17: "1 firms".
+    let work = tempfile::tempdir().unwrap();
+    let output = symbiose(
+        &["generate", "--firms", "1", "--seed", "2", "--out", "one"],
+        work.path(),
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let flows = fs::read_to_string(work.path().join("one/flows.csv")).unwrap();
+    let n_flows = flows.lines().count() - 1;
+    let flows_word = if n_flows == 1 { "flow" } else { "flows" };
+    let output = symbiose(&["validate", "one"], work.path());
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with(&format!("ok: 1 firm, {n_flows} {flows_word}, ")),
+        "{stdout}"
+    );
+    let output = symbiose(&["optimize", "one", "--out", "r"], work.path());
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("\n  1 firm, {n_flows} {flows_word}, ")),
+        "{stdout}"
+    );
+    let n_links = summary(&work.path().join("r"))["n_links"].as_u64().unwrap();
+    let output = symbiose(&["report", "r"], work.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "(1 firm, {n_links} {})",
+            if n_links == 1 { "link" } else { "links" }
+        )),
+        "{stdout}"
+    );
+    // One problem is "1 problem".
+    let mut lines: Vec<String> = flows.lines().map(str::to_string).collect();
+    let mut cells: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+    assert!(matches!(cells[2].as_str(), "supply" | "demand"), "{flows}");
+    cells[2] = "suply".to_string();
+    lines[1] = cells.join(",");
+    fs::write(work.path().join("one/flows.csv"), lines.join("\n") + "\n").unwrap();
+    let output = symbiose(&["validate", "one"], work.path());
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.trim_end().ends_with(": 1 problem"), "{stderr}");
+}
+
+#[test]
+fn top_zero_lists_no_links_and_no_header() {
+    let work = tempfile::tempdir().unwrap();
+    let output = symbiose(&["optimize", "--top", "0", "--out", "r"], work.path());
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("top links"), "{stdout}");
+    assert!(!stdout.contains(" -> "), "{stdout}");
+    let output = symbiose(&["optimize", "--top", "2", "--out", "r"], work.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("top links by externalities avoided:"), "{stdout}");
+    assert_eq!(
+        stdout.lines().filter(|line| line.contains(" -> ")).count(),
+        2,
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_output_folder_that_cannot_be_written_is_refused_before_solving() {
+    // Issue 12, defect 17: an unwritable --out was found only after solving.
+    // The numerical_trouble inventory fails in HiGHS (exit 6): exit 1 shows
+    // the folder was checked first.
+    let work = tempfile::tempdir().unwrap();
+    fs::write(work.path().join("blocker"), "a file, not a folder\n").unwrap();
+    let dir = fixture_dir("numerical_trouble");
+    let output = symbiose(
+        &["optimize", dir.to_str().unwrap(), "--out", "blocker/results"],
+        work.path(),
+    );
+    assert_eq!(output.status.code(), Some(1), "the I/O error code, before solving");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error: writing results to blocker/results: blocker exists and is not a folder (checked before solving; nothing was written)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("numerical trouble in HiGHS"), "{stderr}");
+    assert_eq!(
+        fs::read_to_string(work.path().join("blocker")).unwrap(),
+        "a file, not a folder\n"
+    );
+    let output = symbiose(&["optimize", "--out", "blocker"], work.path());
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("blocker exists and is not a folder"));
+
+    // A folder without write permission (root may write anywhere: the
+    // check uses the effective user's rights, so it passes for root).
+    let locked = work.path().join("locked");
+    fs::create_dir(&locked).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o555)).unwrap();
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let output = symbiose(
+        &["optimize", dir.to_str().unwrap(), "--out", "locked/deeper/results"],
+        work.path(),
+    );
+    if root {
+        assert_eq!(output.status.code(), Some(6), "root may write: the solve runs");
+    } else {
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("cannot write in the folder locked: Permission denied"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(fs::read_dir(&locked).unwrap().count(), 0, "the check creates nothing");
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o755)).unwrap();
+
+    // Folders still to create are fine, and nothing is left when the solve fails.
+    let output = symbiose(
+        &["optimize", dir.to_str().unwrap(), "--out", "new/deeper/results"],
+        work.path(),
+    );
+    assert_eq!(output.status.code(), Some(6));
+    assert!(!work.path().join("new").exists(), "the check creates nothing");
+    let output = symbiose(&["optimize", "--out", "new/deeper/results"], work.path());
+    assert_eq!(output.status.code(), Some(0));
+    assert!(work.path().join("new/deeper/results/summary.json").is_file());
 }

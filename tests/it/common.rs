@@ -208,3 +208,57 @@ pub fn assert_abs(actual: f64, expected: f64, tolerance: f64, what: &str) {
         "{what}: got {actual}, expected {expected} (absolute tolerance {tolerance})"
     );
 }
+
+/// Whether the environment variable CI asks for every test to run: any
+/// non-empty value but `false` and `0` (`.ci/run` sets `CI=true`).
+pub fn in_ci() -> bool {
+    ci_value_requires_tools(std::env::var("CI").ok().as_deref())
+}
+
+fn ci_value_requires_tools(value: Option<&str>) -> bool {
+    match value.map(str::trim) {
+        None | Some("") => false,
+        Some(value) => !value.eq_ignore_ascii_case("false") && value != "0",
+    }
+}
+
+/// Whether the external tool at `path` that a test needs is there. Under CI
+/// a missing tool fails the test (a test that passes without running would
+/// hide the gap); elsewhere the test is skipped, and says so on stderr.
+#[track_caller]
+pub fn tool_available(path: &str, install: &str) -> bool {
+    let present = Path::new(path).is_file();
+    tool_decision(present, in_ci(), path, install)
+}
+
+#[track_caller]
+fn tool_decision(present: bool, ci: bool, path: &str, install: &str) -> bool {
+    if present {
+        return true;
+    }
+    if ci {
+        panic!("{path} is missing and CI is set, so this test may not be skipped: {install}");
+    }
+    eprintln!("SKIPPED: {path} is not installed, so this test did not run ({install}; under CI=true it fails instead)");
+    false
+}
+
+#[test]
+fn ci_values_that_require_tools() {
+    for (value, expected) in [
+        (None, false),
+        (Some(""), false),
+        (Some("false"), false),
+        (Some("FALSE"), false),
+        (Some("0"), false),
+        (Some("true"), true),
+        (Some("1"), true),
+        (Some("yes"), true),
+    ] {
+        assert_eq!(ci_value_requires_tools(value), expected, "CI={value:?}");
+    }
+    assert!(!tool_decision(false, false, "/nonexistent/tool", "install it"));
+    assert!(tool_decision(true, true, "/usr/bin/chromium", "install it"));
+    let in_ci = std::panic::catch_unwind(|| tool_decision(false, true, "/nonexistent/tool", "install it"));
+    assert!(in_ci.is_err(), "a missing tool under CI must fail the test");
+}

@@ -390,7 +390,7 @@ fn strings_from_the_inventory_are_escaped_and_compensation_is_flagged() {
     assert!(html.contains("C10 &quot;&lt;b&gt;&quot;") && html.contains("zone &lt;i&gt;"));
     assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Co"));
     assert!(html.contains("needs compensation"));
-    assert!(html.contains("1 firm(s) need compensation"));
+    assert!(html.contains("1 firm needs compensation"));
     // The link costs the firms more than it saves: no surplus to draw.
     assert!(html.contains("No link has a positive private surplus"));
     let geojson = json(&work.path().join("out/firms.geojson"));
@@ -523,9 +523,7 @@ fn chromium(profile_dir: &Path, extra: &[&str], page: &Path) -> Output {
 
 #[test]
 fn headless_chromium_loads_the_page_without_errors_and_takes_a_screenshot() {
-    if !Path::new("/usr/bin/chromium").exists() {
-        println!("skipped: chromium not installed (apt-get install chromium; CI installs it)");
-        eprintln!("skipped: chromium not installed (apt-get install chromium; CI installs it)");
+    if !crate::common::tool_available("/usr/bin/chromium", "apt-get install chromium; .ci/run installs it") {
         return;
     }
     let work = tempfile::tempdir().unwrap();
@@ -571,4 +569,62 @@ fn headless_chromium_loads_the_page_without_errors_and_takes_a_screenshot() {
         bytes.len()
     );
     println!("screenshot: {}", png.display());
+}
+
+#[test]
+fn report_refuses_what_optimize_never_writes() {
+    // Issue 12, defect 18: `"status": "weird"` and a quantity of -1e300
+    // gave a report.
+    let work = tempfile::tempdir().unwrap();
+    let output = symbiose(&["optimize", "--out", "out"], work.path());
+    assert_eq!(output.status.code(), Some(0));
+    let out = work.path().join("out");
+    let summary_path = out.join("summary.json");
+    let summary_text = fs::read_to_string(&summary_path).unwrap();
+    let status_line = 1 + summary_text
+        .lines()
+        .position(|line| line.contains("\"status\""))
+        .unwrap();
+    fs::write(
+        &summary_path,
+        summary_text.replacen("\"status\": \"optimal\"", "\"status\": \"weird\"", 1),
+    )
+    .unwrap();
+    let output = symbiose(&["report", "out", "--out", "r.html"], work.path());
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let file = Path::new("out").join("summary.json").display().to_string();
+    assert!(
+        stderr.contains(&format!(
+            "{file}:{status_line}: column status: unknown status \"weird\""
+        )),
+        "{stderr}"
+    );
+    assert!(!work.path().join("r.html").exists(), "nothing written");
+    fs::write(&summary_path, &summary_text).unwrap();
+
+    let links = fs::read_to_string(out.join("links.csv")).unwrap();
+    let (header, rows) = read_table(&out.join("links.csv"));
+    let quantity = header.iter().position(|column| column == "quantity").unwrap();
+    let mut lines: Vec<String> = links.lines().map(str::to_string).collect();
+    let mut cells: Vec<String> = lines[2].split(',').map(str::to_string).collect();
+    assert_eq!(cells[quantity], rows[1]["quantity"]);
+    cells[quantity] = "-1e300".to_string();
+    lines[2] = cells.join(",");
+    fs::write(out.join("links.csv"), lines.join("\n") + "\n").unwrap();
+    let output = symbiose(&["report", "out", "--out", "r.html"], work.path());
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let file = Path::new("out").join("links.csv").display().to_string();
+    assert!(
+        stderr.contains(&format!(
+            "{file}:3: column quantity: a quantity must be >= 0, found -1e300"
+        )),
+        "{stderr}"
+    );
+    assert!(!work.path().join("r.html").exists(), "nothing written");
+    // Put back, the folder reports again.
+    fs::write(out.join("links.csv"), links).unwrap();
+    let output = symbiose(&["report", "out", "--out", "r.html"], work.path());
+    assert_eq!(output.status.code(), Some(0));
 }

@@ -88,12 +88,14 @@ impl Random {
     }
 }
 
-/// Leftovers of interrupted writes beside the output folder.
+/// Leftovers of interrupted writes beside the output folder. The lock file
+/// of a killed run is not one: it stays from before the solve (the kernel
+/// releases the lock itself), and the next run takes it and removes it.
 fn leftovers(parent: &Path) -> Vec<String> {
     fs::read_dir(parent)
         .expect("readable folder")
         .map(|entry| entry.expect("readable entry").file_name().to_string_lossy().to_string())
-        .filter(|name| name.contains(".symbiose-"))
+        .filter(|name| name.contains(".symbiose-") && !name.ends_with(".symbiose-lock"))
         .collect()
 }
 
@@ -193,6 +195,11 @@ fn a_results_folder_killed_while_written_is_the_old_set_or_the_new_one() {
     // The next complete run cleans up whatever the kills left beside the folder.
     run_to_completion(setup.sets[current].0, &setup.out, false);
     assert_eq!(leftovers(&setup.parent), Vec::<String>::new());
+    let lock = setup.out.with_file_name(format!(
+        ".{}.symbiose-lock",
+        setup.out.file_name().unwrap().to_string_lossy()
+    ));
+    assert!(!lock.exists(), "the lock file is left");
 }
 
 /// A folder that holds the user's own files is written file by file:

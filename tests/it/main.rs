@@ -13,6 +13,7 @@ mod html;
 mod kill;
 mod malformed;
 mod numerics;
+mod outputs;
 mod part_b;
 mod properties;
 mod scale;

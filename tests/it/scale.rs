@@ -190,3 +190,190 @@ fn max_candidates_keeps_the_cheapest_links_and_is_off_by_default() {
     let output = symbiose(&["optimize", "--max-candidates", "0", "--out", "r"], dir.path());
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn generate_refuses_arguments_whose_territory_would_not_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    // Issue 12, defect 11: lat 147082 was written, which validate refuses.
+    let output = symbiose(
+        &["generate", "--firms", "50", "--region-km", "1e9", "--out", "wide"],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--region-km 1000000000 is outside the allowed range") && stderr.contains("at most 8,800 km"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("wide").exists(), "nothing may be written");
+    let output = symbiose(&["generate", "--firms", "0", "--out", "none"], dir.path());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("at least 1 firm"));
+    assert!(!dir.path().join("none").exists());
+    // The widest region allowed gives a territory that validates.
+    let output = symbiose(
+        &["generate", "--firms", "60", "--region-km", "8800", "--out", "widest"],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let output = symbiose(&["validate", "widest"], dir.path());
+    assert_eq!(output.status.code(), Some(0), "the widest territory must validate");
+    let output = symbiose(&["generate", "--firms", "1", "--out", "one"], dir.path());
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("1 firm, "), "{stdout}");
+}
+
+/// The first-stage objective HiGHS reaches on an LP file written by
+/// `--write-mps`, read back through a copy named `.mps` (HiGHS's reader
+/// picks the format from the extension).
+fn highs_objective_of_mps_file(mps: &Path, dir: &Path) -> f64 {
+    let copy = dir.join("read-back.mps");
+    fs::copy(mps, &copy).unwrap();
+    let mut highs = highs::Model::new(highs::ColProblem::default());
+    let file = std::ffi::CString::new(copy.display().to_string()).unwrap();
+    // SAFETY: a live Highs instance and a NUL-terminated path that outlives the call.
+    let status = unsafe { highs_sys::Highs_readModel(highs.as_mut_ptr(), file.as_ptr()) };
+    assert_ne!(status, highs_sys::STATUS_ERROR, "HiGHS cannot read {}", mps.display());
+    let solved = highs.solve();
+    assert_eq!(solved.status(), highs::HighsModelStatus::Optimal);
+    solved.objective_value()
+}
+
+#[test]
+fn write_mps_writes_mps_under_any_name_but_lp() {
+    // Issue 12, defect 12: `--write-mps m.txt` failed with "HiGHS could not write".
+    let dir = tempfile::tempdir().unwrap();
+    let output = symbiose(
+        &[
+            "optimize",
+            "--objective",
+            "social",
+            "--write-mps",
+            "m.txt",
+            "--out",
+            "r",
+        ],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let text = fs::read_to_string(dir.path().join("m.txt")).unwrap();
+    // The MPS sections, in their order.
+    let position = |section: &str| {
+        text.lines()
+            .position(|line| line.trim_end() == section)
+            .unwrap_or_else(|| panic!("no {section} section in m.txt:\n{text}"))
+    };
+    assert!(position("ROWS") < position("COLUMNS") && position("COLUMNS") < position("RHS"));
+    let written = summary(&dir.path().join("r"));
+    let social = written["optimized"]["private_cost_eur"].as_f64().unwrap()
+        + written["optimized"]["externality_eur"].as_f64().unwrap();
+    assert_close(
+        highs_objective_of_mps_file(&dir.path().join("m.txt"), dir.path()),
+        social,
+        1e-6,
+        "C + M",
+    );
+    // No temporary file is left beside it.
+    let names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|name| !name.contains(".tmp.")), "{names:?}");
+    // A `.LP` name (any case) is written in LP format, which has no ROWS section.
+    let output = symbiose(&["optimize", "--write-mps", "model.LP", "--out", "r2"], dir.path());
+    assert_eq!(output.status.code(), Some(0));
+    let lp = fs::read_to_string(dir.path().join("model.LP")).unwrap();
+    assert!(!lp.lines().any(|line| line.trim_end() == "ROWS"), "{lp}");
+    assert!(
+        lp.lines()
+            .any(|line| matches!(line.trim().to_lowercase().as_str(), "st" | "s.t." | "subject to")),
+        "no constraints section in model.LP:\n{lp}"
+    );
+}
+
+#[test]
+fn summary_json_records_the_options_and_a_reduced_optimum() {
+    // Issue 12, defect 15.
+    let dir = tempfile::tempdir().unwrap();
+    let output = symbiose(
+        &[
+            "optimize",
+            "--objective",
+            "private",
+            "--supplier-share",
+            "0.3",
+            "--lexicographic-slack",
+            "0.001",
+            "--solver",
+            "simplex",
+            "--time-limit",
+            "60",
+            "--mip-gap",
+            "0.01",
+            "--max-candidates",
+            "1",
+            "--out",
+            "r",
+        ],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let written = summary(&dir.path().join("r"));
+    let options = &written["options"];
+    assert_eq!(options["objective"], "private");
+    assert_eq!(options["supplier_share"].as_f64(), Some(0.3));
+    assert_eq!(options["lexicographic_slack"].as_f64(), Some(0.001));
+    assert_eq!(options["solver"], "simplex");
+    assert_eq!(options["time_limit_seconds"].as_f64(), Some(60.0));
+    assert_eq!(options["mip_gap"].as_f64(), Some(0.01));
+    assert_eq!(options["max_candidates"].as_u64(), Some(1));
+    assert_eq!(options["allocation"], "equal");
+    assert!(options.get("shapley_samples").is_none());
+    assert_eq!(written["symbiose_version"], env!("CARGO_PKG_VERSION"));
+    // Optimal, but over the links kept: status stays "optimal" for older
+    // readers, `optimal_over` says over what.
+    assert_eq!(written["status"], "optimal");
+    assert_eq!(written["optimal_over"], "kept links (max_candidates = 1)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("optimal over the kept links (max_candidates = 1)"),
+        "{stdout}"
+    );
+    // `symbiose report` and the page say it too.
+    let output = symbiose(&["report", "r"], dir.path());
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("optimal over the kept links (max_candidates = 1)"),
+        "{stdout}"
+    );
+    let page = fs::read_to_string(dir.path().join("r/report.html")).unwrap();
+    assert!(
+        page.contains("over the kept links (max_candidates = 1): the optimum over every candidate link may be better"),
+        "the page does not say the optimum is over the kept links"
+    );
+
+    // Defaults: explicit nulls, and no `optimal_over`.
+    let output = symbiose(
+        &["optimize", "--allocation", "shapley", "--samples", "3", "--out", "d"],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let written = summary(&dir.path().join("d"));
+    let options = &written["options"];
+    assert_eq!(options["objective"], "externalities");
+    assert_eq!(options["supplier_share"].as_f64(), Some(0.5));
+    assert_eq!(
+        options["lexicographic_slack"].as_f64(),
+        Some(symbiose::lp::LEXICOGRAPHIC_TOLERANCE)
+    );
+    for key in ["max_candidates", "solver", "time_limit_seconds", "mip_gap"] {
+        assert!(options[key].is_null(), "{key}: {}", options[key]);
+    }
+    assert_eq!(options["allocation"], "shapley");
+    assert_eq!(options["shapley_samples"].as_u64(), Some(3));
+    assert!(written.get("optimal_over").is_none());
+    let output = symbiose(&["report", "d"], dir.path());
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("kept links"));
+}

@@ -4,8 +4,8 @@
 //!
 //! IF A PINNED FIGURE MOVES, UPDATE docs/validation.md: its "symbiose
 //! computed" column and its gaps are these numbers, computed by the current
-//! code and catalogue. Print them all with
-//!     cargo test --release --test validation -- --nocapture print_figures
+//! code and catalogue. The pin tests print them all with
+//!     cargo test --release --test it -- --nocapture computed_figures_are_pinned
 //! A catalogue or data change that moves them must be seen, explained in
 //! the table, and the pins below updated; never tune data to close a gap.
 
@@ -325,16 +325,13 @@ fn assert_pins(territory: &str, computed: &[(&'static str, f64)], pins: &[(&str,
     }
 }
 
-#[test]
-fn print_figures() {
-    for (territory, figures) in [
-        ("dunkirk", dunkirk_figures(&dunkirk())),
-        ("kalundborg", kalundborg_figures(&kalundborg())),
-    ] {
-        println!("{territory}:");
-        for (name, value) in figures {
-            println!("    (\"{name}\", {value:?}),");
-        }
+/// Prints each computed figure in the pins' own syntax (for `--nocapture`),
+/// so that a deliberate change can be pasted into the pins and into
+/// docs/validation.md.
+fn print_figures(territory: &str, figures: &[(&'static str, f64)]) {
+    println!("{territory}:");
+    for (name, value) in figures {
+        println!("    (\"{name}\", {value:?}),");
     }
 }
 
@@ -458,13 +455,17 @@ fn per_link_co2e_adds_up_to_the_territory_total() {
 #[test]
 fn dunkirk_computed_figures_are_pinned() {
     // If this moves, update docs/validation.md (the table is computed by the current code).
-    assert_pins("dunkirk", &dunkirk_figures(&dunkirk()), DUNKIRK_PINS);
+    let figures = dunkirk_figures(&dunkirk());
+    print_figures("dunkirk", &figures);
+    assert_pins("dunkirk", &figures, DUNKIRK_PINS);
 }
 
 #[test]
 fn kalundborg_computed_figures_are_pinned() {
     // If this moves, update docs/validation.md (the table is computed by the current code).
-    assert_pins("kalundborg", &kalundborg_figures(&kalundborg()), KALUNDBORG_PINS);
+    let figures = kalundborg_figures(&kalundborg());
+    print_figures("kalundborg", &figures);
+    assert_pins("kalundborg", &figures, KALUNDBORG_PINS);
 }
 
 /// `symbiose optimize data/kalundborg` runs from the repository root and
