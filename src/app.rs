@@ -57,7 +57,7 @@ pub enum AppError {
     /// Another run holds the output folder, or its lock cannot be written.
     #[error(transparent)]
     Locked(#[from] LockError),
-    #[error("{} is not a complete results folder: {} problem(s)", .dir.display(), .errors.len())]
+    #[error("{} is not a complete results folder: {}", .dir.display(), crate::report::counted(.errors.len(), "problem", "problems"))]
     Results { dir: PathBuf, errors: Vec<InputError> },
 }
 

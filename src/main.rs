@@ -359,7 +359,7 @@ fn print_warnings(warnings: &[InputWarning]) {
         eprintln!("warning: {warning}");
     }
     for (file, count) in left_out {
-        eprintln!("warning: {file}: {count} more warning(s) not shown");
+        eprintln!("warning: {file}: {} not shown", counted(count, "more warning", "more warnings"));
     }
 }
 
@@ -372,7 +372,10 @@ fn print_input_errors(errors: &[InputError]) {
         eprintln!("error: {error}");
     }
     for (file, count) in left_out {
-        eprintln!("error: {file}: {count} more problem(s) not shown (fix the ones above and run again)");
+        eprintln!(
+            "error: {file}: {} not shown (fix the ones above and run again)",
+            counted(count, "more problem", "more problems")
+        );
     }
 }
 
