@@ -13,6 +13,7 @@
 
 pub mod app;
 pub mod candidates;
+pub mod chart;
 pub mod generate;
 pub mod geojson;
 pub mod html;

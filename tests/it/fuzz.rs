@@ -53,7 +53,9 @@ fn config(default_cases: u32) -> ProptestConfig {
         // Shrinking a case that solves LPs is slow and the failing input is
         // printed anyway.
         max_shrink_iters: 256,
-        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/tests/fuzz.txt"))),
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct(
+            "proptest-regressions/tests/fuzz.txt",
+        ))),
         ..ProptestConfig::default()
     }
 }
