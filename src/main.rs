@@ -410,8 +410,8 @@ fn report_error(error: &AppError) {
         }
         AppError::Solve(solve_error) => eprintln!("error: {solve_error}; nothing was written"),
         AppError::Scenario(scenario_error) => {
-            for problem in &scenario_error.problems {
-                eprintln!("error: {}: {problem}", scenario_error.file);
+            for problem in scenario_error.located() {
+                eprintln!("error: {problem}");
             }
             if scenario_error.problems.len() > 1 {
                 eprintln!(

@@ -66,33 +66,81 @@ pub struct Vary {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScenarioError {
     pub file: String,
-    /// What is wrong, one lowercase phrase each (a TOML parse error keeps
-    /// its own lines: the source line and the caret under the fault).
-    pub problems: Vec<String>,
+    pub problems: Vec<ScenarioProblem>,
 }
 
-/// One line per problem, each `file: problem`.
-impl std::fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (position, problem) in self.problems.iter().enumerate() {
-            if position > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{}: {problem}", self.file)?;
-        }
-        Ok(())
-    }
+/// One problem of a scenario file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioProblem {
+    /// 1-based line of the value at fault, when there is one.
+    pub line: Option<usize>,
+    /// What is wrong, a lowercase phrase (a TOML parse error keeps its own
+    /// lines: the position, the source line and the caret under the fault).
+    pub message: String,
 }
-
-impl std::error::Error for ScenarioError {}
 
 impl ScenarioError {
     pub fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
         ScenarioError {
             file: file.into(),
-            problems: vec![message.into()],
+            problems: vec![ScenarioProblem {
+                line: None,
+                message: message.into(),
+            }],
         }
     }
+
+    /// Each problem as `file:line: message` (`file: message` without a line).
+    pub fn located(&self) -> Vec<String> {
+        self.problems
+            .iter()
+            .map(|problem| match problem.line {
+                Some(line) => format!("{}:{line}: {}", self.file, problem.message),
+                None => format!("{}: {}", self.file, problem.message),
+            })
+            .collect()
+    }
+}
+
+/// One line per problem ([`ScenarioError::located`]).
+impl std::fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.located().join("\n"))
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Where the values of a scenario file's fields start: a second, lenient
+/// reading of the file (every field optional, any type), for the line
+/// numbers of problems found after parsing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct FieldLines {
+    supplier_share: Option<toml::Spanned<toml::Value>>,
+    time_limit: Option<toml::Spanned<toml::Value>>,
+    mip_gap: Option<toml::Spanned<toml::Value>>,
+    set: BTreeMap<String, toml::Spanned<toml::Value>>,
+    vary: Vec<VaryLines>,
+    remove_firms: Vec<toml::Spanned<toml::Value>>,
+    ban_routes: Vec<toml::Spanned<toml::Value>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct VaryLines {
+    parameter: Option<toml::Spanned<toml::Value>>,
+    values: Vec<toml::Spanned<toml::Value>>,
+}
+
+fn add_problem(problems: &mut Vec<ScenarioProblem>, line: Option<usize>, message: String) {
+    problems.push(ScenarioProblem { line, message });
+}
+
+/// The 1-based line where a value of `text` starts.
+fn line_of<T>(text: &str, value: &toml::Spanned<T>) -> usize {
+    let start = value.span().start.min(text.len());
+    text.as_bytes()[..start].iter().filter(|byte| **byte == b'\n').count() + 1
 }
 
 /// One parameter a scenario may change, resolved against the inventory.
@@ -359,49 +407,82 @@ pub fn load_study(path: &Path) -> Result<Study, AppError> {
     let file_hash = fnv1a(text.as_bytes());
     let parsed: ScenarioFile =
         toml::from_str(&text).map_err(|e| ScenarioError::new(file.clone(), e.to_string().trim_end().to_string()))?;
-    let mut problems: Vec<String> = Vec::new();
+    let lines: FieldLines = toml::from_str(&text).unwrap_or_default();
+    let line = |value: Option<&toml::Spanned<toml::Value>>| value.map(|value| line_of(&text, value));
+    let vary_line = |position: usize| line(lines.vary.get(position).and_then(|vary| vary.parameter.as_ref()));
+    let mut problems: Vec<ScenarioProblem> = Vec::new();
 
     // The file's own fields, checked before the inventory is read.
     let supplier_share = parsed.supplier_share.unwrap_or(0.5);
     if !(0.0..=1.0).contains(&supplier_share) {
-        problems.push(format!("supplier_share must be within [0, 1], got {supplier_share}"));
+        add_problem(
+            &mut problems,
+            line(lines.supplier_share.as_ref()),
+            format!("supplier_share must be within [0, 1], got {supplier_share}"),
+        );
     }
     if parsed.supplier_share.is_some() && parsed.set.contains_key("supplier_share") {
-        problems.push("supplier_share is given both at the top level and in [set]: keep one of the two".to_string());
+        add_problem(
+            &mut problems,
+            line(lines.set.get("supplier_share")),
+            "supplier_share is given both at the top level and in [set]: keep one of the two".to_string(),
+        );
     }
     if let Some(limit) = parsed.time_limit {
         if !(limit.is_finite() && limit >= 0.0) {
-            problems.push(format!("time_limit must be a number of seconds >= 0, got {limit}"));
+            add_problem(
+                &mut problems,
+                line(lines.time_limit.as_ref()),
+                format!("time_limit must be a number of seconds >= 0, got {limit}"),
+            );
         }
     }
     if let Some(gap) = parsed.mip_gap {
         if !(gap.is_finite() && gap >= 0.0) {
-            problems.push(format!(
-                "mip_gap must be a relative gap >= 0 (such as 0.001 for 0.1 %), got {gap}"
-            ));
+            add_problem(
+                &mut problems,
+                line(lines.mip_gap.as_ref()),
+                format!("mip_gap must be a relative gap >= 0 (such as 0.001 for 0.1 %), got {gap}"),
+            );
         }
     }
     for (position, entry) in parsed.vary.iter().enumerate() {
         if entry.values.is_empty() {
-            problems.push(format!("[[vary]] {}: values is empty", entry.parameter));
+            add_problem(
+                &mut problems,
+                vary_line(position),
+                format!("[[vary]] {}: values is empty", entry.parameter),
+            );
         }
         if parsed.vary[..position]
             .iter()
             .any(|earlier| earlier.parameter == entry.parameter)
         {
-            problems.push(format!(
-                "[[vary]] {}: this parameter is varied twice: give all its values in one [[vary]] block",
-                entry.parameter
-            ));
+            add_problem(
+                &mut problems,
+                vary_line(position),
+                format!(
+                    "[[vary]] {}: this parameter is varied twice: give all its values in one [[vary]] block",
+                    entry.parameter
+                ),
+            );
         }
         if parsed.set.contains_key(&entry.parameter) {
-            problems.push(format!(
-                "[[vary]] {0}: also fixed in [set]: a parameter is either set or varied, keep one of the two",
-                entry.parameter
-            ));
+            add_problem(
+                &mut problems,
+                vary_line(position),
+                format!(
+                    "[[vary]] {}: also fixed in [set]: a parameter is either set or varied, keep one of the two",
+                    entry.parameter
+                ),
+            );
         }
         if entry.parameter == "supplier_share" && parsed.supplier_share.is_some() {
-            problems.push("[[vary]] supplier_share: also given at the top level: keep one of the two".to_string());
+            add_problem(
+                &mut problems,
+                vary_line(position),
+                "[[vary]] supplier_share: also given at the top level: keep one of the two".to_string(),
+            );
         }
     }
 
@@ -418,74 +499,90 @@ pub fn load_study(path: &Path) -> Result<Study, AppError> {
     let mut base = match load_inventory(&source) {
         Ok(loaded) => loaded.inventory,
         Err(crate::io::LoadError::Invalid { mut errors, warnings }) => {
-            errors.extend(
-                problems
-                    .iter()
-                    .map(|problem| crate::inventory::InputError::file(&file, problem.clone())),
-            );
+            errors.extend(problems.iter().map(|problem| match problem.line {
+                Some(line) => crate::inventory::InputError::at(&file, line, None, problem.message.clone()),
+                None => crate::inventory::InputError::file(&file, problem.message.clone()),
+            }));
             return Err(AppError::Input(crate::io::LoadError::Invalid { errors, warnings }));
         }
     };
 
     // What needs the inventory: ids and parameter paths.
     let mut supplier_share = supplier_share;
-    for firm_id in &parsed.remove_firms {
+    for (position, firm_id) in parsed.remove_firms.iter().enumerate() {
         match base.firm_index(firm_id) {
             Some(firm) => remove_firm(&mut base, firm),
-            None => problems.push(format!("remove_firms: no firm {firm_id:?} in the inventory")),
+            None => add_problem(
+                &mut problems,
+                line(lines.remove_firms.get(position)),
+                format!("remove_firms: no firm {firm_id:?} in the inventory"),
+            ),
         }
     }
-    for route_id in &parsed.ban_routes {
+    for (position, route_id) in parsed.ban_routes.iter().enumerate() {
         match base.routes().iter().position(|route| route.id == *route_id) {
             Some(route) => base.routes[route].banned = true,
-            None => problems.push(format!("ban_routes: no route {route_id:?} in the catalogue")),
+            None => add_problem(
+                &mut problems,
+                line(lines.ban_routes.get(position)),
+                format!("ban_routes: no route {route_id:?} in the catalogue"),
+            ),
         }
     }
     for (parameter_path, value) in &parsed.set {
+        let at = line(lines.set.get(parameter_path));
         match parse_parameter(&base, parameter_path) {
             Ok(parameter) => {
                 if let Err(message) = apply_parameter(&mut base, &mut supplier_share, parameter, *value) {
-                    problems.push(format!("[set] {parameter_path}: {message}"));
+                    add_problem(&mut problems, at, format!("[set] {parameter_path}: {message}"));
                 }
             }
-            Err(message) => problems.push(format!("[set] {message}")),
+            Err(message) => add_problem(&mut problems, at, format!("[set] {message}")),
         }
     }
     let mut vary = Vec::new();
-    for entry in &parsed.vary {
+    for (position, entry) in parsed.vary.iter().enumerate() {
         let parameter = match parse_parameter(&base, &entry.parameter) {
             Ok(parameter) => parameter,
             Err(message) => {
-                problems.push(format!("[[vary]] {message}"));
+                add_problem(&mut problems, vary_line(position), format!("[[vary]] {message}"));
                 continue;
             }
         };
         // Check every value once, on a scratch copy, so a bad value fails
-        // before any solve; the first bad value is named, with a count.
-        let mut bad: Vec<String> = Vec::new();
-        for value in &entry.values {
+        // before any solve; the first bad value is named, at its line, with
+        // a count of the others.
+        let mut bad: Vec<(usize, String)> = Vec::new();
+        for (index, value) in entry.values.iter().enumerate() {
             let (mut scratch, mut share) = (base.clone(), supplier_share);
             if let Err(message) = apply_parameter(&mut scratch, &mut share, parameter, *value) {
-                bad.push(message);
+                bad.push((index, message));
             }
         }
-        if let Some(first) = bad.first() {
+        if let Some((index, first)) = bad.first() {
             let more = match bad.len() {
                 1 => String::new(),
                 n => format!(" ({} more of its values are refused too)", n - 1),
             };
-            problems.push(format!("[[vary]] {}: {first}{more}", entry.parameter));
+            let at = line(lines.vary.get(position).and_then(|vary| vary.values.get(*index)));
+            add_problem(
+                &mut problems,
+                at.or(vary_line(position)),
+                format!("[[vary]] {}: {first}{more}", entry.parameter),
+            );
         }
         vary.push((entry.parameter.clone(), parameter, entry.values.clone()));
     }
     let inventory_hash = match inventory_hash(&source) {
         Ok(hash) => hash,
         Err(message) => {
-            problems.push(message);
+            add_problem(&mut problems, None, message);
             0
         }
     };
     if !problems.is_empty() {
+        // In file order, as an inventory's errors are.
+        problems.sort_by_key(|problem| problem.line.unwrap_or(usize::MAX));
         return Err(AppError::Scenario(ScenarioError { file, problems }));
     }
     Ok(Study {

@@ -640,7 +640,10 @@ fn a_scenario_file_reports_every_problem_at_once() {
         "no externality category \"no_such_category\"",
         "[[vary]] externality.co2e_t: an externality value must be a finite number >= 0, got -5 (1 more of its values are refused too)",
     ] {
-        assert!(problems.iter().any(|p| p.contains(expected)), "{expected:?} not in {problems:#?}");
+        assert!(
+            problems.iter().any(|p| p.message.contains(expected)),
+            "{expected:?} not in {problems:#?}"
+        );
     }
     let output = crate::common::symbiose(&["sweep", "many.toml", "--out", "s"], work.path());
     assert_eq!(output.status.code(), Some(2));
@@ -648,11 +651,19 @@ fn a_scenario_file_reports_every_problem_at_once() {
     assert_eq!(
         stderr
             .lines()
-            .filter(|line| line.starts_with("error: many.toml: "))
+            .filter(|line| line.starts_with("error: many.toml:"))
             .count(),
         5,
         "{stderr}"
     );
+    // Each at the line of the value at fault, in file order.
+    let lines: Vec<Option<usize>> = problems.iter().map(|p| p.line).collect();
+    assert_eq!(
+        lines,
+        vec![Some(2), Some(3), Some(5), Some(7), Some(11)],
+        "{problems:#?}"
+    );
+    assert!(stderr.contains("error: many.toml:2: time_limit must be"), "{stderr}");
     assert!(stderr.contains("5 problem(s) in many.toml"), "{stderr}");
 
     // A broken inventory's problems come with the file's own.
