@@ -1426,6 +1426,8 @@ pub fn pareto_front(inventory: &Inventory, n_points: usize, quiet: bool) -> Resu
     let externalities_optimum = point_of(Objective::Externalities, None)?;
     let social_optimum = point_of(Objective::Social, None)?;
     let (low, high) = (externalities_optimum.externality_eur, private_optimum.externality_eur);
+    // Two points at least (the ends): `app::pareto` refuses fewer, so this
+    // only keeps a direct caller's 0 or 1 from dividing by zero.
     let n_points = n_points.max(2);
     let bar = progress_bar(n_points, "pareto", quiet);
     let computed: Result<Vec<ParetoPoint>, SolveError> = (0..n_points)
