@@ -664,7 +664,7 @@ fn a_scenario_file_reports_every_problem_at_once() {
         "{problems:#?}"
     );
     assert!(stderr.contains("error: many.toml:2: time_limit must be"), "{stderr}");
-    assert!(stderr.contains("5 problem(s) in many.toml"), "{stderr}");
+    assert!(stderr.contains("5 problems in many.toml"), "{stderr}");
 
     // A broken inventory's problems come with the file's own.
     let broken = work.path().join("broken");
