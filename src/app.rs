@@ -57,7 +57,7 @@ pub enum AppError {
     /// Another run holds the output folder, or its lock cannot be written.
     #[error(transparent)]
     Locked(#[from] LockError),
-    #[error("{} is not a complete results folder: {} problem(s)", .dir.display(), .errors.len())]
+    #[error("{} is not a complete results folder: {}", .dir.display(), crate::report::counted(.errors.len(), "problem", "problems"))]
     Results { dir: PathBuf, errors: Vec<InputError> },
 }
 
@@ -385,6 +385,10 @@ pub fn optimize_and_write(
         write_mps,
         inputs,
     } = extras;
+    if let Allocation::Shapley { samples } = allocation {
+        // Before the solve: a limit is no reason to wait for the optimum.
+        crate::scenario::check_shapley(&inventory, samples)?;
+    }
     check_output_folder(out)?;
     let lock = prepare_output(out, Family::Results, &inputs)?;
     if let Some(path) = &write_mps {
@@ -556,6 +560,27 @@ fn add_shapley_columns(
         pick(&shapley.standard_errors),
     ))?;
     Ok(())
+}
+
+/// Most worker threads `--threads` may ask for, per core: more only adds
+/// threads that wait (each solve runs on one) and, by the hundred thousand,
+/// takes minutes to start.
+pub const MAX_THREADS_PER_CORE: usize = 4;
+
+/// `--threads` capped at [`MAX_THREADS_PER_CORE`] times the cores, with the
+/// warning to print when it was.
+pub fn capped_threads(requested: Option<usize>) -> (Option<usize>, Option<String>) {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let cap = MAX_THREADS_PER_CORE * cores;
+    match requested {
+        Some(n) if n > cap => (
+            Some(cap),
+            Some(format!(
+                "--threads {n} is more than {MAX_THREADS_PER_CORE} per core ({cores} cores here): using {cap}"
+            )),
+        ),
+        other => (other, None),
+    }
 }
 
 /// Runs `work` on a rayon pool of `threads` threads (the global pool when `None`).
@@ -737,63 +762,118 @@ pub struct Swept {
     pub rows: Vec<crate::scenario::SweepRow>,
 }
 
+/// `symbiose sweep`'s arguments.
+#[derive(Debug, Clone)]
+pub struct SweepConfig {
+    pub scenario: PathBuf,
+    pub out: PathBuf,
+    /// Run only this share of the grid.
+    pub shard: Option<crate::scenario::Shard>,
+    /// Worker threads (already capped, see [`capped_threads`]).
+    pub threads: Option<usize>,
+    pub warm_start: bool,
+    pub quiet: bool,
+    /// Run more than [`crate::scenario::MAX_SWEEP_SCENARIOS`] scenarios.
+    pub allow_large_grid: bool,
+}
+
+impl SweepConfig {
+    /// The whole grid of `scenario` into `out`, on the default pool, quietly.
+    pub fn new(scenario: &Path, out: &Path) -> SweepConfig {
+        SweepConfig {
+            scenario: scenario.to_path_buf(),
+            out: out.to_path_buf(),
+            shard: None,
+            threads: None,
+            warm_start: false,
+            quiet: true,
+            allow_large_grid: false,
+        }
+    }
+}
+
+/// A sweep loaded and checked, not yet run: what the binary states before
+/// the first solve.
+#[derive(Debug)]
+pub struct PlannedSweep {
+    pub study: crate::scenario::Study,
+    /// Scenarios of the whole grid.
+    pub n_scenarios: usize,
+    /// Scenarios this run solves (its shard's).
+    pub n_in_run: usize,
+}
+
+/// Loads the scenario file of a sweep and checks its grid against
+/// [`crate::scenario::MAX_SWEEP_SCENARIOS`].
+pub fn plan_sweep(config: &SweepConfig) -> Result<PlannedSweep, AppError> {
+    let study = crate::scenario::load_study(&config.scenario)?;
+    let n_in_run = crate::scenario::check_grid(&study, config.shard, config.allow_large_grid)?;
+    Ok(PlannedSweep {
+        n_scenarios: study.n_scenarios(),
+        study,
+        n_in_run,
+    })
+}
+
 /// `symbiose sweep`: the grid (or one shard of it) in parallel; writes
 /// sweep.csv, sweep_meta.json and, with a varied parameter, sweep.svg.
-pub fn sweep(
-    path: &Path,
-    out: &Path,
-    shard: Option<crate::scenario::Shard>,
-    threads: Option<usize>,
-    warm_start: bool,
-    quiet: bool,
-) -> Result<Swept, AppError> {
+pub fn sweep(config: &SweepConfig) -> Result<Swept, AppError> {
+    run_planned_sweep(plan_sweep(config)?, config)
+}
+
+/// Runs a sweep [`plan_sweep`] checked.
+pub fn run_planned_sweep(planned: PlannedSweep, config: &SweepConfig) -> Result<Swept, AppError> {
     use crate::scenario::{run_sweep, sweep_chart, sweep_csv, SweepMeta};
-    let study = crate::scenario::load_study(path)?;
+    let study = planned.study;
+    let out = &config.out;
     check_output_folder(out)?;
     let mut inputs = source_paths(&study.source);
-    inputs.push(path.to_path_buf());
+    inputs.push(config.scenario.clone());
     let lock = prepare_output(out, Family::Sweep, &inputs)?;
-    let rows = with_threads(threads, || run_sweep(&study, shard, warm_start, quiet))??;
-    let csv = sweep_csv(&study, &rows).map_err(|message| AppError::Output {
+    let output_error = |message: String| AppError::Output {
         path: out.to_path_buf(),
         message,
-    })?;
-    let meta = SweepMeta {
-        scenario_file: path.display().to_string(),
-        n_scenarios: study.n_scenarios(),
-        shard: shard
-            .map(|s| format!("{}/{}", s.index, s.count))
-            .unwrap_or_else(|| "1/1".to_string()),
-        scenarios: rows.iter().map(|row| row.scenario).collect(),
     };
+    let rows = with_threads(config.threads, || {
+        run_sweep(&study, config.shard, config.warm_start, config.quiet)
+    })??;
+    let csv = sweep_csv(&study, &rows).map_err(output_error)?;
+    let meta = SweepMeta::of(&study, config.shard, rows.iter().map(|row| row.scenario).collect());
+    let chart = sweep_chart(&meta.parameters, &csv).map_err(output_error)?;
     let mut files = vec![
         (outputs::SWEEP_CSV.to_string(), csv),
-        (
-            outputs::SWEEP_META.to_string(),
-            serde_json::to_vec_pretty(&meta).unwrap_or_default(),
-        ),
+        (outputs::SWEEP_META.to_string(), meta.to_json().map_err(output_error)?),
     ];
-    if let Some(chart) = sweep_chart(&study, &rows) {
+    if let Some(chart) = chart {
         files.push((outputs::SWEEP_SVG.to_string(), chart.into_bytes()));
     }
     write_set(&lock, Family::Sweep, files, false)?;
     Ok(Swept {
-        n_scenarios: study.n_scenarios(),
+        n_scenarios: planned.n_scenarios,
         n_solved: rows.iter().filter(|row| row.metrics.is_some()).count(),
         rows,
     })
 }
 
-/// `symbiose merge`: shard folders into one sweep.csv.
+/// `symbiose merge`: shard folders into one sweep.csv, sweep_meta.json and
+/// sweep.svg, the files an unsharded run writes.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), AppError> {
     let lock = prepare_output(out, Family::Sweep, dirs)?;
-    let csv = crate::scenario::merge_sweeps(dirs).map_err(|message| {
-        AppError::Scenario(crate::scenario::ScenarioError {
-            file: "merge".to_string(),
-            message,
-        })
-    })?;
-    write_set(&lock, Family::Sweep, vec![(outputs::SWEEP_CSV.to_string(), csv)], false)
+    let merged = crate::scenario::merge_sweeps(dirs)
+        .map_err(|message| AppError::Scenario(crate::scenario::ScenarioError::new("merge", message)))?;
+    let output_error = |message: String| AppError::Output {
+        path: out.to_path_buf(),
+        message,
+    };
+    let chart = crate::scenario::sweep_chart(&merged.meta.parameters, &merged.csv).map_err(output_error)?;
+    let mut files = vec![
+        (outputs::SWEEP_CSV.to_string(), merged.csv),
+        (outputs::SWEEP_META.to_string(), merged.meta.to_json().map_err(output_error)?),
+    ];
+    if let Some(chart) = chart {
+        files.push((outputs::SWEEP_SVG.to_string(), chart.into_bytes()));
+    }
+    write_set(&lock, Family::Sweep, files, false)
 }
 
 /// `symbiose resilience`: each firm removed in turn; writes resilience.csv.
@@ -821,6 +901,9 @@ pub fn resilience(
     Ok((inventory, rows))
 }
 
+/// Fewest points `pareto --points` accepts.
+pub const MIN_PARETO_POINTS: usize = 2;
+
 /// `symbiose pareto`: the epsilon-constraint front; writes pareto.csv,
 /// pareto.svg and pareto_summary.json.
 pub fn pareto(
@@ -830,6 +913,11 @@ pub fn pareto(
     threads: Option<usize>,
     quiet: bool,
 ) -> Result<crate::scenario::ParetoFront, AppError> {
+    if n_points < MIN_PARETO_POINTS {
+        return Err(AppError::Argument(format!(
+            "--points {n_points}: a front needs at least {MIN_PARETO_POINTS} points (its two ends, the lexicographic optima)"
+        )));
+    }
     let lock = prepare_output(out, Family::Pareto, &source_paths(source))?;
     let inventory = load_inventory(source)?.inventory;
     check_output_folder(out)?;
@@ -843,6 +931,11 @@ pub fn pareto(
         "cost_of_territory_view_eur": front.cost_of_territory_view_eur(),
         "externality_of_private_view_eur": front.externality_of_private_view_eur(),
     });
+    let mut summary_json = serde_json::to_vec_pretty(&summary).map_err(|e| AppError::Output {
+        path: out.join("pareto_summary.json"),
+        message: e.to_string(),
+    })?;
+    summary_json.push(b'\n');
     write_set(
         &lock,
         Family::Pareto,
@@ -852,10 +945,7 @@ pub fn pareto(
                 outputs::PARETO_SVG.to_string(),
                 crate::scenario::pareto_chart(&front).into_bytes(),
             ),
-            (
-                outputs::PARETO_SUMMARY.to_string(),
-                serde_json::to_vec_pretty(&summary).unwrap_or_default(),
-            ),
+            (outputs::PARETO_SUMMARY.to_string(), summary_json),
         ],
         false,
     )?;

@@ -254,7 +254,7 @@ fn find_sheet<'s>(file: &str, sheet_names: &'s [String], wanted: &str) -> Result
 /// Why an inventory could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("{} problem(s) in the inventory", .errors.len())]
+    #[error("{} {} in the inventory", .errors.len(), if .errors.len() == 1 { "problem" } else { "problems" })]
     Invalid {
         errors: Vec<InputError>,
         warnings: Vec<InputWarning>,
@@ -1214,6 +1214,10 @@ pub struct OutputLock {
     dir: PathBuf,
     path: PathBuf,
     _file: fs::File,
+    /// Parent folders created to hold the lock, deepest first: removed
+    /// again when the lock is dropped if they are still empty (a run that
+    /// failed before writing leaves no trace).
+    created: Vec<PathBuf>,
 }
 
 impl OutputLock {
@@ -1228,6 +1232,10 @@ impl Drop for OutputLock {
         // Removed while still locked: a run that opened the file meanwhile
         // sees that it no longer names the lock and opens the new one.
         let _ = fs::remove_file(&self.path);
+        for folder in &self.created {
+            // Fails, as it should, once the folder holds the outputs.
+            let _ = fs::remove_dir(folder);
+        }
     }
 }
 
@@ -1263,7 +1271,7 @@ pub fn lock_output(dir: &Path) -> Result<OutputLock, LockError> {
         path: path.to_path_buf(),
         source,
     };
-    let mut path = lock_path(dir).map_err(|e| io_error(dir, e))?;
+    let (mut path, created) = lock_path(dir).map_err(|e| io_error(dir, e))?;
     let open = |path: &Path| {
         fs::OpenOptions::new()
             .read(true)
@@ -1305,27 +1313,39 @@ pub fn lock_output(dir: &Path) -> Result<OutputLock, LockError> {
             dir: dir.to_path_buf(),
             path,
             _file: file,
+            created,
         });
     }
 }
 
 /// `.NAME.symbiose-lock` beside the folder `dir` really is (links and
 /// `..` resolved, so every way of naming a folder gives the same lock).
-fn lock_path(dir: &Path) -> std::io::Result<PathBuf> {
+/// Also returns the parent folders it had to create, deepest first.
+fn lock_path(dir: &Path) -> std::io::Result<(PathBuf, Vec<PathBuf>)> {
+    let mut created = Vec::new();
     let real = match fs::canonicalize(dir) {
         Ok(real) => real,
         Err(_) => {
             let (parent, name) = parent_and_name(dir)
                 .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "does not name a folder"))?;
+            let mut missing = parent.as_path();
+            while !missing.as_os_str().is_empty() && fs::symlink_metadata(missing).is_err() {
+                created.push(missing.to_path_buf());
+                match missing.parent() {
+                    Some(up) => missing = up,
+                    None => break,
+                }
+            }
             fs::create_dir_all(&parent)?;
             fs::canonicalize(parent)?.join(name)
         }
     };
-    Ok(match parent_and_name(&real) {
+    let path = match parent_and_name(&real) {
         Some((parent, name)) => parent.join(format!(".{name}.symbiose-lock")),
         // The root folder has no parent.
         None => real.join(".symbiose-lock"),
-    })
+    };
+    Ok((path, created))
 }
 
 #[cfg(unix)]

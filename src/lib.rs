@@ -14,6 +14,7 @@
 
 pub mod app;
 pub mod candidates;
+pub mod chart;
 pub mod generate;
 pub mod geojson;
 pub mod html;

@@ -70,8 +70,8 @@ enum Command {
         /// Fair shares: `shapley` adds each firm's Shapley value to firm_values.csv
         #[arg(long, value_enum, default_value_t = AllocationArg::Equal)]
         allocation: AllocationArg,
-        /// Permutations sampled for Shapley values when more than 12 firms take part
-        #[arg(long, default_value_t = 200)]
+        /// Permutations sampled for Shapley values when more than 12 firms take part (at least 2)
+        #[arg(long, default_value_t = 200, value_parser = parse_samples)]
         samples: usize,
         /// Also write report.html (the HTML report) into the output folder
         #[arg(long)]
@@ -143,7 +143,8 @@ enum Command {
         /// Fair shares, as for optimize
         #[arg(long, value_enum, default_value_t = AllocationArg::Equal)]
         allocation: AllocationArg,
-        #[arg(long, default_value_t = 200)]
+        /// Permutations sampled for Shapley values, as for optimize (at least 2)
+        #[arg(long, default_value_t = 200, value_parser = parse_samples)]
         samples: usize,
     },
     /// Solve the grid of a scenario file's [[vary]] blocks in parallel; writes sweep.csv and sweep.svg
@@ -159,19 +160,24 @@ enum Command {
         /// Run only the I-th of N shares of the grid (1-based), e.g. 2/4
         #[arg(long, value_parser = Shard::parse)]
         shard: Option<Shard>,
-        /// Worker threads (default: RAYON_NUM_THREADS or the number of cores); one HiGHS thread per solve
-        #[arg(long)]
+        /// Worker threads (default: RAYON_NUM_THREADS or the number of cores; at most 4 per core); one HiGHS thread per solve
+        #[arg(long, value_parser = parse_threads)]
         threads: Option<usize>,
         /// Keep each worker's HiGHS model between scenarios and change costs and bounds in place
         /// (faster; where optima tie, the solution picked may then depend on the order of solves)
         #[arg(long)]
         warm_start: bool,
+        /// Run a grid (or a shard) of more than 1,000,000 scenarios
+        #[arg(long)]
+        allow_large_grid: bool,
         /// Print nothing but errors
         #[arg(short, long)]
         quiet: bool,
     },
-    /// Combine the outputs of sharded sweeps into one sweep.csv
-    #[command(after_help = "Example:\n  symbiose merge shard1/ shard2/ --out sweep/")]
+    /// Combine the outputs of sharded sweeps into one sweep.csv, sweep_meta.json and sweep.svg
+    #[command(
+        after_help = "Example:\n  symbiose merge shard1/ shard2/ --out sweep/\n\nThe shards must come from one scenario file, one inventory and one symbiose version\n(their sweep_meta.json records a hash of each); what differs is named."
+    )]
     Merge {
         /// Shard output folders
         #[arg(required = true)]
@@ -191,7 +197,8 @@ enum Command {
         supplier_share: f64,
         #[arg(long, default_value = "resilience")]
         out: PathBuf,
-        #[arg(long)]
+        /// Worker threads (at most 4 per core)
+        #[arg(long, value_parser = parse_threads)]
         threads: Option<usize>,
         #[arg(short, long)]
         quiet: bool,
@@ -201,12 +208,13 @@ enum Command {
     Pareto {
         /// Inventory folder; default: the bundled Dunkirk example
         inventory: Option<PathBuf>,
-        /// Number of epsilon steps between the two lexicographic optima
-        #[arg(long, default_value_t = 20)]
+        /// Number of epsilon steps between the two lexicographic optima (at least 2)
+        #[arg(long, default_value_t = 20, value_parser = parse_points)]
         points: usize,
         #[arg(long, default_value = "pareto")]
         out: PathBuf,
-        #[arg(long)]
+        /// Worker threads (at most 4 per core)
+        #[arg(long, value_parser = parse_threads)]
         threads: Option<usize>,
         #[arg(short, long)]
         quiet: bool,
@@ -344,6 +352,40 @@ fn parse_seconds(text: &str) -> Result<f64, String> {
     }
 }
 
+fn parse_samples(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(value) if value >= symbiose::scenario::SHAPLEY_MIN_SAMPLES => Ok(value),
+        _ => Err(format!(
+            "{text:?} is not a number of permutations >= 2: a standard error needs at least two samples"
+        )),
+    }
+}
+
+fn parse_points(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(value) if value >= app::MIN_PARETO_POINTS => Ok(value),
+        _ => Err(format!(
+            "{text:?} is not a number of points >= 2: a front has at least its two ends, the lexicographic optima"
+        )),
+    }
+}
+
+fn parse_threads(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(value) if value >= 1 => Ok(value),
+        _ => Err(format!("{text:?} is not a number of threads >= 1")),
+    }
+}
+
+/// `--threads` capped (app::capped_threads), the warning printed.
+fn threads(requested: Option<usize>) -> Option<usize> {
+    let (threads, warning) = app::capped_threads(requested);
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
+    threads
+}
+
 fn source(inventory: Option<PathBuf>) -> InventorySource {
     match inventory {
         Some(path) => InventorySource::from_path(path),
@@ -359,7 +401,7 @@ fn print_warnings(warnings: &[InputWarning]) {
         eprintln!("warning: {warning}");
     }
     for (file, count) in left_out {
-        eprintln!("warning: {file}: {count} more warning(s) not shown");
+        eprintln!("warning: {file}: {} not shown", counted(count, "more warning", "more warnings"));
     }
 }
 
@@ -372,7 +414,10 @@ fn print_input_errors(errors: &[InputError]) {
         eprintln!("error: {error}");
     }
     for (file, count) in left_out {
-        eprintln!("error: {file}: {count} more problem(s) not shown (fix the ones above and run again)");
+        eprintln!(
+            "error: {file}: {} not shown (fix the ones above and run again)",
+            counted(count, "more problem", "more problems")
+        );
     }
 }
 
@@ -387,9 +432,19 @@ fn report_error(error: &AppError) {
             );
         }
         AppError::Solve(solve_error) => eprintln!("error: {solve_error}; nothing was written"),
-        AppError::Output { .. } | AppError::Argument(_) | AppError::Scenario(_) | AppError::Locked(_) => {
-            eprintln!("error: {error}")
+        AppError::Scenario(scenario_error) => {
+            for problem in scenario_error.located() {
+                eprintln!("error: {problem}");
+            }
+            if scenario_error.problems.len() > 1 {
+                eprintln!(
+                    "error: {} in {}; nothing was written",
+                    counted(scenario_error.problems.len(), "problem", "problems"),
+                    scenario_error.file
+                );
+            }
         }
+        AppError::Output { .. } | AppError::Argument(_) | AppError::Locked(_) => eprintln!("error: {error}"),
         AppError::Results { errors, .. } => {
             print_input_errors(errors);
             eprintln!("error: {error}; nothing was written");
@@ -547,30 +602,58 @@ fn main() -> ExitCode {
             scenario,
             out,
             shard,
-            threads,
+            threads: requested_threads,
             warm_start,
+            allow_large_grid,
             quiet,
-        } => finish(app::sweep(&scenario, &out, shard, threads, warm_start, quiet).map(|swept| {
+        } => {
+            let config = app::SweepConfig {
+                scenario,
+                out,
+                shard,
+                threads: threads(requested_threads),
+                warm_start,
+                quiet,
+                allow_large_grid,
+            };
+            let planned = match app::plan_sweep(&config) {
+                Ok(planned) => planned,
+                Err(error) => return finish(Err(error)),
+            };
             if !quiet {
-                println!(
-                    "{} of {} solved{}; sweep.csv written to {}",
-                    swept.n_solved,
-                    counted(swept.rows.len(), "scenario", "scenarios"),
-                    if swept.rows.len() < swept.n_scenarios {
-                        format!(" (this shard of a grid of {})", swept.n_scenarios)
-                    } else {
-                        String::new()
-                    },
-                    out.display()
+                let shard = match config.shard {
+                    Some(shard) => format!("; shard {}/{}: {} of them", shard.index, shard.count, planned.n_in_run),
+                    None => String::new(),
+                };
+                eprintln!(
+                    "sweep of {}: a grid of {} ({}) scenarios{shard}",
+                    config.scenario.display(),
+                    planned.n_scenarios,
+                    planned.study.grid_shape()
                 );
             }
-            exit_code::OK
-        })),
+            finish(app::run_planned_sweep(planned, &config).map(|swept| {
+                if !quiet {
+                    println!(
+                        "{} of {} solved{}; sweep.csv written to {}",
+                        swept.n_solved,
+                        counted(swept.rows.len(), "scenario", "scenarios"),
+                        if swept.rows.len() < swept.n_scenarios {
+                            format!(" (this shard of a grid of {})", swept.n_scenarios)
+                        } else {
+                            String::new()
+                        },
+                        config.out.display()
+                    );
+                }
+                exit_code::OK
+            }))
+        }
         Command::Merge { dirs, out } => finish(app::merge(&dirs, &out).map(|()| {
             println!(
                 "merged {} into {}",
                 counted(dirs.len(), "shard folder", "shard folders"),
-                out.join("sweep.csv").display()
+                out.display()
             );
             exit_code::OK
         })),
@@ -579,7 +662,7 @@ fn main() -> ExitCode {
             objective,
             supplier_share,
             out,
-            threads,
+            threads: requested_threads,
             quiet,
         } => {
             let options = SolveOptions {
@@ -587,7 +670,7 @@ fn main() -> ExitCode {
                 ..SolveOptions::default()
             };
             finish(
-                app::resilience(&source(inventory), &options, supplier_share, &out, threads, quiet).map(
+                app::resilience(&source(inventory), &options, supplier_share, &out, threads(requested_threads), quiet).map(
                     |(inventory, mut rows)| {
                         if !quiet {
                             rows.sort_by(|a, b| b.territory_value_lost_eur.total_cmp(&a.territory_value_lost_eur));
@@ -611,9 +694,9 @@ fn main() -> ExitCode {
             inventory,
             points,
             out,
-            threads,
+            threads: requested_threads,
             quiet,
-        } => finish(app::pareto(&source(inventory), points, &out, threads, quiet).map(|front| {
+        } => finish(app::pareto(&source(inventory), points, &out, threads(requested_threads), quiet).map(|front| {
             if !quiet {
                 println!(
                     "{}; the territory's view costs the firms {} EUR/yr and saves {} EUR/yr of externalities against the firms' view",

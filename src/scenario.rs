@@ -61,12 +61,86 @@ pub struct Vary {
     pub values: Vec<f64>,
 }
 
-/// A problem with a scenario file, located in that file.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{file}: {message}")]
+/// The problems of a scenario file, every one found in one pass (like an
+/// inventory's), each located in that file.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ScenarioError {
     pub file: String,
+    pub problems: Vec<ScenarioProblem>,
+}
+
+/// One problem of a scenario file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioProblem {
+    /// 1-based line of the value at fault, when there is one.
+    pub line: Option<usize>,
+    /// What is wrong, a lowercase phrase (a TOML parse error keeps its own
+    /// lines: the position, the source line and the caret under the fault).
     pub message: String,
+}
+
+impl ScenarioError {
+    pub fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
+        ScenarioError {
+            file: file.into(),
+            problems: vec![ScenarioProblem {
+                line: None,
+                message: message.into(),
+            }],
+        }
+    }
+
+    /// Each problem as `file:line: message` (`file: message` without a line).
+    pub fn located(&self) -> Vec<String> {
+        self.problems
+            .iter()
+            .map(|problem| match problem.line {
+                Some(line) => format!("{}:{line}: {}", self.file, problem.message),
+                None => format!("{}: {}", self.file, problem.message),
+            })
+            .collect()
+    }
+}
+
+/// One line per problem ([`ScenarioError::located`]).
+impl std::fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.located().join("\n"))
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Where the values of a scenario file's fields start: a second, lenient
+/// reading of the file (every field optional, any type), for the line
+/// numbers of problems found after parsing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct FieldLines {
+    supplier_share: Option<toml::Spanned<toml::Value>>,
+    time_limit: Option<toml::Spanned<toml::Value>>,
+    mip_gap: Option<toml::Spanned<toml::Value>>,
+    set: BTreeMap<String, toml::Spanned<toml::Value>>,
+    vary: Vec<VaryLines>,
+    remove_firms: Vec<toml::Spanned<toml::Value>>,
+    ban_routes: Vec<toml::Spanned<toml::Value>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct VaryLines {
+    parameter: Option<toml::Spanned<toml::Value>>,
+    values: Vec<toml::Spanned<toml::Value>>,
+}
+
+fn add_problem(problems: &mut Vec<ScenarioProblem>, line: Option<usize>, message: String) {
+    problems.push(ScenarioProblem { line, message });
+}
+
+/// The 1-based line where a value of `text` starts.
+fn line_of<T>(text: &str, value: &toml::Spanned<T>) -> usize {
+    let start = value.span().start.min(text.len());
+    text.as_bytes()[..start].iter().filter(|byte| **byte == b'\n').count() + 1
 }
 
 /// One parameter a scenario may change, resolved against the inventory.
@@ -236,6 +310,11 @@ pub struct Study {
     pub mip_gap: Option<f64>,
     /// (path, parameter, values) of each `[[vary]]`, in file order.
     pub vary: Vec<(String, Parameter, Vec<f64>)>,
+    /// FNV-1a hash of the scenario file's bytes, and of the base
+    /// inventory's files ([`inventory_hash`]): what `merge` compares to
+    /// refuse shards of different studies.
+    pub file_hash: u64,
+    pub inventory_hash: u64,
 }
 
 impl Study {
@@ -254,9 +333,29 @@ impl Study {
                 .any(|resource| resource.link_fixed_cost_eur_per_km_year > 0.0)
     }
 
-    /// Number of scenarios in the grid (1 without `[[vary]]`).
+    /// Number of scenarios in the grid (1 without `[[vary]]`); `None` when
+    /// it does not fit in a `usize` (a grid that could never be run).
+    pub fn grid_size(&self) -> Option<usize> {
+        self.vary
+            .iter()
+            .try_fold(1usize, |size, (_, _, values)| size.checked_mul(values.len()))
+    }
+
+    /// Number of scenarios in the grid, `usize::MAX` when it does not fit.
     pub fn n_scenarios(&self) -> usize {
-        self.vary.iter().map(|(_, _, values)| values.len()).product()
+        self.grid_size().unwrap_or(usize::MAX)
+    }
+
+    /// The grid's shape, such as `3 x 4` (`1` without `[[vary]]`).
+    pub fn grid_shape(&self) -> String {
+        if self.vary.is_empty() {
+            return "1".to_string();
+        }
+        self.vary
+            .iter()
+            .map(|(_, _, values)| values.len().to_string())
+            .collect::<Vec<_>>()
+            .join(" x ")
     }
 
     /// The varied values of grid point `index`; the last `[[vary]]` varies fastest.
@@ -275,10 +374,8 @@ impl Study {
         let mut inventory = self.base.clone();
         let mut share = self.supplier_share;
         for ((path, parameter, _), value) in self.vary.iter().zip(self.point(index)) {
-            apply_parameter(&mut inventory, &mut share, *parameter, value).map_err(|message| ScenarioError {
-                file: self.file.clone(),
-                message: format!("[[vary]] {path}: {message}"),
-            })?;
+            apply_parameter(&mut inventory, &mut share, *parameter, value)
+                .map_err(|message| ScenarioError::new(self.file.clone(), format!("[[vary]] {path}: {message}")))?;
         }
         Ok((inventory, share))
     }
@@ -298,17 +395,97 @@ impl Study {
 
 /// Reads and resolves a scenario file: the base inventory is loaded, `set`,
 /// `remove_firms` and `ban_routes` applied, `[[vary]]` parameters resolved
-/// and their values checked.
+/// and their values checked. Every problem is reported at once: those of
+/// the file's own fields, and, when the base inventory does not load, the
+/// inventory's problems with the file's appended to them.
 pub fn load_study(path: &Path) -> Result<Study, AppError> {
     let file = path.display().to_string();
-    let error = |message: String| {
-        AppError::Scenario(ScenarioError {
-            file: file.clone(),
-            message,
-        })
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| error(format!("cannot read the file: {e}")))?;
-    let parsed: ScenarioFile = toml::from_str(&text).map_err(|e| error(e.to_string().trim_end().replace('\n', " ")))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ScenarioError::new(file.clone(), format!("cannot read the file: {e}")))?;
+    // toml's message names the line and column and shows the line with a
+    // caret under the fault: it is kept whole, on its own lines.
+    let file_hash = fnv1a(text.as_bytes());
+    let parsed: ScenarioFile =
+        toml::from_str(&text).map_err(|e| ScenarioError::new(file.clone(), e.to_string().trim_end().to_string()))?;
+    let lines: FieldLines = toml::from_str(&text).unwrap_or_default();
+    let line = |value: Option<&toml::Spanned<toml::Value>>| value.map(|value| line_of(&text, value));
+    let vary_line = |position: usize| line(lines.vary.get(position).and_then(|vary| vary.parameter.as_ref()));
+    let mut problems: Vec<ScenarioProblem> = Vec::new();
+
+    // The file's own fields, checked before the inventory is read.
+    let supplier_share = parsed.supplier_share.unwrap_or(0.5);
+    if !(0.0..=1.0).contains(&supplier_share) {
+        add_problem(
+            &mut problems,
+            line(lines.supplier_share.as_ref()),
+            format!("supplier_share must be within [0, 1], got {supplier_share}"),
+        );
+    }
+    if parsed.supplier_share.is_some() && parsed.set.contains_key("supplier_share") {
+        add_problem(
+            &mut problems,
+            line(lines.set.get("supplier_share")),
+            "supplier_share is given both at the top level and in [set]: keep one of the two".to_string(),
+        );
+    }
+    if let Some(limit) = parsed.time_limit {
+        if !(limit.is_finite() && limit >= 0.0) {
+            add_problem(
+                &mut problems,
+                line(lines.time_limit.as_ref()),
+                format!("time_limit must be a number of seconds >= 0, got {limit}"),
+            );
+        }
+    }
+    if let Some(gap) = parsed.mip_gap {
+        if !(gap.is_finite() && gap >= 0.0) {
+            add_problem(
+                &mut problems,
+                line(lines.mip_gap.as_ref()),
+                format!("mip_gap must be a relative gap >= 0 (such as 0.001 for 0.1 %), got {gap}"),
+            );
+        }
+    }
+    for (position, entry) in parsed.vary.iter().enumerate() {
+        if entry.values.is_empty() {
+            add_problem(
+                &mut problems,
+                vary_line(position),
+                format!("[[vary]] {}: values is empty", entry.parameter),
+            );
+        }
+        if parsed.vary[..position]
+            .iter()
+            .any(|earlier| earlier.parameter == entry.parameter)
+        {
+            add_problem(
+                &mut problems,
+                vary_line(position),
+                format!(
+                    "[[vary]] {}: this parameter is varied twice: give all its values in one [[vary]] block",
+                    entry.parameter
+                ),
+            );
+        }
+        if parsed.set.contains_key(&entry.parameter) {
+            add_problem(
+                &mut problems,
+                vary_line(position),
+                format!(
+                    "[[vary]] {}: also fixed in [set]: a parameter is either set or varied, keep one of the two",
+                    entry.parameter
+                ),
+            );
+        }
+        if entry.parameter == "supplier_share" && parsed.supplier_share.is_some() {
+            add_problem(
+                &mut problems,
+                vary_line(position),
+                "[[vary]] supplier_share: also given at the top level: keep one of the two".to_string(),
+            );
+        }
+    }
+
     let source = if parsed.inventory == "bundled:dunkirk" {
         InventorySource::BundledDunkirk
     } else {
@@ -316,63 +493,101 @@ pub fn load_study(path: &Path) -> Result<Study, AppError> {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        InventorySource::Folder(base_dir.join(&parsed.inventory))
+        // A workbook is accepted wherever a folder is (README, "Inventories").
+        InventorySource::from_path(base_dir.join(&parsed.inventory))
     };
-    let mut base = load_inventory(&source)?.inventory;
-    let mut supplier_share = parsed.supplier_share.unwrap_or(0.5);
-    if !(0.0..=1.0).contains(&supplier_share) {
-        return Err(error(format!(
-            "supplier_share must be within [0, 1], got {supplier_share}"
-        )));
+    let mut base = match load_inventory(&source) {
+        Ok(loaded) => loaded.inventory,
+        Err(crate::io::LoadError::Invalid { mut errors, warnings }) => {
+            errors.extend(problems.iter().map(|problem| match problem.line {
+                Some(line) => crate::inventory::InputError::at(&file, line, None, problem.message.clone()),
+                None => crate::inventory::InputError::file(&file, problem.message.clone()),
+            }));
+            return Err(AppError::Input(crate::io::LoadError::Invalid { errors, warnings }));
+        }
+    };
+
+    // What needs the inventory: ids and parameter paths.
+    let mut supplier_share = supplier_share;
+    for (position, firm_id) in parsed.remove_firms.iter().enumerate() {
+        match base.firm_index(firm_id) {
+            Some(firm) => remove_firm(&mut base, firm),
+            None => add_problem(
+                &mut problems,
+                line(lines.remove_firms.get(position)),
+                format!("remove_firms: no firm {firm_id:?} in the inventory"),
+            ),
+        }
     }
-    for firm_id in &parsed.remove_firms {
-        let firm = base
-            .firm_index(firm_id)
-            .ok_or_else(|| error(format!("remove_firms: no firm {firm_id:?} in the inventory")))?;
-        remove_firm(&mut base, firm);
-    }
-    for route_id in &parsed.ban_routes {
-        let route = base
-            .routes()
-            .iter()
-            .position(|route| route.id == *route_id)
-            .ok_or_else(|| error(format!("ban_routes: no route {route_id:?} in the catalogue")))?;
-        base.routes[route].banned = true;
+    for (position, route_id) in parsed.ban_routes.iter().enumerate() {
+        match base.routes().iter().position(|route| route.id == *route_id) {
+            Some(route) => base.routes[route].banned = true,
+            None => add_problem(
+                &mut problems,
+                line(lines.ban_routes.get(position)),
+                format!("ban_routes: no route {route_id:?} in the catalogue"),
+            ),
+        }
     }
     for (parameter_path, value) in &parsed.set {
-        let parameter = parse_parameter(&base, parameter_path).map_err(|m| error(format!("[set] {m}")))?;
-        apply_parameter(&mut base, &mut supplier_share, parameter, *value)
-            .map_err(|m| error(format!("[set] {parameter_path}: {m}")))?;
+        let at = line(lines.set.get(parameter_path));
+        match parse_parameter(&base, parameter_path) {
+            Ok(parameter) => {
+                if let Err(message) = apply_parameter(&mut base, &mut supplier_share, parameter, *value) {
+                    add_problem(&mut problems, at, format!("[set] {parameter_path}: {message}"));
+                }
+            }
+            Err(message) => add_problem(&mut problems, at, format!("[set] {message}")),
+        }
     }
     let mut vary = Vec::new();
-    for entry in &parsed.vary {
-        let parameter = parse_parameter(&base, &entry.parameter).map_err(|m| error(format!("[[vary]] {m}")))?;
-        if entry.values.is_empty() {
-            return Err(error(format!("[[vary]] {}: values is empty", entry.parameter)));
-        }
-        // Check every value once, on a scratch copy, so a bad value fails before any solve.
-        for value in &entry.values {
+    for (position, entry) in parsed.vary.iter().enumerate() {
+        let parameter = match parse_parameter(&base, &entry.parameter) {
+            Ok(parameter) => parameter,
+            Err(message) => {
+                add_problem(&mut problems, vary_line(position), format!("[[vary]] {message}"));
+                continue;
+            }
+        };
+        // Check every value once, on a scratch copy, so a bad value fails
+        // before any solve; the first bad value is named, at its line, with
+        // a count of the others.
+        let mut bad: Vec<(usize, String)> = Vec::new();
+        for (index, value) in entry.values.iter().enumerate() {
             let (mut scratch, mut share) = (base.clone(), supplier_share);
-            apply_parameter(&mut scratch, &mut share, parameter, *value)
-                .map_err(|m| error(format!("[[vary]] {}: {m}", entry.parameter)))?;
+            if let Err(message) = apply_parameter(&mut scratch, &mut share, parameter, *value) {
+                bad.push((index, message));
+            }
+        }
+        if let Some((index, first)) = bad.first() {
+            let more = match bad.len() {
+                1 => String::new(),
+                n => format!(" ({} more of its values are refused too)", n - 1),
+            };
+            let at = line(lines.vary.get(position).and_then(|vary| vary.values.get(*index)));
+            add_problem(
+                &mut problems,
+                at.or(vary_line(position)),
+                format!("[[vary]] {}: {first}{more}", entry.parameter),
+            );
         }
         vary.push((entry.parameter.clone(), parameter, entry.values.clone()));
     }
-    if let Some(limit) = parsed.time_limit {
-        if !(limit.is_finite() && limit >= 0.0) {
-            return Err(error(format!(
-                "time_limit must be a number of seconds >= 0, got {limit}"
-            )));
+    let inventory_hash = match inventory_hash(&source) {
+        Ok(hash) => hash,
+        Err(message) => {
+            add_problem(&mut problems, None, message);
+            0
         }
-    }
-    if let Some(gap) = parsed.mip_gap {
-        if !(gap.is_finite() && gap >= 0.0) {
-            return Err(error(format!(
-                "mip_gap must be a relative gap >= 0 (such as 0.001 for 0.1 %), got {gap}"
-            )));
-        }
+    };
+    if !problems.is_empty() {
+        // In file order, as an inventory's errors are.
+        problems.sort_by_key(|problem| problem.line.unwrap_or(usize::MAX));
+        return Err(AppError::Scenario(ScenarioError { file, problems }));
     }
     Ok(Study {
+        file_hash,
+        inventory_hash,
         file,
         source,
         base,
@@ -382,6 +597,80 @@ pub fn load_study(path: &Path) -> Result<Study, AppError> {
         mip_gap: parsed.mip_gap,
         vary,
     })
+}
+
+/// The 64-bit FNV-1a hash of some bytes: stable across machines and
+/// versions, enough to tell two files apart (not a defence against forgery).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash = FnvHasher::default();
+    hash.write(bytes);
+    hash.finish()
+}
+
+/// FNV-1a, fed piece by piece.
+struct FnvHasher(u64);
+
+impl Default for FnvHasher {
+    fn default() -> Self {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl FnvHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 ^= u64::from(*byte);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A hash of an inventory's content: of every file the loader reads from a
+/// folder (name, length and bytes; absent files count as absent), of a
+/// workbook's bytes, or of the bundled example's files.
+pub fn inventory_hash(source: &InventorySource) -> Result<u64, String> {
+    let mut hash = FnvHasher::default();
+    let mut add = |name: &str, bytes: Option<&[u8]>| {
+        hash.write(name.as_bytes());
+        match bytes {
+            Some(bytes) => {
+                hash.write(&(bytes.len() as u64).to_le_bytes());
+                hash.write(bytes);
+            }
+            None => hash.write(b"\0absent"),
+        }
+    };
+    match source {
+        InventorySource::BundledDunkirk => {
+            for (name, text) in crate::io::BUNDLED_DUNKIRK {
+                add(name, Some(text.as_bytes()));
+            }
+        }
+        InventorySource::Workbook(path) => {
+            let bytes =
+                std::fs::read(path).map_err(|e| format!("{}: cannot read the workbook: {e}", path.display()))?;
+            add("workbook", Some(&bytes));
+        }
+        InventorySource::Folder(dir) => {
+            let names = ["firms.csv", "flows.csv", "distances.csv"]
+                .into_iter()
+                .chain(crate::io::CATALOGUE_FILES)
+                .chain(crate::io::PART_B_FILES);
+            for name in names {
+                let path = dir.join(name);
+                match std::fs::read(&path) {
+                    Ok(bytes) => add(name, Some(&bytes)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => add(name, None),
+                    Err(e) => return Err(format!("{}: cannot read the file: {e}", path.display())),
+                }
+            }
+        }
+    }
+    Ok(hash.finish())
 }
 
 /// A `--shard I/N` selection: the scenarios whose index is I-1 modulo N.
@@ -406,6 +695,52 @@ impl Shard {
     pub fn contains(&self, scenario: usize) -> bool {
         scenario % self.count == self.index - 1
     }
+
+    /// How many of a grid's `n_scenarios` scenarios this shard holds.
+    pub fn len_of(&self, n_scenarios: usize) -> usize {
+        n_scenarios.saturating_sub(self.index - 1).div_ceil(self.count)
+    }
+
+    /// The `position`-th scenario of this shard (`position < len_of(n)`).
+    pub fn scenario(&self, position: usize) -> usize {
+        self.index - 1 + position * self.count
+    }
+}
+
+/// Largest number of scenarios one `sweep` run (the whole grid, or one
+/// shard of it) solves unless `--allow-large-grid` is given: each row of
+/// sweep.csv stays in memory until the file is written (about 200 bytes a
+/// scenario plus the CSV text), and a million Dunkirk solves already take
+/// some ten minutes on two cores (README, "What-if studies").
+pub const MAX_SWEEP_SCENARIOS: usize = 1_000_000;
+
+/// The grid of `study` as `sweep` would run it: refused, with the size and
+/// what to do, when the grid (or the shard) exceeds [`MAX_SWEEP_SCENARIOS`]
+/// and `allow_large` is not set, or when the grid cannot even be indexed.
+/// Returns the number of scenarios this run solves.
+pub fn check_grid(study: &Study, shard: Option<Shard>, allow_large: bool) -> Result<usize, ScenarioError> {
+    let refuse = |message: String| ScenarioError::new(study.file.clone(), message);
+    let Some(n_scenarios) = study.grid_size() else {
+        let size: f64 = study.vary.iter().map(|(_, _, values)| values.len() as f64).product();
+        return Err(refuse(format!(
+            "the grid ({}) has {size:.3e} scenarios, more than a sweep can index ({}): give fewer values",
+            study.grid_shape(),
+            usize::MAX
+        )));
+    };
+    let in_run = shard.map_or(n_scenarios, |shard| shard.len_of(n_scenarios));
+    if in_run > MAX_SWEEP_SCENARIOS && !allow_large {
+        let shards_needed = n_scenarios.div_ceil(MAX_SWEEP_SCENARIOS);
+        let which = match shard {
+            Some(shard) => format!(", {in_run} of them in shard {}/{}", shard.index, shard.count),
+            None => String::new(),
+        };
+        return Err(refuse(format!(
+            "the grid ({}) has {n_scenarios} scenarios{which}, more than the {MAX_SWEEP_SCENARIOS} one sweep runs: split it with --shard I/N (N >= {shards_needed}), give fewer values, or pass --allow-large-grid",
+            study.grid_shape()
+        )));
+    }
+    Ok(in_run)
 }
 
 /// The figures of one scenario, a row of sweep.csv.
@@ -514,14 +849,15 @@ pub fn run_sweep(
     warm_start: bool,
     quiet: bool,
 ) -> Result<Vec<SweepRow>, ScenarioError> {
-    let indices: Vec<usize> = (0..study.n_scenarios())
-        .filter(|index| shard.is_none_or(|shard| shard.contains(*index)))
-        .collect();
-    let bar = progress_bar(indices.len(), "sweep", quiet);
-    let rows: Result<Vec<SweepRow>, ScenarioError> = indices
-        .par_iter()
-        .map_init(WarmStart::default, |warm, index| {
-            let row = solve_point(study, *index, warm_start.then_some(warm));
+    // Scenario indices are computed from positions, never listed: a grid
+    // is as cheap to start as its shard is small.
+    let shard = shard.unwrap_or(Shard { index: 1, count: 1 });
+    let n_in_run = shard.len_of(study.n_scenarios());
+    let bar = progress_bar(n_in_run, "sweep", quiet);
+    let rows: Result<Vec<SweepRow>, ScenarioError> = (0..n_in_run)
+        .into_par_iter()
+        .map_init(WarmStart::default, |warm, position| {
+            let row = solve_point(study, shard.scenario(position), warm_start.then_some(warm));
             bar.inc(1);
             row
         })
@@ -590,21 +926,84 @@ pub fn sweep_csv(study: &Study, rows: &[SweepRow]) -> Result<Vec<u8>, String> {
     csv_bytes(&mut frame).map_err(|e| e.to_string())
 }
 
-/// sweep_meta.json: what `merge` needs to check that shards fit together.
+/// sweep_meta.json: what `merge` needs to check that shards fit together
+/// and to draw the merged sweep.svg.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
 pub struct SweepMeta {
     pub scenario_file: String,
+    /// [`fnv1a`] of the scenario file's bytes, 16 hex digits.
+    #[serde(default)]
+    pub scenario_file_hash: Option<String>,
+    /// [`inventory_hash`] of the base inventory, 16 hex digits.
+    #[serde(default)]
+    pub inventory_hash: Option<String>,
+    /// The version of symbiose that solved the scenarios.
+    #[serde(default)]
+    pub symbiose_version: Option<String>,
     pub n_scenarios: usize,
     pub shard: String,
+    /// Each `[[vary]]`: its parameter and values, in file order.
+    #[serde(default)]
+    pub parameters: Vec<VariedParameter>,
     pub scenarios: Vec<usize>,
+}
+
+/// One `[[vary]]` block as sweep_meta.json records it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
+pub struct VariedParameter {
+    pub parameter: String,
+    pub values: Vec<f64>,
+}
+
+impl SweepMeta {
+    /// The metadata of a sweep of `study` (a shard of it, or `1/1`) that
+    /// solved `scenarios`.
+    pub fn of(study: &Study, shard: Option<Shard>, scenarios: Vec<usize>) -> SweepMeta {
+        SweepMeta {
+            scenario_file: study.file.clone(),
+            scenario_file_hash: Some(format!("{:016x}", study.file_hash)),
+            inventory_hash: Some(format!("{:016x}", study.inventory_hash)),
+            symbiose_version: Some(env!("CARGO_PKG_VERSION").to_string()),
+            n_scenarios: study.n_scenarios(),
+            shard: shard
+                .map(|s| format!("{}/{}", s.index, s.count))
+                .unwrap_or_else(|| "1/1".to_string()),
+            parameters: study
+                .vary
+                .iter()
+                .map(|(path, _, values)| VariedParameter {
+                    parameter: path.clone(),
+                    values: values.clone(),
+                })
+                .collect(),
+            scenarios,
+        }
+    }
+
+    /// The bytes of sweep_meta.json.
+    pub fn to_json(&self) -> Result<Vec<u8>, String> {
+        let mut json = serde_json::to_vec_pretty(self).map_err(|e| format!("sweep_meta.json: {e}"))?;
+        json.push(b'\n');
+        Ok(json)
+    }
+}
+
+/// What `merge` produced: the whole grid's sweep.csv and sweep_meta.json.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Merged {
+    pub csv: Vec<u8>,
+    pub meta: SweepMeta,
 }
 
 /// Combines the sweep.csv files of shard folders into the sweep.csv of the
 /// whole grid: same header, rows sorted by scenario, every scenario exactly
-/// once. Returns the bytes, identical to an unsharded run's.
-pub fn merge_sweeps(dirs: &[PathBuf]) -> Result<Vec<u8>, String> {
+/// once. The shards must come from one study: the same scenario file
+/// content, the same inventory content and the same symbiose version
+/// (sweep_meta.json); what differs is named. The bytes are identical to an
+/// unsharded run's.
+pub fn merge_sweeps(dirs: &[PathBuf]) -> Result<Merged, String> {
     let mut header: Option<String> = None;
-    let mut total: Option<usize> = None;
+    let mut first: Option<(PathBuf, SweepMeta)> = None;
     let mut lines: BTreeMap<usize, String> = BTreeMap::new();
     for dir in dirs {
         let meta_path = dir.join(crate::outputs::SWEEP_META);
@@ -612,13 +1011,64 @@ pub fn merge_sweeps(dirs: &[PathBuf]) -> Result<Vec<u8>, String> {
             &std::fs::read(&meta_path).map_err(|e| format!("{}: cannot read: {e}", meta_path.display()))?,
         )
         .map_err(|e| format!("{}: {e}", meta_path.display()))?;
-        if *total.get_or_insert(meta.n_scenarios) != meta.n_scenarios {
-            return Err(format!(
-                "{}: this shard belongs to a grid of {} scenarios, the others to {}",
-                meta_path.display(),
-                meta.n_scenarios,
-                total.unwrap_or(0)
-            ));
+        let recorded = |value: &Option<String>, what: &str| {
+            value.clone().ok_or_else(|| {
+                format!(
+                    "{}: no {what} recorded (written by an older symbiose): run this shard again",
+                    meta_path.display()
+                )
+            })
+        };
+        recorded(&meta.scenario_file_hash, "scenario file hash")?;
+        recorded(&meta.inventory_hash, "inventory hash")?;
+        recorded(&meta.symbiose_version, "symbiose version")?;
+        match &first {
+            None => first = Some((meta_path.clone(), meta.clone())),
+            Some((first_path, first_meta)) => {
+                let differs = |what: &str, this: String, that: String| {
+                    format!(
+                        "{}: {what} differs from {}'s ({this} against {that}): these shards are not from one sweep",
+                        meta_path.display(),
+                        first_path.display()
+                    )
+                };
+                if meta.scenario_file_hash != first_meta.scenario_file_hash {
+                    return Err(differs(
+                        "the scenario file's content",
+                        format!(
+                            "{} hash {}",
+                            meta.scenario_file,
+                            meta.scenario_file_hash.clone().unwrap_or_default()
+                        ),
+                        format!(
+                            "{} hash {}",
+                            first_meta.scenario_file,
+                            first_meta.scenario_file_hash.clone().unwrap_or_default()
+                        ),
+                    ));
+                }
+                if meta.inventory_hash != first_meta.inventory_hash {
+                    return Err(differs(
+                        "the inventory's content",
+                        format!("hash {}", meta.inventory_hash.clone().unwrap_or_default()),
+                        format!("hash {}", first_meta.inventory_hash.clone().unwrap_or_default()),
+                    ));
+                }
+                if meta.symbiose_version != first_meta.symbiose_version {
+                    return Err(differs(
+                        "the symbiose version",
+                        meta.symbiose_version.clone().unwrap_or_default(),
+                        first_meta.symbiose_version.clone().unwrap_or_default(),
+                    ));
+                }
+                if meta.n_scenarios != first_meta.n_scenarios || meta.parameters != first_meta.parameters {
+                    return Err(differs(
+                        "the grid",
+                        format!("{} scenarios", meta.n_scenarios),
+                        format!("{} scenarios", first_meta.n_scenarios),
+                    ));
+                }
+            }
         }
         let csv_path = dir.join(crate::outputs::SWEEP_CSV);
         let text =
@@ -646,7 +1096,8 @@ pub fn merge_sweeps(dirs: &[PathBuf]) -> Result<Vec<u8>, String> {
             }
         }
     }
-    let total = total.ok_or("no shard folder given")?;
+    let (_, first_meta) = first.ok_or("no shard folder given")?;
+    let total = first_meta.n_scenarios;
     let missing: Vec<usize> = (0..total).filter(|s| !lines.contains_key(s)).collect();
     if !missing.is_empty() {
         return Err(format!(
@@ -655,189 +1106,175 @@ pub fn merge_sweeps(dirs: &[PathBuf]) -> Result<Vec<u8>, String> {
             &missing[..missing.len().min(10)]
         ));
     }
-    let mut out = header.unwrap_or_default();
-    out.push('\n');
+    if let Some(beyond) = lines.keys().find(|scenario| **scenario >= total) {
+        return Err(format!(
+            "scenario {beyond} lies beyond the grid of {total} scenarios the shards' sweep_meta.json describe"
+        ));
+    }
+    let mut csv = header.unwrap_or_default();
+    csv.push('\n');
     for line in lines.values() {
-        out.push_str(line);
-        out.push('\n');
+        csv.push_str(line);
+        csv.push('\n');
     }
-    Ok(out.into_bytes())
+    let meta = SweepMeta {
+        shard: "1/1".to_string(),
+        scenarios: lines.keys().copied().collect(),
+        ..first_meta
+    };
+    Ok(Merged {
+        csv: csv.into_bytes(),
+        meta,
+    })
 }
 
-/// An SVG line chart of the sweep's totals against the first varied
-/// parameter (the other parameters at their first value).
-pub fn sweep_chart(study: &Study, rows: &[SweepRow]) -> Option<String> {
-    let (first_path, _, first_values) = study.vary.first()?;
-    let mut points: Vec<(f64, &Metrics)> = rows
+/// Most lines drawn per panel of sweep.svg: beyond, that many combinations
+/// of the other parameters, evenly spaced in grid order, and a note saying
+/// how many there are.
+pub const MAX_SWEEP_CHART_LINES: usize = 8;
+
+/// sweep.svg, drawn from the bytes of sweep.csv (so that `sweep` and
+/// `merge` draw the same chart): four panels (territory value, firm value,
+/// externalities M, private cost C) against the first varied parameter,
+/// one line per combination of the values of the other varied parameters
+/// (at most [`MAX_SWEEP_CHART_LINES`]). `None` without a varied parameter
+/// or a solved scenario.
+pub fn sweep_chart(parameters: &[VariedParameter], csv: &[u8]) -> Result<Option<String>, String> {
+    let Some(first) = parameters.first() else {
+        return Ok(None);
+    };
+    let table = crate::io::parse_csv("sweep.csv", csv)
+        .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))?;
+    let column = |name: &str| {
+        table
+            .columns
+            .iter()
+            .position(|column| column == name)
+            .ok_or_else(|| format!("sweep.csv has no column {name}"))
+    };
+    let parameter_columns = parameters
         .iter()
-        .filter(|row| {
-            row.values
-                .iter()
-                .skip(1)
-                .zip(study.vary.iter().skip(1))
-                .all(|(v, (_, _, vs))| *v == vs[0])
-        })
-        .filter_map(|row| Some((row.values[0], row.metrics.as_ref()?)))
-        .collect();
-    points.sort_by(|a, b| a.0.total_cmp(&b.0));
-    if points.is_empty() || first_values.is_empty() {
-        return None;
-    }
-    type Series = (&'static str, &'static str, fn(&Metrics) -> f64);
-    let series: [Series; 4] = [
-        ("territory value", "#1b7837", |m| m.territory_value_eur),
-        ("firm value", "#2166ac", |m| m.firm_value_eur),
-        ("externalities M", "#b2182b", |m| m.externality_eur),
-        ("private cost C", "#762a83", |m| m.private_cost_eur),
+        .map(|parameter| column(&parameter.parameter))
+        .collect::<Result<Vec<_>, _>>()?;
+    type Total = (&'static str, &'static str);
+    const TOTALS: [Total; 4] = [
+        ("territory value T", "territory_value_eur"),
+        ("firm value", "firm_value_eur"),
+        ("externalities M", "externality_eur"),
+        ("private cost C", "private_cost_eur"),
     ];
-    Some(line_chart(
-        &format!("sweep of {first_path}"),
-        first_path,
-        "EUR per year",
-        &series
-            .iter()
-            .map(|(name, colour, f)| {
-                (
-                    *name,
-                    *colour,
-                    points.iter().map(|(x, m)| (*x, f(m))).collect::<Vec<_>>(),
-                )
-            })
-            .collect::<Vec<_>>(),
-        &[],
-    ))
-}
-
-/// One line of a chart: name, colour, (x, y) points.
-pub type ChartSeries<'a> = (&'a str, &'a str, Vec<(f64, f64)>);
-
-/// A small self-contained SVG line chart: series of (x, y) points and
-/// labelled markers.
-pub fn line_chart(
-    title: &str,
-    x_label: &str,
-    y_label: &str,
-    series: &[ChartSeries],
-    markers: &[(&str, f64, f64)],
-) -> String {
-    use std::fmt::Write;
-    let (width, height, left, right, top, bottom) = (760.0, 440.0, 110.0, 190.0, 40.0, 60.0);
-    let all = series
+    let total_columns = TOTALS
         .iter()
-        .flat_map(|(_, _, p)| p.iter().copied())
-        .chain(markers.iter().map(|(_, x, y)| (*x, *y)));
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
-    for (x, y) in all {
-        x0 = x0.min(x);
-        x1 = x1.max(x);
-        y0 = y0.min(y);
-        y1 = y1.max(y);
-    }
-    if x1.is_nan() || x1 <= x0 {
-        x1 = x0 + 1.0;
-    }
-    if y1.is_nan() || y1 <= y0 {
-        y1 = y0 + 1.0;
-    }
-    let sx = |x: f64| left + (x - x0) / (x1 - x0) * (width - left - right);
-    let sy = |y: f64| height - bottom - (y - y0) / (y1 - y0) * (height - top - bottom);
-    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = write!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
-    let _ = write!(
-        svg,
-        r#"<text x="{left}" y="22" font-size="15">{}</text>"#,
-        escape(title)
-    );
-    let _ = write!(
-        svg,
-        r#"<line x1="{left}" y1="{0}" x2="{1}" y2="{0}" stroke="black"/><line x1="{left}" y1="{top}" x2="{left}" y2="{0}" stroke="black"/>"#,
-        height - bottom,
-        width - right
-    );
-    for tick in 0..=4 {
-        let fraction = tick as f64 / 4.0;
-        let (x, y) = (x0 + fraction * (x1 - x0), y0 + fraction * (y1 - y0));
-        let _ = write!(
-            svg,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-            sx(x),
-            height - bottom + 18.0,
-            short_number(x),
-            left - 6.0,
-            sy(y) + 4.0,
-            short_number(y)
-        );
-    }
-    let _ = write!(
-        svg,
-        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text><text x="16" y="{:.1}" transform="rotate(-90 16 {:.1})" text-anchor="middle">{}</text>"#,
-        (left + width - right) / 2.0,
-        height - 16.0,
-        escape(x_label),
-        (top + height - bottom) / 2.0,
-        (top + height - bottom) / 2.0,
-        escape(y_label)
-    );
-    for (position, (name, colour, points)) in series.iter().enumerate() {
-        let path: Vec<String> = points
-            .iter()
-            .map(|(x, y)| format!("{:.1},{:.1}", sx(*x), sy(*y)))
-            .collect();
-        let _ = write!(
-            svg,
-            r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/>"#,
-            path.join(" ")
-        );
-        for (x, y) in points {
-            let _ = write!(
-                svg,
-                r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{colour}"/>"#,
-                sx(*x),
-                sy(*y)
-            );
+        .map(|(_, name)| column(name))
+        .collect::<Result<Vec<_>, _>>()?;
+    let number = |cell: &Option<String>| cell.as_deref().and_then(|text| text.parse::<f64>().ok());
+    // Rows grouped by the values of the other parameters, groups in order
+    // of first appearance (grid order: sweep.csv is sorted by scenario).
+    let mut groups: Vec<(Vec<f64>, Vec<(f64, [f64; 4])>)> = Vec::new();
+    for row in &table.rows {
+        let values: Option<Vec<f64>> = parameter_columns.iter().map(|c| number(&row.cells[*c])).collect();
+        let Some(values) = values else {
+            return Err(format!("sweep.csv:{}: a varied parameter has no number", row.line));
+        };
+        let key = values[1..].to_vec();
+        let position = match groups.iter().position(|(other, _)| *other == key) {
+            Some(position) => position,
+            None => {
+                groups.push((key, Vec::new()));
+                groups.len() - 1
+            }
+        };
+        let totals: Option<Vec<f64>> = total_columns.iter().map(|c| number(&row.cells[*c])).collect();
+        if let Some(totals) = totals {
+            groups[position]
+                .1
+                .push((values[0], [totals[0], totals[1], totals[2], totals[3]]));
         }
-        let legend_y = top + 18.0 * position as f64;
-        let _ = write!(
-            svg,
-            r#"<rect x="{:.1}" y="{:.1}" width="12" height="12" fill="{colour}"/><text x="{:.1}" y="{:.1}">{}</text>"#,
-            width - right + 14.0,
-            legend_y,
-            width - right + 32.0,
-            legend_y + 10.0,
-            escape(name)
-        );
     }
-    for (label, x, y) in markers {
-        let _ = write!(
-            svg,
-            r#"<circle cx="{:.1}" cy="{:.1}" r="6" fill="none" stroke="black" stroke-width="2"/><text x="{:.1}" y="{:.1}">{}</text>"#,
-            sx(*x),
-            sy(*y),
-            sx(*x) + 9.0,
-            sy(*y) - 8.0,
-            escape(label)
-        );
+    if groups.iter().all(|(_, points)| points.is_empty()) {
+        return Ok(None);
     }
-    svg.push_str("</svg>\n");
-    svg
-}
-
-fn short_number(value: f64) -> String {
-    let magnitude = value.abs();
-    if magnitude >= 1e9 {
-        format!("{:.2}G", value / 1e9)
-    } else if magnitude >= 1e6 {
-        format!("{:.2}M", value / 1e6)
-    } else if magnitude >= 1e3 {
-        format!("{:.1}k", value / 1e3)
+    let n_groups = groups.len();
+    let shown: Vec<usize> = if n_groups <= MAX_SWEEP_CHART_LINES {
+        (0..n_groups).collect()
     } else {
-        format!("{value:.3}")
-    }
+        let mut picked: Vec<usize> = (0..MAX_SWEEP_CHART_LINES)
+            .map(|i| (i * (n_groups - 1) + (MAX_SWEEP_CHART_LINES - 1) / 2) / (MAX_SWEEP_CHART_LINES - 1))
+            .collect();
+        picked.dedup();
+        picked
+    };
+    let names: Vec<String> = shown
+        .iter()
+        .map(|group| {
+            if parameters.len() == 1 {
+                "every scenario".to_string()
+            } else {
+                parameters[1..]
+                    .iter()
+                    .zip(&groups[*group].0)
+                    .map(|(parameter, value)| format!("{} = {value}", parameter.parameter))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        })
+        .collect();
+    let colour = |line: usize| crate::chart::PALETTE[line % crate::chart::PALETTE.len()].to_string();
+    let panels = TOTALS
+        .iter()
+        .enumerate()
+        .map(|(total, (title, _))| crate::chart::Panel {
+            title: title.to_string(),
+            x_label: first.parameter.clone(),
+            y_label: "EUR per year".to_string(),
+            series: shown
+                .iter()
+                .enumerate()
+                .map(|(line, group)| {
+                    let mut points: Vec<(f64, f64)> =
+                        groups[*group].1.iter().map(|(x, totals)| (*x, totals[total])).collect();
+                    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    crate::chart::Series {
+                        name: names[line].clone(),
+                        colour: colour(line),
+                        points,
+                    }
+                })
+                .collect(),
+            markers: Vec::new(),
+        })
+        .collect();
+    let others: Vec<&str> = parameters[1..].iter().map(|p| p.parameter.as_str()).collect();
+    let title = if others.is_empty() {
+        format!("sweep of {}", first.parameter)
+    } else {
+        format!(
+            "sweep of {}, one line per value of {}",
+            first.parameter,
+            others.join(" and ")
+        )
+    };
+    let note = (shown.len() < n_groups).then(|| {
+        format!(
+            "{} of the {n_groups} combinations of {} drawn, evenly spaced in grid order; sweep.csv has every scenario",
+            shown.len(),
+            others.join(", ")
+        )
+    });
+    let chart = crate::chart::Chart {
+        title,
+        panels,
+        columns: 2,
+        panel_width: 420.0,
+        panel_height: 300.0,
+        legend: names
+            .iter()
+            .enumerate()
+            .map(|(line, name)| (name.clone(), colour(line)))
+            .collect(),
+        note,
+    };
+    Ok(Some(chart.render()))
 }
 
 /// One row of resilience.csv: what the territory loses when a firm leaves.
@@ -990,6 +1427,8 @@ pub fn pareto_front(inventory: &Inventory, n_points: usize, quiet: bool) -> Resu
     let externalities_optimum = point_of(Objective::Externalities, None)?;
     let social_optimum = point_of(Objective::Social, None)?;
     let (low, high) = (externalities_optimum.externality_eur, private_optimum.externality_eur);
+    // Two points at least (the ends): `app::pareto` refuses fewer, so this
+    // only keeps a direct caller's 0 or 1 from dividing by zero.
     let n_points = n_points.max(2);
     let bar = progress_bar(n_points, "pareto", quiet);
     let computed: Result<Vec<ParetoPoint>, SolveError> = (0..n_points)
@@ -1051,35 +1490,40 @@ pub fn pareto_table(front: &ParetoFront) -> PolarsResult<DataFrame> {
     ])
 }
 
+/// pareto.svg: the front, private cost C against externalities M, with
+/// the three objectives' optima marked.
 pub fn pareto_chart(front: &ParetoFront) -> String {
-    let points: Vec<(f64, f64)> = front
-        .points
-        .iter()
-        .map(|p| (p.externality_eur, p.private_cost_eur))
-        .collect();
-    line_chart(
-        "Pareto front: private cost against externalities",
-        "monetised externalities M (EUR/yr)",
-        "private cost C (EUR/yr)",
-        &[("non-dominated points", "#2166ac", points)],
-        &[
-            (
-                "private",
-                front.private_optimum.externality_eur,
-                front.private_optimum.private_cost_eur,
-            ),
-            (
-                "externalities",
-                front.externalities_optimum.externality_eur,
-                front.externalities_optimum.private_cost_eur,
-            ),
-            (
-                "social",
-                front.social_optimum.externality_eur,
-                front.social_optimum.private_cost_eur,
-            ),
-        ],
-    )
+    let point = |p: &ParetoPoint| (p.externality_eur, p.private_cost_eur);
+    let marker = |label: &str, p: &ParetoPoint| crate::chart::Marker {
+        label: label.to_string(),
+        x: p.externality_eur,
+        y: p.private_cost_eur,
+    };
+    let colour = "#2166ac".to_string();
+    crate::chart::Chart {
+        title: "Pareto front: private cost against externalities".to_string(),
+        panels: vec![crate::chart::Panel {
+            title: String::new(),
+            x_label: "monetised externalities M (EUR/yr)".to_string(),
+            y_label: "private cost C (EUR/yr)".to_string(),
+            series: vec![crate::chart::Series {
+                name: "non-dominated points".to_string(),
+                colour: colour.clone(),
+                points: front.points.iter().map(point).collect(),
+            }],
+            markers: vec![
+                marker("private", &front.private_optimum),
+                marker("externalities", &front.externalities_optimum),
+                marker("social", &front.social_optimum),
+            ],
+        }],
+        columns: 1,
+        panel_width: 620.0,
+        panel_height: 420.0,
+        legend: vec![("non-dominated points".to_string(), colour)],
+        note: None,
+    }
+    .render()
 }
 
 /// Shapley values of the firms in the game v(S) = C_base(S) - C(S): the
@@ -1118,29 +1562,68 @@ fn coalition_value(
     Ok(valuation.firm_value_eur)
 }
 
+/// Largest number of players permutation sampling handles: a coalition is
+/// a 64-bit set. Beyond, `--allocation shapley` is refused (exit code 2).
+pub const SHAPLEY_MAX_PLAYERS: usize = 64;
+
+/// Fewest permutations sampled: a standard error needs two.
+pub const SHAPLEY_MIN_SAMPLES: usize = 2;
+
+/// The players of the Shapley game: firms with at least one candidate link
+/// (the others are null players), in inventory order.
+pub fn shapley_players(inventory: &Inventory, links: &[crate::candidates::Link]) -> Vec<FirmIdx> {
+    let mut is_player = vec![false; inventory.firms().len()];
+    for link in links {
+        is_player[inventory.flow(link.supply).firm.index()] = true;
+        is_player[inventory.flow(link.demand).firm.index()] = true;
+    }
+    (0..is_player.len())
+        .filter(|firm| is_player[*firm])
+        .map(FirmIdx::from_index)
+        .collect()
+}
+
+/// Whether Shapley values of `inventory` can be computed with `samples`
+/// permutations: refused, saying what the limit is and what to do, beyond
+/// [`SHAPLEY_MAX_PLAYERS`] players (when sampling is needed) or with fewer
+/// than [`SHAPLEY_MIN_SAMPLES`] samples.
+pub fn check_shapley(inventory: &Inventory, samples: usize) -> Result<(), AppError> {
+    let n_players = shapley_players(inventory, &crate::candidates::candidate_links(inventory)).len();
+    check_shapley_players(n_players, samples)
+}
+
+fn check_shapley_players(n_players: usize, samples: usize) -> Result<(), AppError> {
+    if n_players > SHAPLEY_MAX_PLAYERS {
+        return Err(AppError::Argument(format!(
+            "--allocation shapley handles at most {SHAPLEY_MAX_PLAYERS} firms with candidate links, this territory has {n_players}: use --allocation equal, or a territory with fewer firms (remove_firms in a scenario file)"
+        )));
+    }
+    if n_players > SHAPLEY_EXACT_MAX_PLAYERS && samples < SHAPLEY_MIN_SAMPLES {
+        return Err(AppError::Argument(format!(
+            "--samples {samples}: sampled Shapley values need at least {SHAPLEY_MIN_SAMPLES} permutations (a standard error divides by samples - 1)"
+        )));
+    }
+    Ok(())
+}
+
 /// Exact Shapley values up to [`SHAPLEY_EXACT_MAX_PLAYERS`] firms with
 /// candidate links, permutation sampling (in parallel, `samples`
-/// permutations, deterministic seed) beyond.
+/// permutations, deterministic seed) beyond, up to [`SHAPLEY_MAX_PLAYERS`]
+/// (see [`check_shapley`] for what is refused).
 pub fn shapley(
     inventory: &Inventory,
     options: &SolveOptions,
     samples: usize,
     quiet: bool,
-) -> Result<ShapleyValues, SolveError> {
+) -> Result<ShapleyValues, AppError> {
     let mut options = options.clone();
     options.threads = Some(1);
     let links = crate::candidates::candidate_links(inventory);
-    // Players: firms with at least one candidate link; the others are null players.
-    let mut is_player = vec![false; inventory.firms().len()];
-    for link in &links {
-        is_player[inventory.flow(link.supply).firm.index()] = true;
-        is_player[inventory.flow(link.demand).firm.index()] = true;
-    }
-    let players: Vec<FirmIdx> = (0..is_player.len())
-        .filter(|firm| is_player[*firm])
-        .map(FirmIdx::from_index)
-        .collect();
+    let players = shapley_players(inventory, &links);
     let n = players.len();
+    check_shapley_players(n, samples)?;
+    // Every player's bit set (n may be 64, where 1 << n would overflow).
+    let all_players = u64::MAX >> (64 - n.max(1));
     let mut values = vec![0.0; inventory.firms().len()];
     let mut standard_errors = vec![0.0; inventory.firms().len()];
     if n == 0 {
@@ -1151,7 +1634,7 @@ pub fn shapley(
             grand_coalition_eur: 0.0,
         });
     }
-    let grand = coalition_value(inventory, &players, (1u64 << n) - 1, &options)?;
+    let grand = coalition_value(inventory, &players, all_players, &options)?;
     if n <= SHAPLEY_EXACT_MAX_PLAYERS {
         let n_coalitions = 1usize << n;
         let bar = progress_bar(n_coalitions, "shapley coalitions", quiet);
@@ -1186,12 +1669,6 @@ pub fn shapley(
             grand_coalition_eur: grand,
         });
     }
-    if n > 64 {
-        return Err(SolveError::Solver(format!(
-            "Shapley sampling supports at most 64 firms with candidate links, found {n}"
-        )));
-    }
-    let samples = samples.max(2);
     let bar = progress_bar(samples, "shapley permutations", quiet);
     let contributions: Result<Vec<Vec<f64>>, SolveError> = (0..samples)
         .into_par_iter()
@@ -1202,7 +1679,7 @@ pub fn shapley(
             let mut marginal = vec![0.0; n];
             for bit in order {
                 coalition |= 1 << bit;
-                let value = if coalition == (1u64 << n) - 1 {
+                let value = if coalition == all_players {
                     grand
                 } else {
                     coalition_value(inventory, &players, coalition, &options)?

@@ -266,7 +266,7 @@ fn formula_cells_without_a_saved_result_are_errors_at_their_cell() {
             format!(
                 "error: {workbook} [sheet flows]:3: column quantity: cell E3 holds the formula =E2*0.6 without a saved result (hint: open the workbook in Excel or LibreOffice and save it, so that the results are stored, or type the value)"
             ),
-            format!("{workbook}: 1 problem(s)"),
+            format!("{workbook}: 1 problem"),
         ]
     );
 }
@@ -431,11 +431,11 @@ fn errors_are_capped_per_file_then_counted() {
     assert_eq!(
         lines[50],
         format!(
-            "error: inv/flows.csv: {} more problem(s) not shown (fix the ones above and run again)",
+            "error: inv/flows.csv: {} more problems not shown (fix the ones above and run again)",
             2 * rows - 50
         )
     );
-    assert_eq!(lines[51], format!("inv: {} problem(s)", 2 * rows));
+    assert_eq!(lines[51], format!("inv: {} problems", 2 * rows));
 }
 
 #[test]
