@@ -868,7 +868,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), AppError> {
     let chart = crate::scenario::sweep_chart(&merged.meta.parameters, &merged.csv).map_err(output_error)?;
     let mut files = vec![
         (outputs::SWEEP_CSV.to_string(), merged.csv),
-        (outputs::SWEEP_META.to_string(), merged.meta.to_json().map_err(output_error)?),
+        (
+            outputs::SWEEP_META.to_string(),
+            merged.meta.to_json().map_err(output_error)?,
+        ),
     ];
     if let Some(chart) = chart {
         files.push((outputs::SWEEP_SVG.to_string(), chart.into_bytes()));

@@ -197,7 +197,8 @@ const SECTORS_CSV: &str = include_str!("generate/sectors.csv");
 fn sectors() -> &'static [Sector] {
     static SECTORS: std::sync::OnceLock<Vec<Sector>> = std::sync::OnceLock::new();
     SECTORS.get_or_init(|| {
-        parse_sectors(SECTORS_CSV).unwrap_or_else(|e| panic!("the embedded generate/sectors.csv is valid (a unit test reads it): {e}"))
+        parse_sectors(SECTORS_CSV)
+            .unwrap_or_else(|e| panic!("the embedded generate/sectors.csv is valid (a unit test reads it): {e}"))
     })
 }
 
@@ -233,12 +234,19 @@ fn parse_sectors(text: &str) -> Result<Vec<Sector>, String> {
         let line_number = index + 1;
         let cells: Vec<&str> = line.split(',').collect();
         if cells.len() != expected.len() {
-            return Err(format!("line {line_number}: {} cells, expected {}", cells.len(), expected.len()));
+            return Err(format!(
+                "line {line_number}: {} cells, expected {}",
+                cells.len(),
+                expected.len()
+            ));
         }
         let number = |column: usize| -> Result<f64, String> {
-            cells[column]
-                .parse::<f64>()
-                .map_err(|_| format!("line {line_number}, column {}: {:?} is not a number", expected[column], cells[column]))
+            cells[column].parse::<f64>().map_err(|_| {
+                format!(
+                    "line {line_number}, column {}: {:?} is not a number",
+                    expected[column], cells[column]
+                )
+            })
         };
         let supply = match cells[3] {
             "supply" => true,
@@ -268,13 +276,19 @@ fn parse_sectors(text: &str) -> Result<Vec<Sector>, String> {
         match sectors.last_mut() {
             Some(sector) if sector.label == cells[0] => {
                 if sector.nace != cells[1] || sector.weight != weight {
-                    return Err(format!("line {line_number}: sector {:?} changes its nace or weight", cells[0]));
+                    return Err(format!(
+                        "line {line_number}: sector {:?} changes its nace or weight",
+                        cells[0]
+                    ));
                 }
                 sector.flows.push(template);
             }
             _ => {
                 if sectors.iter().any(|sector| sector.label == cells[0]) {
-                    return Err(format!("line {line_number}: the rows of sector {:?} are not together", cells[0]));
+                    return Err(format!(
+                        "line {line_number}: the rows of sector {:?} are not together",
+                        cells[0]
+                    ));
                 }
                 sectors.push(Sector {
                     label: cells[0].to_string(),
@@ -572,12 +586,25 @@ mod tests {
         assert_eq!(sectors.len(), 18);
         assert_eq!(sectors.iter().map(|sector| sector.flows.len()).sum::<usize>(), 100);
         let sme = &sectors[0];
-        assert_eq!((sme.label.as_str(), sme.nace.as_str(), sme.weight), ("Manufacturing SME", "C25", 0.6088));
+        assert_eq!(
+            (sme.label.as_str(), sme.nace.as_str(), sme.weight),
+            ("Manufacturing SME", "C25", 0.6088)
+        );
         let heat = &sme.flows[2];
         assert!(heat.supply);
-        assert_eq!((heat.resource.as_str(), heat.fallback.as_str(), heat.unit.as_str()), ("hot_water_heat", "heat_dissipation", "MWh"));
+        assert_eq!(
+            (heat.resource.as_str(), heat.fallback.as_str(), heat.unit.as_str()),
+            ("hot_water_heat", "heat_dissipation", "MWh")
+        );
         assert_eq!((heat.probability, heat.median, heat.sigma), (0.6, 1_200.0, 1.0));
-        assert_eq!(heat.quality, Some(Quality { low: 45.0, high: 110.0, required: 1.0 }));
+        assert_eq!(
+            heat.quality,
+            Some(Quality {
+                low: 45.0,
+                high: 110.0,
+                required: 1.0
+            })
+        );
         assert_eq!(sme.flows[0].quality, None);
     }
 

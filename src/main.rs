@@ -401,7 +401,10 @@ fn print_warnings(warnings: &[InputWarning]) {
         eprintln!("warning: {warning}");
     }
     for (file, count) in left_out {
-        eprintln!("warning: {file}: {} not shown", counted(count, "more warning", "more warnings"));
+        eprintln!(
+            "warning: {file}: {} not shown",
+            counted(count, "more warning", "more warnings")
+        );
     }
 }
 

@@ -91,7 +91,13 @@ impl Engine {
 
     /// Makes `costs` (one per column) the model's costs.
     pub(crate) fn change_costs(&mut self, costs: &[f64]) -> Result<(), SolveError> {
-        self.expect_columns(costs.len(), "costs")?;
+        if costs.len() != self.n_columns() {
+            return Err(SolveError::Solver(format!(
+                "{} costs for {} columns",
+                costs.len(),
+                self.n_columns()
+            )));
+        }
         let last = highs_int(costs.len().saturating_sub(1))?;
         // SAFETY: live Highs instance owned by `self.model`; `costs` has
         // exactly one entry per column 0..=last (checked) and outlives the call.
@@ -114,7 +120,13 @@ impl Engine {
         // from..=to (checked) and outlive the call.
         check_call(
             unsafe {
-                highs_sys::Highs_changeRowsBoundsByRange(self.model.as_mut_ptr(), from, to, lower.as_ptr(), upper.as_ptr())
+                highs_sys::Highs_changeRowsBoundsByRange(
+                    self.model.as_mut_ptr(),
+                    from,
+                    to,
+                    lower.as_ptr(),
+                    upper.as_ptr(),
+                )
             },
             "change row bounds",
         )
@@ -138,7 +150,13 @@ impl Engine {
         // of from..=to (checked) and outlive the call.
         check_call(
             unsafe {
-                highs_sys::Highs_changeColsBoundsByRange(self.model.as_mut_ptr(), from, to, lower.as_ptr(), upper.as_ptr())
+                highs_sys::Highs_changeColsBoundsByRange(
+                    self.model.as_mut_ptr(),
+                    from,
+                    to,
+                    lower.as_ptr(),
+                    upper.as_ptr(),
+                )
             },
             "change column bounds",
         )
@@ -193,7 +211,14 @@ impl Engine {
         // entries, every index a column of the model, and outlive the call.
         check_call(
             unsafe {
-                highs_sys::Highs_addRow(self.model.as_mut_ptr(), lower, upper, count, index.as_ptr(), value.as_ptr())
+                highs_sys::Highs_addRow(
+                    self.model.as_mut_ptr(),
+                    lower,
+                    upper,
+                    count,
+                    index.as_ptr(),
+                    value.as_ptr(),
+                )
             },
             "add a row",
         )
@@ -229,12 +254,6 @@ impl Engine {
             unsafe { highs_sys::Highs_setBasis(self.model.as_mut_ptr(), columns.as_ptr(), rows.as_ptr()) },
             "take the starting basis",
         )
-    }
-
-    /// Writes the model with HiGHS's own writer; the format follows the
-    /// extension (`.lp`: LP format, `.mps`: MPS).
-    pub(crate) fn write(&mut self, path: &Path) -> Result<(), SolveError> {
-        write_model(&mut self.model, path)
     }
 
     /// Runs HiGHS with its clocks zeroed. A HiGHS instance keeps one clock

@@ -68,8 +68,9 @@ pub(crate) struct Stages {
 /// numerical trouble, since the first stage's solution is feasible for it.
 pub(crate) fn solve(mut engine: Engine, plan: &Plan) -> Result<Stages, SolveError> {
     let remaining = || {
-        plan.time_limit_seconds
-            .map_or(f64::INFINITY, |limit| (limit - plan.started.elapsed().as_secs_f64()).max(0.0))
+        plan.time_limit_seconds.map_or(f64::INFINITY, |limit| {
+            (limit - plan.started.elapsed().as_secs_f64()).max(0.0)
+        })
     };
     let simplex_start = !plan.is_mip && plan.solver != Some(LpSolver::Ipm);
     if let Some(solver) = plan.solver.filter(|_| !plan.is_mip) {

@@ -486,7 +486,11 @@ fn solution_of(
         return solution;
     }
     let slice_link_flows: Vec<Vec<f64>> = (0..layout.n_slices)
-        .map(|slice| (0..layout.n_links).map(|link| columns[layout.link(slice, link)]).collect())
+        .map(|slice| {
+            (0..layout.n_links)
+                .map(|link| columns[layout.link(slice, link)])
+                .collect()
+        })
         .collect();
     let slice_shadow_prices: Vec<Vec<f64>> = (0..layout.n_slices)
         .map(|slice| (0..layout.n_flows).map(|flow| dual(slice, flow)).collect())
@@ -566,7 +570,8 @@ pub fn write_first_stage(
     path: &std::path::Path,
 ) -> Result<(), SolveError> {
     let mut model = first_stage_model(inventory, links, options, ModelBuilder::Columns)?;
-    let cannot_write = |reason: String| SolveError::Solver(format!("HiGHS could not write {}: {reason}", path.display()));
+    let cannot_write =
+        |reason: String| SolveError::Solver(format!("HiGHS could not write {}: {reason}", path.display()));
     let Some(name) = path.file_name() else {
         return Err(cannot_write("the path names no file".to_string()));
     };
