@@ -18,5 +18,6 @@ mod part_b;
 mod properties;
 mod scale;
 mod scenario;
+mod snapshots;
 mod threads;
 mod validation;
