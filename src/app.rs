@@ -168,7 +168,7 @@ pub struct OptimizeConfig {
     pub supplier_share: f64,
     pub time_limit_seconds: Option<f64>,
     pub threads: Option<u32>,
-    /// Relative MIP gap for inventories with investments (MODEL.md B4);
+    /// Relative MIP gap for inventories with investments (docs/model.md B4);
     /// `None`: HiGHS's default.
     pub mip_gap: Option<f64>,
     /// See [`SolveOptions::lexicographic_slack`].
@@ -189,7 +189,7 @@ pub struct OptimizeConfig {
     pub write_mps: Option<PathBuf>,
 }
 
-/// What `optimize` writes beyond the tables of MODEL.md A5, and how it
+/// What `optimize` writes beyond the tables of docs/model.md A5, and how it
 /// generates the candidate links.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Extras {
@@ -255,7 +255,7 @@ impl Timings {
 /// How the firms' value is shared in firm_values.csv.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Allocation {
-    /// Each link's surplus split by the supplier share (MODEL.md A4) only.
+    /// Each link's surplus split by the supplier share (docs/model.md A4) only.
     #[default]
     Equal,
     /// Also the Shapley value of each firm (`samples` permutations when the
@@ -462,7 +462,7 @@ pub fn optimize_and_write(
     };
     let mut files = Vec::new();
     let mut parquet_files = Vec::new();
-    // The A5 tables, then MODEL.md Part B's, only for inventories that use it.
+    // The A5 tables, then docs/model.md Part B's, only for inventories that use it.
     let tables = result_tables(&inventory, &links, &valuation)
         .and_then(|mut tables| {
             tables.extend(part_b_tables(&inventory, &links, &valuation)?);
@@ -1083,7 +1083,7 @@ pub struct Validated {
     pub n_firms: usize,
     pub n_flows: usize,
     pub n_candidate_links: usize,
-    /// MODEL.md Part B: slices (when slices.csv is given) and processes.
+    /// docs/model.md Part B: slices (when slices.csv is given) and processes.
     pub n_slices: Option<usize>,
     pub n_processes: usize,
     pub warnings: Vec<InputWarning>,

@@ -1,4 +1,4 @@
-//! Which links may exist (MODEL.md A2), with each link's unit cost and unit
+//! Which links may exist (docs/model.md A2), with each link's unit cost and unit
 //! impacts precomputed so that the LP and the valuation read them directly.
 //!
 //! Supplies are matched to demands through a spatial index instead of a
@@ -53,7 +53,7 @@ pub struct CandidateOptions {
     pub max_per_supply: Option<usize>,
 }
 
-/// All candidate links of an inventory (MODEL.md A2, exact).
+/// All candidate links of an inventory (docs/model.md A2, exact).
 pub fn candidate_links(inventory: &Inventory) -> Vec<Link> {
     candidate_links_with(inventory, &CandidateOptions::default())
 }

@@ -1614,7 +1614,7 @@ fn slice_names(results: &Results) -> Vec<(&str, f64)> {
     names
 }
 
-/// MODEL.md B1: for each resource and kind, the share of the quantity
+/// docs/model.md B1: for each resource and kind, the share of the quantity
 /// matched in each slice (from flow_slices.csv, joined to flow_results.csv
 /// for the resource), so that a season left unmatched shows.
 fn slices_table(page: &mut String, results: &Results) {
@@ -1684,7 +1684,7 @@ fn slices_table(page: &mut String, results: &Results) {
         .collect();
     put!(
         page,
-        "<p>Time slices (MODEL.md B1): how much of each resource's supplies and demands \
+        "<p>Time slices (docs/model.md B1): how much of each resource's supplies and demands \
          is matched in each slice. A resource matched in one season and not in another is \
          where storage, another partner or a seasonal use would add value.</p>\n"
     );
@@ -1697,7 +1697,7 @@ fn slices_table(page: &mut String, results: &Results) {
     );
 }
 
-/// MODEL.md Part B: shared services (capacity saved by sharing its use),
+/// docs/model.md Part B: shared services (capacity saved by sharing its use),
 /// conversion hubs and investments, from services.csv, processes.csv and
 /// investments.csv; each table only when the run wrote it.
 fn part_b_section(page: &mut String, results: &Results) {

@@ -37,7 +37,7 @@ pub const BUNDLED_DUNKIRK: &[(&str, &str)] = &[
     ("SOURCES.md", include_str!("../data/dunkirk/SOURCES.md")),
 ];
 
-/// The optional inventory files of MODEL.md Part B (time slices, profiles,
+/// The optional inventory files of docs/model.md Part B (time slices, profiles,
 /// conversion processes).
 pub const PART_B_FILES: [&str; 4] = ["slices.csv", "profiles.csv", "processes.csv", "process_io.csv"];
 
@@ -294,7 +294,7 @@ pub fn load_inventory_with(source: &InventorySource, dialect: CsvDialect) -> Res
     }
 }
 
-/// Every file of an inventory folder that symbiose reads (MODEL.md A1 and
+/// Every file of an inventory folder that symbiose reads (docs/model.md A1 and
 /// Part B); a workbook's sheets are named like them without `.csv`.
 pub const INVENTORY_FILES: [&str; 12] = [
     "firms.csv",

@@ -10,7 +10,7 @@
 //! report ([`html`]). [`generate`] makes synthetic territories for scale
 //! tests. [`outputs`] names every file the commands write. [`app`] strings
 //! them together for the command line.
-//! See ARCHITECTURE.md and the model contract in MODEL.md.
+//! See ARCHITECTURE.md and the model contract in docs/model.md.
 
 pub mod app;
 pub mod candidates;

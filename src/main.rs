@@ -40,7 +40,7 @@ enum Command {
     },
     /// Match supplies to demands and write the result tables
     #[command(
-        after_help = "Examples:\n  symbiose optimize data/dunkirk --out results/\n  symbiose optimize --objective social --supplier-share 0.3 --out results/\n  symbiose optimize --report --out results/    # also results/report.html\n\nWithout INVENTORY, optimizes the bundled Dunkirk example. Writes summary.json, links.csv,\nflow_results.csv, firm_values.csv, territory_values.csv, territory_profile.json,\nfirms.geojson and links.geojson into --out (and report.html with --report).\n\nWith MODEL.md Part B files (slices.csv, profiles.csv, processes.csv, process_io.csv) or link\nfixed costs, also flow_slices.csv, link_slices.csv and services.csv (with slices),\nprocesses.csv and investments.csv (with processes or fixed costs; a MILP, see --mip-gap):\n  symbiose optimize data/union-roubaix --out union/\n  symbiose optimize data/dunkirk-seasonal --mip-gap 0.001 --out seasonal/"
+        after_help = "Examples:\n  symbiose optimize data/dunkirk --out results/\n  symbiose optimize --objective social --supplier-share 0.3 --out results/\n  symbiose optimize --report --out results/    # also results/report.html\n\nWithout INVENTORY, optimizes the bundled Dunkirk example. Writes summary.json, links.csv,\nflow_results.csv, firm_values.csv, territory_values.csv, territory_profile.json,\nfirms.geojson and links.geojson into --out (and report.html with --report).\n\nWith docs/model.md Part B files (slices.csv, profiles.csv, processes.csv, process_io.csv) or link\nfixed costs, also flow_slices.csv, link_slices.csv and services.csv (with slices),\nprocesses.csv and investments.csv (with processes or fixed costs; a MILP, see --mip-gap):\n  symbiose optimize data/union-roubaix --out union/\n  symbiose optimize data/dunkirk-seasonal --mip-gap 0.001 --out seasonal/"
     )]
     Optimize {
         /// Inventory folder; default: the bundled Dunkirk example
@@ -58,7 +58,7 @@ enum Command {
         #[arg(long, value_parser = parse_gap)]
         mip_gap: Option<f64>,
         /// Relative slack the second stage of a lexicographic objective may spend on the first
-        /// criterion (MODEL.md A3: value <= v* + SLACK * max(1, |v*|)); 0 keeps it on the optimum
+        /// criterion (docs/model.md A3: value <= v* + SLACK * max(1, |v*|)); 0 keeps it on the optimum
         #[arg(long, value_name = "SLACK", default_value_t = symbiose::lp::LEXICOGRAPHIC_TOLERANCE, value_parser = parse_gap)]
         lexicographic_slack: f64,
         /// Output folder
@@ -291,7 +291,7 @@ impl From<SolverArg> for LpSolver {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum AllocationArg {
-    /// Supplier share only (MODEL.md A4)
+    /// Supplier share only (docs/model.md A4)
     Equal,
     /// Also the Shapley value of each firm
     Shapley,

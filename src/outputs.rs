@@ -51,12 +51,12 @@ macro_rules! tables {
 }
 
 tables! {
-    /// MODEL.md A5: one row per link used.
+    /// docs/model.md A5: one row per link used.
     LINKS = "links";
     FLOW_RESULTS = "flow_results";
     FIRM_VALUES = "firm_values";
     TERRITORY_VALUES = "territory_values";
-    /// MODEL.md Part B, each only for an inventory that uses that part.
+    /// docs/model.md Part B, each only for an inventory that uses that part.
     PROCESSES = "processes";
     INVESTMENTS = "investments";
     FLOW_SLICES = "flow_slices";
@@ -64,7 +64,7 @@ tables! {
     SERVICES = "services";
 }
 
-/// The four tables of MODEL.md A5, in the order `optimize` writes them.
+/// The four tables of docs/model.md A5, in the order `optimize` writes them.
 pub const A5_TABLES: [Table; 4] = [LINKS, FLOW_RESULTS, FIRM_VALUES, TERRITORY_VALUES];
 /// The Part B tables, in the order `optimize` writes them.
 pub const PART_B_TABLES: [Table; 5] = [PROCESSES, INVESTMENTS, FLOW_SLICES, LINK_SLICES, SERVICES];

@@ -1,4 +1,4 @@
-//! What the user reads: the five tables of MODEL.md A5 (summary.json,
+//! What the user reads: the five tables of docs/model.md A5 (summary.json,
 //! links.csv, flow_results.csv, firm_values.csv, territory_values.csv) and
 //! the short summary printed on screen.
 //!
@@ -25,7 +25,7 @@ pub struct RunInfo {
     pub status: SolutionStatus,
     pub solve_seconds: f64,
     pub n_candidate_links: usize,
-    /// Binaries of MODEL.md B4 in the model (0 for an LP).
+    /// Binaries of docs/model.md B4 in the model (0 for an LP).
     pub n_binaries: usize,
     /// The MIP's relative gap, when there are binaries.
     pub mip_gap: Option<f64>,
@@ -66,7 +66,7 @@ impl RunOptions {
     }
 }
 
-/// A shared service in summary.json (MODEL.md B2 across the slices of B1).
+/// A shared service in summary.json (docs/model.md B2 across the slices of B1).
 #[derive(Debug, Clone, Serialize)]
 pub struct ServiceSummary {
     pub resource: String,
@@ -86,7 +86,7 @@ pub struct Compensation {
     pub compensation_needed_eur: f64,
 }
 
-/// The content of summary.json (MODEL.md A5, plus the documented additions).
+/// The content of summary.json (docs/model.md A5, plus the documented additions).
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub objective: &'static str,
@@ -113,7 +113,7 @@ pub struct Summary {
     pub inventory: String,
     pub symbiose_version: &'static str,
     pub options: RunOptions,
-    /// MODEL.md Part B, present only when the inventory uses it.
+    /// docs/model.md Part B, present only when the inventory uses it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub n_slices: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -425,7 +425,7 @@ fn flag_column(name: &str, values: Vec<bool>) -> Column {
     Column::new(name.into(), values)
 }
 
-/// The tables MODEL.md Part B adds, named as their files, each only when
+/// The tables docs/model.md Part B adds, named as their files, each only when
 /// the inventory uses that part: processes.csv and investments.csv (B3,
 /// B4), flow_slices.csv and link_slices.csv (B1, with slices.csv),
 /// services.csv (B2 across slices).
@@ -779,7 +779,7 @@ pub fn human_summary(inventory: &Inventory, valuation: &Valuation, summary: &Sum
     out
 }
 
-/// The printed lines of MODEL.md Part B: investments and the MIP gap,
+/// The printed lines of docs/model.md Part B: investments and the MIP gap,
 /// processes, and the capacity saved by sharing services across slices.
 fn part_b_summary(out: &mut String, inventory: &Inventory, valuation: &Valuation, summary: &Summary) {
     use std::fmt::Write;

@@ -29,7 +29,7 @@ pub const RESULT_FILES: [&str; 5] = [
     outputs::TERRITORY_VALUES.csv,
 ];
 
-/// MODEL.md Part B tables a report shows when the run wrote them
+/// docs/model.md Part B tables a report shows when the run wrote them
 /// (services, processes, investments, flows per time slice); absent files
 /// are no error.
 pub const PART_B_RESULT_FILES: [&str; 4] = [
@@ -133,7 +133,7 @@ pub struct CategoryRow {
     pub value_eur: f64,
 }
 
-/// One row of services.csv (MODEL.md B2): a shared service's capacity.
+/// One row of services.csv (docs/model.md B2): a shared service's capacity.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceRow {
     pub resource: String,
@@ -148,7 +148,7 @@ pub struct ServiceRow {
     pub territory_value_eur: f64,
 }
 
-/// One row of processes.csv (MODEL.md B3): a conversion hub.
+/// One row of processes.csv (docs/model.md B3): a conversion hub.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProcessRow {
     pub process_id: String,
@@ -161,7 +161,7 @@ pub struct ProcessRow {
     pub externality_eur: f64,
 }
 
-/// One row of investments.csv (MODEL.md B4): a link or process with a
+/// One row of investments.csv (docs/model.md B4): a link or process with a
 /// fixed cost, built or not.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvestmentRow {
@@ -173,7 +173,7 @@ pub struct InvestmentRow {
     pub quantity: f64,
 }
 
-/// One row of flow_slices.csv (MODEL.md B1): a flow in one time slice.
+/// One row of flow_slices.csv (docs/model.md B1): a flow in one time slice.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FlowSliceRow {
     pub flow_id: String,
@@ -413,7 +413,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
                 unit: text("unit", errors)?,
                 quantity: quantity("quantity", errors)?,
                 matched: quantity("matched", errors)?,
-                // A service supply (MODEL.md B2) may have no fallback.
+                // A service supply (docs/model.md B2) may have no fallback.
                 fallback: reader.opt_text(row, "fallback").unwrap_or_default(),
                 fallback_quantity: quantity("fallback_quantity", errors)?,
                 shadow_price_eur_per_unit: number("shadow_price_eur_per_unit", errors)?,

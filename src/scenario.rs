@@ -38,7 +38,7 @@ pub struct ScenarioFile {
     pub supplier_share: Option<f64>,
     #[serde(default)]
     pub time_limit: Option<f64>,
-    /// Relative MIP gap at which HiGHS may stop (MODEL.md B4; like
+    /// Relative MIP gap at which HiGHS may stop (docs/model.md B4; like
     /// `optimize --mip-gap`).
     #[serde(default)]
     pub mip_gap: Option<f64>,
@@ -237,7 +237,7 @@ pub fn apply_parameter(
             inventory.routes[route.index()].cost_eur_per_unit = value;
             let resources = &inventory.resources;
             for flow in inventory.flows.iter_mut().filter(|flow| flow.fallback == Some(route)) {
-                // The idle capacity of a service supply stays costless (MODEL.md B2).
+                // The idle capacity of a service supply stays costless (docs/model.md B2).
                 let idle_capacity = flow.kind == crate::inventory::FlowKind::Supply
                     && resources[flow.resource.index()].category == crate::inventory::ResourceCategory::Service;
                 if !idle_capacity {
@@ -318,7 +318,7 @@ pub struct Study {
 }
 
 impl Study {
-    /// Whether the base inventory has fixed costs (MODEL.md B4), so that
+    /// Whether the base inventory has fixed costs (docs/model.md B4), so that
     /// its scenarios are MILPs and sweep.csv gets a `mip_gap` column (the
     /// same for every shard: it depends on the base alone).
     pub fn has_investments(&self) -> bool {

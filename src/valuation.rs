@@ -1,4 +1,4 @@
-//! Values from a solution (MODEL.md A4): what the firms capture (private
+//! Values from a solution (docs/model.md A4): what the firms capture (private
 //! money saved, split between supplier and receiver, with who needs
 //! compensation) and what accrues to the territory (avoided externalities
 //! per category and scope), reported separately.
@@ -11,7 +11,7 @@
 //! none without processes) hold up to float
 //! rounding in every table written from a [`Valuation`].
 //!
-//! MODEL.md Part B: a process's firm bears its operating cost, its fixed
+//! docs/model.md Part B: a process's firm bears its operating cost, its fixed
 //! cost when it runs, and its outputs at their fallback cost (the links
 //! that take an output credit the avoided fallback back, as for any
 //! supply); a link's fixed cost comes out of its surplus; a link or a
@@ -51,7 +51,7 @@ pub struct LinkValue {
     pub supplier_value_eur: f64,
     pub receiver_value_eur: f64,
     pub externality_avoided_eur: f64,
-    /// Annual fixed cost of the link (MODEL.md B4), taken out of `surplus_eur`; 0 when none.
+    /// Annual fixed cost of the link (docs/model.md B4), taken out of `surplus_eur`; 0 when none.
     pub fixed_cost_eur: f64,
 }
 
@@ -88,7 +88,7 @@ pub struct CategoryValue {
     pub value_eur: f64,
 }
 
-/// One conversion process's year (MODEL.md B3).
+/// One conversion process's year (docs/model.md B3).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProcessValue {
     pub process: ProcessIdx,
@@ -111,7 +111,7 @@ pub struct ProcessValue {
     pub externality_eur: f64,
 }
 
-/// One investment of MODEL.md B4: a link or a process with a fixed cost.
+/// One investment of docs/model.md B4: a link or a process with a fixed cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Investment {
     /// Position in the candidate links.
@@ -129,7 +129,7 @@ pub struct InvestmentValue {
     pub quantity: f64,
 }
 
-/// A flow in one time slice (MODEL.md B1), quantities in resource units.
+/// A flow in one time slice (docs/model.md B1), quantities in resource units.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FlowSliceValue {
     pub flow: FlowIdx,
@@ -153,7 +153,7 @@ pub struct LinkSliceValue {
     pub delivered: f64,
 }
 
-/// A service shared across time slices (MODEL.md B2): the capacity its
+/// A service shared across time slices (docs/model.md B2): the capacity its
 /// demands need at their peak, per hour, with and without sharing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceValue {
@@ -210,7 +210,7 @@ pub struct Valuation {
     pub services: Vec<ServiceValue>,
 }
 
-/// Computes the values of a solution given as link flows x_l (MODEL.md
+/// Computes the values of a solution given as link flows x_l (docs/model.md
 /// Part A; for an inventory with processes or slices use
 /// [`value_lp_solution`], which reads the activities and per-slice flows).
 pub fn value_solution(
@@ -695,7 +695,7 @@ impl SliceFlows {
 }
 
 /// The capacity each service resource's demands need at peak, per hour,
-/// alone and shared (MODEL.md B2 across the slices of B1).
+/// alone and shared (docs/model.md B2 across the slices of B1).
 fn service_values(
     inventory: &Inventory,
     links: &[Link],

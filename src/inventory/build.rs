@@ -52,10 +52,10 @@ pub struct InventoryTables {
     /// rows with the same key and add new keys.
     pub catalogue_overrides: CatalogueTables,
     pub distances: TableFile,
-    /// MODEL.md B1: slices.csv and profiles.csv (optional).
+    /// docs/model.md B1: slices.csv and profiles.csv (optional).
     pub slices: TableFile,
     pub profiles: TableFile,
-    /// MODEL.md B3: processes.csv and process_io.csv (optional).
+    /// docs/model.md B3: processes.csv and process_io.csv (optional).
     pub processes: TableFile,
     pub process_io: TableFile,
 }
@@ -140,7 +140,7 @@ pub const PROCESS_IO_SCHEMA: Schema = Schema {
     optional: &["fallback", "quality"],
 };
 
-/// Shares of a profile must sum to 1 within this (MODEL.md B1).
+/// Shares of a profile must sum to 1 within this (docs/model.md B1).
 pub const PROFILE_SUM_TOLERANCE: f64 = 1e-6;
 
 /// Where a row came from.
@@ -770,7 +770,7 @@ impl Builder<'_> {
         let firms: Vec<Firm> = firms_keyed.valid().map(|(_, _, firm)| firm.clone()).collect();
         let firm_ids = firms_keyed.ids(FirmIdx::from_index);
 
-        // MODEL.md B1: time slices and profiles.
+        // docs/model.md B1: time slices and profiles.
         let (slices, slices_given, slice_names) = self.slices(&tables.slices);
         let (profiles, profile_ids) = self.profiles(&tables.profiles, &slices, slice_names.as_ref());
         let context = FlowContext {
@@ -785,7 +785,7 @@ impl Builder<'_> {
             TableFile::Read(table) => self.flows(table, &context),
             TableFile::Absent | TableFile::Unreadable => Vec::new(),
         };
-        // MODEL.md B3: conversion processes, their impacts, and their inputs
+        // docs/model.md B3: conversion processes, their impacts, and their inputs
         // and outputs appended to the flows.
         let (mut processes, process_ids) = self.processes(&tables.processes, &firm_ids);
         for (process, place, category, amount) in process_impacts {
@@ -1014,7 +1014,7 @@ impl Builder<'_> {
                 errors,
             );
             let quality = reader.opt_number(row, "quality", errors);
-            // MODEL.md B2: a service supply may leave its fallback empty
+            // docs/model.md B2: a service supply may leave its fallback empty
             // (idle capacity); every other flow needs one.
             let service_supply = kind == Some(FlowKind::Supply)
                 && resource.is_some_and(|r| context.resource_defs[r.index()].category == ResourceCategory::Service);
@@ -1058,7 +1058,7 @@ impl Builder<'_> {
                         warnings.push(InputWarning {
                             file: table.file.clone(),
                             line: Some(row.line),
-                            message: format!("flow {id:?} is a service supply: its idle capacity is costless (MODEL.md B2), so the cost and impacts of route {:?} are ignored", fallback.and_then(|route| context.route_defs.get(route.index())).map_or("", |route| route.id.as_str())),
+                            message: format!("flow {id:?} is a service supply: its idle capacity is costless (docs/model.md B2), so the cost and impacts of route {:?} are ignored", fallback.and_then(|route| context.route_defs.get(route.index())).map_or("", |route| route.id.as_str())),
                         });
                     }
                     (terms.0, 0.0, Vec::new())
@@ -1087,7 +1087,7 @@ impl Builder<'_> {
         keyed.rows.into_iter().filter_map(|row| row.record).collect()
     }
 
-    /// slices.csv (MODEL.md B1): the valid slices in file order, whether
+    /// slices.csv (docs/model.md B1): the valid slices in file order, whether
     /// the file was given, and every slice id a row names (rows with errors
     /// included; `None` when the file could not be read). Without the file:
     /// one slice `year` of 8760 h.
@@ -1126,7 +1126,7 @@ impl Builder<'_> {
                     .with_hint("list at least one slice with its hours, or remove slices.csv for one slice of 8760 h"),
             );
         }
-        // MODEL.md B1 only asks hours > 0 (a slice's share of a flow is
+        // docs/model.md B1 only asks hours > 0 (a slice's share of a flow is
         // hours_t / sum(hours), so the sum is not a constraint), but slices
         // beyond a leap year's hours are almost surely a typo or slices
         // counted twice, and they scale every per-hour figure.
@@ -1144,7 +1144,7 @@ impl Builder<'_> {
         (slices, true, keyed.complete.then_some(named))
     }
 
-    /// profiles.csv (MODEL.md B1): one share per (profile, slice), slices
+    /// profiles.csv (docs/model.md B1): one share per (profile, slice), slices
     /// left out have share 0, the shares of a profile sum to 1.
     fn profiles(
         &mut self,
@@ -1248,7 +1248,7 @@ impl Builder<'_> {
         (profiles, ids)
     }
 
-    /// processes.csv (MODEL.md B3 and B4), sorted by id, each with where its row is.
+    /// processes.csv (docs/model.md B3 and B4), sorted by id, each with where its row is.
     fn processes(
         &mut self,
         file: &TableFile,
@@ -1313,7 +1313,7 @@ impl Builder<'_> {
             if fixed > 0.0 && capacity.is_none() {
                 errors.push(
                     InputError::at(&table.file, row.line, Some("capacity"), format!("process {id:?} has a fixed cost but no capacity"))
-                        .with_hint("a process with a fixed cost is an investment (MODEL.md B4: activity <= capacity * built): give its capacity in activity units per year"),
+                        .with_hint("a process with a fixed cost is an investment (docs/model.md B4: activity <= capacity * built): give its capacity in activity units per year"),
                 );
                 return None;
             }
@@ -1342,7 +1342,7 @@ impl Builder<'_> {
         (processes, ids)
     }
 
-    /// process_io.csv (MODEL.md B3): each row becomes a flow of the
+    /// process_io.csv (docs/model.md B3): each row becomes a flow of the
     /// process's firm, an input (a demand with no fallback) or an output (a
     /// supply with a disposal fallback), appended to `flows` in process
     /// order, inputs first, then by resource.
@@ -1397,7 +1397,7 @@ impl Builder<'_> {
                 (FlowKind::Demand, Some(route)) => {
                     errors.push(
                         at("fallback", format!("an input of a process has no fallback, found {route:?}"))
-                            .with_hint("leave the cell empty: a process takes its inputs from links only, and runs less when they are short (MODEL.md B3)"),
+                            .with_hint("leave the cell empty: a process takes its inputs from links only, and runs less when they are short (docs/model.md B3)"),
                     );
                     return None;
                 }
@@ -1417,7 +1417,7 @@ impl Builder<'_> {
             let (fallback_units_per_unit, fallback_cost_eur, fallback_impacts) = match fallback {
                 Some(route) => {
                     let terms = fallback_terms(&context.route_defs[route.index()], resource_def, kind, |column, message| at(column, message)).map_err(|error| errors.push(error)).ok()?;
-                    // The idle capacity of a service output is costless (MODEL.md B2).
+                    // The idle capacity of a service output is costless (docs/model.md B2).
                     if service {
                         (terms.0, 0.0, Vec::new())
                     } else {
@@ -1442,7 +1442,7 @@ impl Builder<'_> {
                     process_place
                         .place
                         .error("capacity", format!("process {:?} has no capacity, but its output {:?} travels on links with a fixed cost", process_def.id, resource_def.id))
-                        .with_hint("give the process a capacity: a link with a fixed cost needs a bound on what it can carry (MODEL.md B4)"),
+                        .with_hint("give the process a capacity: a link with a fixed cost needs a bound on what it can carry (docs/model.md B4)"),
                 );
             }
             let quantity = process_def.capacity.map_or(f64::INFINITY, |capacity| per_activity * capacity);

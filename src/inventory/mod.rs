@@ -2,7 +2,7 @@
 //! (resources, routes, substitutions, impacts, externalities).
 //!
 //! Owns: ids resolved to index newtypes, units converted to each resource's
-//! unit, and every precondition of MODEL.md A1. An [`Inventory`] only comes
+//! unit, and every precondition of docs/model.md A1. An [`Inventory`] only comes
 //! out of [`build::build_inventory`], so code downstream never re-checks a
 //! reference, a sign or a unit. Must not do I/O: `io` reads files into
 //! [`table::RawTable`]s and hands them here.
@@ -61,15 +61,15 @@ index_newtype!(
     SubstitutionIdx
 );
 index_newtype!(
-    /// Position of a time slice in [`Inventory::slices`] (MODEL.md B1).
+    /// Position of a time slice in [`Inventory::slices`] (docs/model.md B1).
     SliceIdx
 );
 index_newtype!(
-    /// Position of a profile in [`Inventory::profiles`] (MODEL.md B1).
+    /// Position of a profile in [`Inventory::profiles`] (docs/model.md B1).
     ProfileIdx
 );
 index_newtype!(
-    /// Position of a conversion process in [`Inventory::processes`] (MODEL.md B3).
+    /// Position of a conversion process in [`Inventory::processes`] (docs/model.md B3).
     ProcessIdx
 );
 
@@ -114,21 +114,21 @@ pub struct Flow {
     /// Resource units per unit of the flow's own unit (1 when they are the same).
     pub unit_factor: f64,
     /// The fallback route; `None` for the input of a process (it has none)
-    /// and for a service supply given without one (idle capacity, MODEL.md B2).
+    /// and for a service supply given without one (idle capacity, docs/model.md B2).
     pub fallback: Option<RouteIdx>,
     /// Route units per resource unit (1 when the route is in the resource's unit).
     pub fallback_units_per_unit: f64,
     /// Private cost of the fallback, EUR per resource unit (0 for a service
-    /// supply: idle capacity is costless, MODEL.md B2).
+    /// supply: idle capacity is costless, docs/model.md B2).
     pub fallback_cost_eur: f64,
     /// Impacts of the fallback per resource unit (none for a service supply).
     pub fallback_impacts: ImpactVec,
     pub quality: Option<f64>,
-    /// How the annual quantity spreads over the time slices (MODEL.md B1);
+    /// How the annual quantity spreads over the time slices (docs/model.md B1);
     /// `None`: in proportion to the slices' hours.
     pub profile: Option<ProfileIdx>,
     /// Set when the flow is an input or output of a conversion process
-    /// (a row of process_io.csv, MODEL.md B3). Its quantity is then
+    /// (a row of process_io.csv, docs/model.md B3). Its quantity is then
     /// per_activity * activity, decided by the LP; `quantity` holds the most
     /// it can be in a year (per_activity * capacity, infinite without a
     /// capacity), which only serves to generate candidate links.
@@ -150,7 +150,7 @@ impl Flow {
     }
 }
 
-/// A time slice (MODEL.md B1): slices.csv, or the single slice `year` of 8760 h.
+/// A time slice (docs/model.md B1): slices.csv, or the single slice `year` of 8760 h.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slice {
     pub id: String,
@@ -158,7 +158,7 @@ pub struct Slice {
     pub hours: f64,
 }
 
-/// A profile (MODEL.md B1): the share of a flow's annual quantity in each slice.
+/// A profile (docs/model.md B1): the share of a flow's annual quantity in each slice.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
     pub id: String,
@@ -166,7 +166,7 @@ pub struct Profile {
     pub shares: Vec<f64>,
 }
 
-/// A conversion hub (MODEL.md B3): processes.csv and its process_io.csv rows.
+/// A conversion hub (docs/model.md B3): processes.csv and its process_io.csv rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Process {
     pub id: String,
@@ -174,7 +174,7 @@ pub struct Process {
     /// Activity units per year; `None`: unbounded.
     pub capacity: Option<f64>,
     pub cost_eur_per_activity: f64,
-    /// Paid when the process is built (a binary of MODEL.md B4 when > 0).
+    /// Paid when the process is built (a binary of docs/model.md B4 when > 0).
     pub fixed_cost_eur_per_year: f64,
     /// Impacts per activity unit (subject `process:<id>`).
     pub impacts: ImpactVec,
@@ -212,7 +212,7 @@ pub struct Resource {
     /// Impacts per resource unit moved one km (subject `transport:<resource>`).
     pub transport_impacts: ImpactVec,
     /// Annual fixed cost of a link carrying this resource, per km (pipes);
-    /// when > 0 each such link is an investment with a binary (MODEL.md B4).
+    /// when > 0 each such link is an investment with a binary (docs/model.md B4).
     pub link_fixed_cost_eur_per_km_year: f64,
 }
 
@@ -306,14 +306,14 @@ pub struct Inventory {
     pub(crate) processes: Vec<Process>,
 }
 
-/// The slice every inventory without slices.csv has (MODEL.md B1).
+/// The slice every inventory without slices.csv has (docs/model.md B1).
 pub const YEAR_SLICE: &str = "year";
 /// Hours of the `year` slice.
 pub const HOURS_PER_YEAR: f64 = 8760.0;
 /// Hours of a leap year: slices adding up to more earn a warning.
 pub const HOURS_PER_LEAP_YEAR: f64 = 8784.0;
 
-/// Mean Earth radius used by the haversine distance (MODEL.md A2).
+/// Mean Earth radius used by the haversine distance (docs/model.md A2).
 pub const EARTH_RADIUS_KM: f64 = 6371.0;
 
 /// Great-circle distance in km between two WGS84 points given in degrees.
@@ -360,7 +360,7 @@ impl Inventory {
     pub fn slices_given(&self) -> bool {
         self.slices_given
     }
-    /// Whether the inventory uses any of MODEL.md Part B's files: slices,
+    /// Whether the inventory uses any of docs/model.md Part B's files: slices,
     /// profiles, processes.
     pub fn has_part_b_files(&self) -> bool {
         self.slices_given || !self.profiles.is_empty() || !self.processes.is_empty()
@@ -369,7 +369,7 @@ impl Inventory {
     pub fn total_hours(&self) -> f64 {
         self.slices.iter().map(|slice| slice.hours).sum()
     }
-    /// Share of a flow's annual quantity in each slice (MODEL.md B1): its
+    /// Share of a flow's annual quantity in each slice (docs/model.md B1): its
     /// profile's shares, else hours_t / sum(hours). Process ports, whose
     /// quantity the LP decides, get the hours share.
     pub fn slice_shares(&self, flow: FlowIdx) -> Vec<f64> {
@@ -412,7 +412,7 @@ impl Inventory {
         &self.substitutions_by_supply[resource.index()]
     }
 
-    /// Annual fixed cost of a link from `supply` over `distance_km` (MODEL.md
+    /// Annual fixed cost of a link from `supply` over `distance_km` (docs/model.md
     /// B4): the supply resource's link_fixed_cost_eur_per_km_year times the
     /// distance; 0 when the resource has none.
     pub fn link_fixed_cost_eur(&self, supply: FlowIdx, distance_km: f64) -> f64 {

@@ -1,5 +1,5 @@
 //! Units a flow may be given in, and the exact conversions between them
-//! (MODEL.md A1: t/kg, MWh/kWh/GJ, m3/L). Any other unit converts only to
+//! (docs/model.md A1: t/kg, MWh/kWh/GJ, m3/L). Any other unit converts only to
 //! itself.
 
 /// How many `to` units make one `from` unit, when the two convert.
@@ -29,7 +29,7 @@ pub fn to_flow_unit(resource_units: f64, unit_factor: f64) -> f64 {
     format!("{value:.11e}").parse().unwrap_or(value)
 }
 
-/// The units that convert (MODEL.md A1), spelt as symbiose reads them.
+/// The units that convert (docs/model.md A1), spelt as symbiose reads them.
 pub const CONVERTIBLE_UNITS: [&str; 7] = ["t", "kg", "MWh", "kWh", "GJ", "m3", "L"];
 
 /// A hint for units that differ from a convertible unit only in case

@@ -1,4 +1,4 @@
-//! The one lexicographic driver (MODEL.md A3), for Part A and Part B, LP and
+//! The one lexicographic driver (docs/model.md A3), for Part A and Part B, LP and
 //! MILP: minimise the first criterion, then, when the objective has a
 //! second and the first stage is optimal, the second among the solutions
 //! within the slack of the first optimum (one added row, removed
@@ -34,7 +34,7 @@ pub(crate) struct Plan<'a> {
     pub second: Option<&'a [f64]>,
     /// Rows of the model before the second-stage row is added.
     pub n_rows: usize,
-    /// MODEL.md A3's slack: value <= v* + slack * max(1, |v*|).
+    /// docs/model.md A3's slack: value <= v* + slack * max(1, |v*|).
     pub slack: f64,
     pub time_limit_seconds: Option<f64>,
     /// A MILP: no guide, HiGHS's own MIP solver in both stages.

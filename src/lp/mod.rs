@@ -36,7 +36,7 @@ pub use model::ModelBuilder;
 use engine::Engine;
 use model::{Columns, Layout, ModelInputs};
 
-/// What the optimizer minimises (MODEL.md A3).
+/// What the optimizer minimises (docs/model.md A3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Objective {
@@ -77,18 +77,18 @@ pub struct SolveOptions {
     pub bound: Option<CriterionBound>,
     /// Relative MIP gap at which HiGHS may stop (`mip_rel_gap`; `None`:
     /// HiGHS's default, 1e-4). Used only when investments make the model a
-    /// MILP (MODEL.md B4).
+    /// MILP (docs/model.md B4).
     pub mip_gap: Option<f64>,
     /// HiGHS's `solver` option for the first stage of an LP (`None`:
     /// HiGHS's default, `choose`, which runs the dual simplex from the
     /// fallback basis). The second stage of a lexicographic objective always
     /// re-solves with the primal simplex from the first stage's basis; `ipm`
     /// skips the fallback basis and the guide run. A MILP (investments,
-    /// MODEL.md B4) ignores it: HiGHS's MIP solver runs.
+    /// docs/model.md B4) ignores it: HiGHS's MIP solver runs.
     pub solver: Option<LpSolver>,
     /// Relative slack the second stage of a lexicographic objective may
     /// spend on the first criterion: value <= v* + slack * max(1, |v*|).
-    /// MODEL.md A3's 1e-6 by default ([`LEXICOGRAPHIC_TOLERANCE`]); 0 keeps
+    /// docs/model.md A3's 1e-6 by default ([`LEXICOGRAPHIC_TOLERANCE`]); 0 keeps
     /// the second stage on the first criterion's optimum.
     pub lexicographic_slack: f64,
 }
@@ -129,7 +129,7 @@ impl LpSolver {
     }
 }
 
-/// The two criteria of MODEL.md A3.
+/// The two criteria of docs/model.md A3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Criterion {
     /// C, EUR per year.
@@ -225,7 +225,7 @@ pub struct LpSolution {
     pub solve_seconds: f64,
     /// How `solve_seconds` splits between HiGHS's runs.
     pub stage_seconds: StageSeconds,
-    /// What MODEL.md Part B adds (per-slice flows, process activity, MIP
+    /// What docs/model.md Part B adds (per-slice flows, process activity, MIP
     /// gap); `None` when the inventory needs none of it and the model is
     /// exactly the A3 program. `link_flows` and `shadow_prices` are then
     /// annual totals over the slices.

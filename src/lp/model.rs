@@ -1,4 +1,4 @@
-//! The one optimisation model of MODEL.md A3 and Part B, built column by
+//! The one optimisation model of docs/model.md A3 and Part B, built column by
 //! column. Part A is the case of one slice, no process and no investment:
 //! its layout is then exactly A3's (one x_l per link, one fallback per flow;
 //! one balance row per flow).
@@ -169,7 +169,7 @@ impl Columns {
         columns
     }
 
-    /// The costs of each stage of `objective` (MODEL.md A3): the first
+    /// The costs of each stage of `objective` (docs/model.md A3): the first
     /// criterion, and the second for a lexicographic objective.
     pub fn stage_costs(&self, objective: Objective) -> (Vec<f64>, Option<&[f64]>) {
         match objective {
@@ -191,7 +191,7 @@ impl Columns {
     }
 }
 
-/// Each flow's share of its annual quantity in each slice (MODEL.md B1).
+/// Each flow's share of its annual quantity in each slice (docs/model.md B1).
 /// With one slice, the slice is the year and every share is exactly 1 (a
 /// profile's one share may differ from 1 by the loader's 1e-6 tolerance).
 pub(crate) fn slice_shares(inventory: &Inventory) -> Vec<Vec<f64>> {

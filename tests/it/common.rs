@@ -133,7 +133,7 @@ impl Run {
         &self.valuation.flows[idx.index()]
     }
 
-    /// A flow in one time slice (MODEL.md B1).
+    /// A flow in one time slice (docs/model.md B1).
     pub fn flow_slice(&self, id: &str, slice: &str) -> &symbiose::valuation::FlowSliceValue {
         let idx = self.inventory.flow_index(id).unwrap_or_else(|| panic!("no flow {id}"));
         self.valuation
@@ -168,7 +168,7 @@ impl Run {
             .collect()
     }
 
-    /// Checks the identities of MODEL.md A4 on this run.
+    /// Checks the identities of docs/model.md A4 on this run.
     #[track_caller]
     pub fn assert_identities(&self) {
         let v = &self.valuation;
@@ -179,7 +179,7 @@ impl Run {
             1e-9,
             "sum of firm values = C_base - C",
         );
-        // Processes (MODEL.md B3) carry the externality of their activity
+        // Processes (docs/model.md B3) carry the externality of their activity
         // and of their outputs at their fallback; none without processes.
         let link_sum: f64 = v.links.iter().map(|l| l.externality_avoided_eur).sum();
         let process_sum: f64 = v.processes.iter().map(|p| p.externality_eur).sum();

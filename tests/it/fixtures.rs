@@ -8,7 +8,7 @@ use symbiose::lp::Objective;
 
 const TOL: f64 = 1e-7;
 
-/// For objectives with a second stage: MODEL.md A3 lets the second stage
+/// For objectives with a second stage: docs/model.md A3 lets the second stage
 /// spend up to 1e-6 * max(1, |v*|) of the first criterion, and HiGHS does
 /// spend it when that lowers the second criterion (negative_credit moves
 /// 0.0001 t). Totals then match within 1e-5 relative, and link quantities
@@ -293,7 +293,7 @@ fn lexicographic_objectives_break_ties_on_the_second_criterion() {
 /// second stage minimises M with C <= 3000 (1 + s). Each tonne sent costs
 /// 10 EUR more and avoids 20 EUR, so it sends 300 s tonnes: C = 3000 + 3000 s,
 /// M = -6000 s. s = 0.1: C 3300, M -600, x 30; s = 0: C 3000, M 0, x 0
-/// exactly (MODEL.md A3's default 1e-6 moves 0.0003 t).
+/// exactly (docs/model.md A3's default 1e-6 moves 0.0003 t).
 #[test]
 fn the_lexicographic_slack_is_what_the_second_stage_may_spend() {
     let work = tempfile::tempdir().unwrap();

@@ -1,4 +1,4 @@
-//! MODEL.md Part B on hand-solved fixtures under tests/data/: time slices
+//! docs/model.md Part B on hand-solved fixtures under tests/data/: time slices
 //! and profiles (B1), services as shared capacity (B2), conversion hubs
 //! (B3) and investments as a MILP (B4). C, M and the values are worked out
 //! in each test's comment; tolerances are relative to max(1, |expected|).
@@ -378,7 +378,7 @@ fn a_hub_converts_its_inputs_with_its_yield() {
     run.assert_identities();
 }
 
-/// A hub without a capacity (allowed: MODEL.md B3) leaves its capacity
+/// A hub without a capacity (allowed: docs/model.md B3) leaves its capacity
 /// cell empty in processes.csv; `optimize --report` and `symbiose report`
 /// read that back and show it as unbounded (a review found both failing,
 /// and the quantity-spread warning counting the port's infinite bound).
@@ -623,7 +623,7 @@ fn two_slices_without_profiles_reproduce_the_annual_model() {
 }
 
 /// A slices.csv with the single slice `year` changes nothing but adds the
-/// per-slice rows: the same LP as without it (MODEL.md B1).
+/// per-slice rows: the same LP as without it (docs/model.md B1).
 #[test]
 fn a_single_slice_is_exactly_part_a() {
     let annual = run("split_by_distance", Objective::Externalities);

@@ -1,8 +1,8 @@
-//! Property tests over random inventories: the identities of MODEL.md A4,
+//! Property tests over random inventories: the identities of docs/model.md A4,
 //! mass balance, the baseline never beating the optimum, and C and M equal
 //! to an independent solution of the A3 formulation (written again here
 //! from the generator's own numbers and solved with good_lp's pure-Rust
-//! microlp solver, not HiGHS); and MODEL.md B1 slices against the sum of
+//! microlp solver, not HiGHS); and docs/model.md B1 slices against the sum of
 //! independent per-slice solutions.
 
 use crate::common::{assert_close, run_inventory};
@@ -167,7 +167,7 @@ type StageObjective<'a> = &'a dyn Fn(&[good_lp::Variable], &[good_lp::Variable])
 
 /// The independent solution: (C, M) at the optimum of `objective`.
 fn independent_solution(t: &GenTerritory, objective: Objective) -> (f64, f64) {
-    // Candidate links per MODEL.md A2, with per-unit cost and monetised impact.
+    // Candidate links per docs/model.md A2, with per-unit cost and monetised impact.
     struct L {
         s: usize,
         d: usize,
@@ -321,7 +321,7 @@ proptest! {
                 prop_assert!(value.fallback_quantity >= -1e-9 * flow.quantity.max(1.0), "negative fallback {}", value.fallback_quantity);
             }
             // The optimum is never worse than the baseline on its own
-            // criterion, up to the lexicographic slack of MODEL.md A3
+            // criterion, up to the lexicographic slack of docs/model.md A3
             // (1e-6 * max(1, |v*|), which the second stage may spend).
             let magnitude = [v.baseline.private_cost_eur, v.baseline.externality_eur, v.optimized.private_cost_eur, v.optimized.externality_eur]
                 .iter()
@@ -356,7 +356,7 @@ proptest! {
     }
 }
 
-/// MODEL.md B1 with `slices` (hours) and one profile `p` (`shares`, one per
+/// docs/model.md B1 with `slices` (hours) and one profile `p` (`shares`, one per
 /// slice); `profiled[i]` says whether flow i follows `p` (otherwise it is
 /// spread by hours).
 fn to_sliced_tables(t: &GenTerritory, hours: &[f64], shares: &[f64], profiled: &[bool]) -> InventoryTables {
@@ -397,7 +397,7 @@ proptest! {
         ..ProptestConfig::default()
     })]
 
-    /// MODEL.md B1: the slices of a year are independent LPs joined only by
+    /// docs/model.md B1: the slices of a year are independent LPs joined only by
     /// their sum, so the Part B optimum must equal the sum of the Part A
     /// optima of each slice, each computed independently (microlp, the
     /// territory's quantities scaled by the slice's share: the profile's

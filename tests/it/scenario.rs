@@ -152,7 +152,7 @@ fn a_banned_route_that_cannot_be_avoided_names_the_flows_left_over() {
     assert_eq!(error.exit_code(), app::exit_code::INFEASIBLE);
     assert!(error.to_string().contains("cannot be placed"), "{error}");
 
-    // MODEL.md Part B: the shortfalls are found slice by slice, where the
+    // docs/model.md Part B: the shortfalls are found slice by slice, where the
     // year's totals would hide them (ban_seasonal.toml).
     let study = scenario::load_study(&scenario_path("ban_seasonal.toml")).unwrap();
     let (inventory, share) = study.instance(0).unwrap();
@@ -209,7 +209,7 @@ fn resilience_measures_what_each_exit_costs() {
 /// negative_credit: the firms' optimum is (C 3000, M 0), the territory's
 /// (C 4000, M -2000); every point between lies on the segment
 /// C = 3000 - M / 2 (each tonne sent costs 10 EUR and avoids 20 EUR).
-/// The private optimum's second stage may spend MODEL.md A3's slack of
+/// The private optimum's second stage may spend docs/model.md A3's slack of
 /// 1e-6 * C* = 0.003 EUR (it does: C 3000.003, M -0.006), hence 2e-6.
 #[test]
 fn pareto_front_spans_the_two_optima() {
@@ -376,7 +376,7 @@ fn scenario_values_beyond_1e15_are_refused() {
     scenario::apply_parameter(&mut inventory, &mut share, parameter, f64::INFINITY).unwrap();
 }
 
-/// MODEL.md B4 in what-if studies: a scenario file may set `mip_gap`, and
+/// docs/model.md B4 in what-if studies: a scenario file may set `mip_gap`, and
 /// the sweep of an inventory with investments (dunkirk-seasonal: pipes and
 /// a digester with fixed costs) reports each scenario's gap in sweep.csv.
 #[test]
