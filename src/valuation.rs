@@ -210,19 +210,6 @@ pub struct Valuation {
     pub services: Vec<ServiceValue>,
 }
 
-/// Computes the values of a solution given as link flows x_l (docs/model.md
-/// Part A; for an inventory with processes or slices use
-/// [`value_lp_solution`], which reads the activities and per-slice flows).
-pub fn value_solution(
-    inventory: &Inventory,
-    links: &[Link],
-    link_flows: &[f64],
-    shadow_prices: &[f64],
-    supplier_share: f64,
-) -> Valuation {
-    value_with(inventory, links, link_flows, shadow_prices, None, supplier_share)
-}
-
 /// Computes the values of a solver's answer, Part B included.
 pub fn value_lp_solution(
     inventory: &Inventory,

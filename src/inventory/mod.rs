@@ -360,11 +360,6 @@ impl Inventory {
     pub fn slices_given(&self) -> bool {
         self.slices_given
     }
-    /// Whether the inventory uses any of docs/model.md Part B's files: slices,
-    /// profiles, processes.
-    pub fn has_part_b_files(&self) -> bool {
-        self.slices_given || !self.profiles.is_empty() || !self.processes.is_empty()
-    }
     /// Sum of the slices' hours.
     pub fn total_hours(&self) -> f64 {
         self.slices.iter().map(|slice| slice.hours).sum()
