@@ -1,0 +1,390 @@
+//! The command line's definitions: clap's commands and options, the
+//! parsers that validate option values, and their conversion into the
+//! library's types.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use symbiose::app::{self, Allocation};
+use symbiose::io::{CsvDialect, InventorySource};
+use symbiose::lp::{LpSolver, Objective};
+use symbiose::scenario::Shard;
+
+#[derive(Parser)]
+#[command(
+    name = "symbiose",
+    version,
+    about = "Industrial-symbiosis flow matching: match by-products, waste heat and spare capacity to the firms that need them, minimising negative externalities",
+    after_help = "Exit codes: 0 ok, 1 failure (or another run is writing into the output folder), 2 invalid input, 3 infeasible, 4 unbounded, 5 time limit reached, 6 solver failure."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Check an inventory and report every problem at once
+    #[command(
+        after_help = "Example:\n  symbiose validate data/dunkirk\n\nWithout INVENTORY, checks the bundled Dunkirk example."
+    )]
+    Validate {
+        /// Inventory folder (firms.csv, flows.csv, optional catalogue files); default: the bundled Dunkirk example
+        inventory: Option<PathBuf>,
+        #[command(flatten)]
+        csv: CsvArgs,
+    },
+    /// Match supplies to demands and write the result tables
+    #[command(
+        after_help = "Examples:\n  symbiose optimize data/dunkirk --out results/\n  symbiose optimize --objective social --supplier-share 0.3 --out results/\n  symbiose optimize --report --out results/    # also results/report.html\n\nWithout INVENTORY, optimizes the bundled Dunkirk example. Writes summary.json, links.csv,\nflow_results.csv, firm_values.csv, territory_values.csv, territory_profile.json,\nfirms.geojson and links.geojson into --out (and report.html with --report).\n\nWith docs/model.md Part B files (slices.csv, profiles.csv, processes.csv, process_io.csv) or link\nfixed costs, also flow_slices.csv, link_slices.csv and services.csv (with slices),\nprocesses.csv and investments.csv (with processes or fixed costs; a MILP, see --mip-gap):\n  symbiose optimize data/union-roubaix --out union/\n  symbiose optimize data/dunkirk-seasonal --mip-gap 0.001 --out seasonal/"
+    )]
+    Optimize {
+        /// Inventory folder; default: the bundled Dunkirk example
+        inventory: Option<PathBuf>,
+        /// What to minimise
+        #[arg(long, value_enum, default_value_t = ObjectiveArg::Externalities)]
+        objective: ObjectiveArg,
+        /// Share of each link's private surplus credited to the supplier (0 to 1)
+        #[arg(long, default_value_t = 0.5, value_parser = parse_share)]
+        supplier_share: f64,
+        /// Stop the solver after this many seconds and report the best solution found
+        #[arg(long, value_parser = parse_seconds)]
+        time_limit: Option<f64>,
+        /// Relative MIP gap at which the solver may stop when investments (fixed costs) make the model a MILP (default: HiGHS's 1e-4)
+        #[arg(long, value_parser = parse_gap)]
+        mip_gap: Option<f64>,
+        /// Relative slack the second stage of a lexicographic objective may spend on the first
+        /// criterion (docs/model.md A3: value <= v* + SLACK * max(1, |v*|)); 0 keeps it on the optimum
+        #[arg(long, value_name = "SLACK", default_value_t = symbiose::lp::LEXICOGRAPHIC_TOLERANCE, value_parser = parse_gap)]
+        lexicographic_slack: f64,
+        /// Output folder
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// How many links to list in the printed summary (0: none)
+        #[arg(long, default_value_t = 5)]
+        top: usize,
+        /// Fair shares: `shapley` adds each firm's Shapley value to firm_values.csv
+        #[arg(long, value_enum, default_value_t = AllocationArg::Equal)]
+        allocation: AllocationArg,
+        /// Permutations sampled for Shapley values when more than 12 firms take part (at least 2)
+        #[arg(long, default_value_t = 200, value_parser = parse_samples)]
+        samples: usize,
+        /// Also write report.html (the HTML report) into the output folder
+        #[arg(long)]
+        report: bool,
+        /// Format of the four result tables (summary.json stays JSON)
+        #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
+        format: FormatArg,
+        #[command(flatten)]
+        csv: CsvArgs,
+        /// HiGHS's LP algorithm (default: HiGHS's own choice, dual simplex for these LPs)
+        #[arg(long, value_enum)]
+        solver: Option<SolverArg>,
+        /// Keep only the K cheapest candidate links of each supply (net social cost per unit);
+        /// an approximation: the optimum found may be worse than the true one. Off by default
+        #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+        max_candidates: Option<u64>,
+        /// Also write the first-stage LP to FILE with HiGHS's writer (LP format for a .lp name, MPS for any other), to time HiGHS alone on it
+        #[arg(long, value_name = "FILE")]
+        write_mps: Option<PathBuf>,
+        /// Print the time spent in each stage (load, candidates, model, HiGHS, values, files) on stderr
+        #[arg(short = 'v', long, visible_alias = "verbose")]
+        timings: bool,
+        /// Print nothing but warnings and errors
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Write a synthetic territory (firms.csv, flows.csv, distances.csv) for scale tests
+    #[command(
+        after_help = "Example:\n  symbiose generate --firms 20000 --seed 1 --out territory/\n  symbiose optimize territory/ --out results/\n\nFirms are clustered in industrial zones around a few poles in a square region centred on\nnorthern France (300 km wide for 20,000 firms, scaled with the square root of the number of\nfirms), about 5 flows per firm drawn from sector profiles over the default catalogue's\nresources and routes, lognormal quantities, temperatures for heat, one distance override\nper 200 firms. The same arguments give the same bytes."
+    )]
+    Generate {
+        /// Number of firms (1 to 10,000,000)
+        #[arg(long)]
+        firms: usize,
+        /// Seed of the random generator
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Side of the square region in km, at most 8,800 (default: 300 x sqrt(firms / 20000), at least 20)
+        #[arg(long, value_parser = parse_positive_km)]
+        region_km: Option<f64>,
+        /// Output folder
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace firms.csv, flows.csv or distances.csv in --out even if symbiose did not write them
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write the HTML report of a results folder
+    #[command(
+        after_help = "Examples:\n  symbiose report results/                      # writes results/report.html\n  symbiose report results/ --out dunkirk-report.html\n\nReads only the results folder that `symbiose optimize --out` wrote (summary.json,\nlinks.csv, flow_results.csv, firm_values.csv, territory_values.csv, or their .parquet\ntwins written with --format parquet) and writes one\nself-contained HTML page: summary figures, a Sankey diagram of the flows, a map of the\nfirms and links, value per firm and per externality category, the territory profile\nand the sortable tables. Opens offline; prints on A4."
+    )]
+    Report {
+        /// Results folder written by `symbiose optimize --out`
+        results_dir: PathBuf,
+        /// HTML file to write; default: report.html in RESULTS_DIR
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run one scenario file: its overrides, removals and bans; writes the five tables
+    #[command(
+        after_help = "Example:\n  symbiose run scenarios/carbon.toml --out results/\n\nA scenario file (TOML):\n  inventory = \"bundled:dunkirk\"     # or a folder relative to the file\n  objective = \"social\"\n  supplier_share = 0.5\n  remove_firms = [\"dk6\"]\n  ban_routes = [\"landfill\"]\n  [set]\n  \"externality.co2e_t\" = 500.0\n  \"route_cost.landfill\" = 150.0\n\nParameters: externality.<category>, route_cost.<route>, transport_cost.<resource>,\nmax_distance.<resource>, flow_quantity.<flow_id>, flow_factor.<flow_id>, supplier_share.\n[[vary]] blocks are ignored by run (see sweep)."
+    )]
+    Run {
+        /// Scenario file (TOML)
+        scenario: PathBuf,
+        /// Output folder
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Fair shares, as for optimize
+        #[arg(long, value_enum, default_value_t = AllocationArg::Equal)]
+        allocation: AllocationArg,
+        /// Permutations sampled for Shapley values, as for optimize (at least 2)
+        #[arg(long, default_value_t = 200, value_parser = parse_samples)]
+        samples: usize,
+    },
+    /// Solve the grid of a scenario file's [[vary]] blocks in parallel; writes sweep.csv and sweep.svg
+    #[command(
+        after_help = "Example:\n  symbiose sweep scenarios/carbon.toml --out sweep/\n  symbiose sweep scenarios/carbon.toml --shard 2/4 --out shard2/   # one quarter of the grid\n  symbiose merge shard1/ shard2/ shard3/ shard4/ --out sweep/\n\n  [[vary]]\n  parameter = \"externality.co2e_t\"\n  values = [0, 100, 250, 500, 775]"
+    )]
+    Sweep {
+        /// Scenario file (TOML) with [[vary]] blocks
+        scenario: PathBuf,
+        /// Output folder
+        #[arg(long, default_value = "sweep")]
+        out: PathBuf,
+        /// Run only the I-th of N shares of the grid (1-based), e.g. 2/4
+        #[arg(long, value_parser = Shard::parse)]
+        shard: Option<Shard>,
+        /// Worker threads (default: RAYON_NUM_THREADS or the number of cores; at most 4 per core); one HiGHS thread per solve
+        #[arg(long, value_parser = parse_threads)]
+        threads: Option<usize>,
+        /// Keep each worker's HiGHS model between scenarios and change costs and bounds in place
+        /// (faster; where optima tie, the solution picked may then depend on the order of solves)
+        #[arg(long)]
+        warm_start: bool,
+        /// Run a grid (or a shard) of more than 1,000,000 scenarios
+        #[arg(long)]
+        allow_large_grid: bool,
+        /// Print nothing but errors
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Combine the outputs of sharded sweeps into one sweep.csv, sweep_meta.json and sweep.svg
+    #[command(
+        after_help = "Example:\n  symbiose merge shard1/ shard2/ --out sweep/\n\nThe shards must come from one scenario file, one inventory and one symbiose version\n(their sweep_meta.json records a hash of each); what differs is named."
+    )]
+    Merge {
+        /// Shard output folders
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output folder
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Remove each firm in turn and re-optimize: which firms the territory depends on
+    #[command(after_help = "Example:\n  symbiose resilience data/dunkirk --out resilience/")]
+    Resilience {
+        /// Inventory folder; default: the bundled Dunkirk example
+        inventory: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = ObjectiveArg::Externalities)]
+        objective: ObjectiveArg,
+        #[arg(long, default_value_t = 0.5, value_parser = parse_share)]
+        supplier_share: f64,
+        #[arg(long, default_value = "resilience")]
+        out: PathBuf,
+        /// Worker threads (at most 4 per core)
+        #[arg(long, value_parser = parse_threads)]
+        threads: Option<usize>,
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// The Pareto front of private cost against externalities (epsilon-constraint)
+    #[command(after_help = "Example:\n  symbiose pareto data/dunkirk --points 20 --out pareto/")]
+    Pareto {
+        /// Inventory folder; default: the bundled Dunkirk example
+        inventory: Option<PathBuf>,
+        /// Number of epsilon steps between the two lexicographic optima (at least 2)
+        #[arg(long, default_value_t = 20, value_parser = parse_points)]
+        points: usize,
+        #[arg(long, default_value = "pareto")]
+        out: PathBuf,
+        /// Worker threads (at most 4 per core)
+        #[arg(long, value_parser = parse_threads)]
+        threads: Option<usize>,
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Write the default catalogue as editable CSV files
+    #[command(
+        after_help = "Example:\n  symbiose catalogue --out my-catalogue/\n\nCopy any of these files into an inventory folder and edit it: its rows override the\ndefault rows with the same key and add new keys. Files of these names in --out that symbiose\ndid not write, or that were edited since, are not replaced without --force."
+    )]
+    Catalogue {
+        /// Output folder
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace catalogue files in --out even if symbiose did not write them (or they were edited since)
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// How the inventory's CSV files are written (detected when not given).
+#[derive(clap::Args, Clone, Copy)]
+pub struct CsvArgs {
+    /// Column separator of the inventory's CSV files: ',' or ';' (default: detected from each header)
+    #[arg(long, value_parser = parse_separator)]
+    pub sep: Option<u8>,
+    /// Numbers are written with a decimal comma, as French Excel does (default: with ';' separators)
+    #[arg(long)]
+    pub decimal_comma: bool,
+}
+
+impl CsvArgs {
+    pub fn dialect(self) -> CsvDialect {
+        CsvDialect {
+            separator: self.sep,
+            decimal_comma: self.decimal_comma.then_some(true),
+        }
+    }
+}
+
+pub fn parse_separator(text: &str) -> Result<u8, String> {
+    match text {
+        "," => Ok(b','),
+        ";" => Ok(b';'),
+        _ => Err(format!("{text:?} is not a supported separator: use ',' or ';'")),
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// CSV files
+    Csv,
+    /// Parquet files, readable by pandas and polars
+    Parquet,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SolverArg {
+    /// HiGHS chooses (dual simplex for LPs)
+    Auto,
+    /// Dual simplex
+    Simplex,
+    /// Interior point, then crossover
+    Ipm,
+}
+
+impl From<SolverArg> for LpSolver {
+    fn from(value: SolverArg) -> Self {
+        match value {
+            SolverArg::Auto => LpSolver::Auto,
+            SolverArg::Simplex => LpSolver::Simplex,
+            SolverArg::Ipm => LpSolver::Ipm,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum AllocationArg {
+    /// Supplier share only (docs/model.md A4)
+    Equal,
+    /// Also the Shapley value of each firm
+    Shapley,
+}
+
+pub fn allocation(arg: AllocationArg, samples: usize) -> Allocation {
+    match arg {
+        AllocationArg::Equal => Allocation::Equal,
+        AllocationArg::Shapley => Allocation::Shapley { samples },
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ObjectiveArg {
+    /// Minimise monetised externalities, then private cost (the territory's view)
+    Externalities,
+    /// Minimise private cost, then externalities (the firms' market view)
+    Private,
+    /// Minimise private cost plus monetised externalities
+    Social,
+}
+
+impl From<ObjectiveArg> for Objective {
+    fn from(value: ObjectiveArg) -> Self {
+        match value {
+            ObjectiveArg::Externalities => Objective::Externalities,
+            ObjectiveArg::Private => Objective::Private,
+            ObjectiveArg::Social => Objective::Social,
+        }
+    }
+}
+
+pub fn parse_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if (0.0..=1.0).contains(&value) => Ok(value),
+        _ => Err(format!("{text:?} is not a share between 0 and 1")),
+    }
+}
+
+pub fn parse_gap(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value >= 0.0 => Ok(value),
+        _ => Err(format!("{text:?} is not a relative gap >= 0 (such as 0.001 for 0.1 %)")),
+    }
+}
+
+pub fn parse_positive_km(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value > 0.0 => Ok(value),
+        _ => Err(format!("{text:?} is not a distance in km > 0")),
+    }
+}
+
+pub fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value >= 0.0 => Ok(value),
+        _ => Err(format!("{text:?} is not a number of seconds >= 0")),
+    }
+}
+
+pub fn parse_samples(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(value) if value >= symbiose::scenario::SHAPLEY_MIN_SAMPLES => Ok(value),
+        _ => Err(format!(
+            "{text:?} is not a number of permutations >= 2: a standard error needs at least two samples"
+        )),
+    }
+}
+
+pub fn parse_points(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(value) if value >= app::MIN_PARETO_POINTS => Ok(value),
+        _ => Err(format!(
+            "{text:?} is not a number of points >= 2: a front has at least its two ends, the lexicographic optima"
+        )),
+    }
+}
+
+pub fn parse_threads(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(value) if value >= 1 => Ok(value),
+        _ => Err(format!("{text:?} is not a number of threads >= 1")),
+    }
+}
+
+/// `--threads` capped (app::capped_threads), the warning printed.
+pub fn threads(requested: Option<usize>) -> Option<usize> {
+    let (threads, warning) = app::capped_threads(requested);
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
+    threads
+}
+
+pub fn source(inventory: Option<PathBuf>) -> InventorySource {
+    match inventory {
+        Some(path) => InventorySource::from_path(path),
+        None => InventorySource::BundledDunkirk,
+    }
+}

@@ -1,0 +1,291 @@
+//! Runs one parsed command: calls the library and prints what it did.
+
+use std::process::ExitCode;
+
+use symbiose::app::{self, exit_code, OptimizeConfig, ReportConfig};
+use symbiose::io::{LoadError, TableFormat};
+use symbiose::lp::{LpSolver, SolveOptions};
+use symbiose::report::{counted, euros};
+
+use super::args::*;
+use super::print::{finish, print_input_errors, print_warnings, report_error};
+
+/// Runs `cli`'s command; the exit code says what happened.
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Validate { inventory, csv } => {
+            let source = source(inventory);
+            match app::validate(&source, csv.dialect()) {
+                Ok(validated) => {
+                    print_warnings(&validated.warnings);
+                    let mut part_b = String::new();
+                    if let Some(n_slices) = validated.n_slices {
+                        part_b += &format!(", {}", counted(n_slices, "time slice", "time slices"));
+                    }
+                    if validated.n_processes > 0 {
+                        part_b += &format!(", {}", counted(validated.n_processes, "process", "processes"));
+                    }
+                    println!(
+                        "ok: {}, {}, {}{part_b}",
+                        counted(validated.n_firms, "firm", "firms"),
+                        counted(validated.n_flows, "flow", "flows"),
+                        counted(validated.n_candidate_links, "candidate link", "candidate links")
+                    );
+                    ExitCode::from(exit_code::OK)
+                }
+                Err(LoadError::Invalid { errors, warnings }) => {
+                    print_warnings(&warnings);
+                    print_input_errors(&errors);
+                    eprintln!("{}: {}", source.describe(), counted(errors.len(), "problem", "problems"));
+                    ExitCode::from(exit_code::INVALID_INPUT)
+                }
+            }
+        }
+        Command::Optimize {
+            inventory,
+            objective,
+            supplier_share,
+            time_limit,
+            mip_gap,
+            lexicographic_slack,
+            out,
+            top,
+            allocation: allocation_arg,
+            samples,
+            report,
+            format,
+            csv,
+            solver,
+            max_candidates,
+            write_mps,
+            timings,
+            quiet,
+        } => {
+            let config = OptimizeConfig {
+                source: source(inventory),
+                objective: objective.into(),
+                supplier_share,
+                time_limit_seconds: time_limit,
+                threads: None,
+                mip_gap,
+                lexicographic_slack,
+                out,
+                allocation: allocation(allocation_arg, samples),
+                write_report: report,
+                format: match format {
+                    FormatArg::Csv => TableFormat::Csv,
+                    FormatArg::Parquet => TableFormat::Parquet,
+                },
+                dialect: csv.dialect(),
+                solver: solver.map(LpSolver::from),
+                max_candidates: max_candidates.map(|k| usize::try_from(k).unwrap_or(usize::MAX)),
+                write_mps,
+            };
+            // Warnings first: one may explain why the solve fails.
+            let started = std::time::Instant::now();
+            let loaded = match app::load_checked(&config.source, config.dialect) {
+                Ok(loaded) => loaded,
+                Err(error) => return finish(Err(error.into())),
+            };
+            let load_seconds = started.elapsed().as_secs_f64();
+            print_warnings(&loaded.warnings);
+            match app::optimize_loaded(&config, loaded, load_seconds) {
+                // The warnings were printed above, before the solve.
+                Ok(optimized) => {
+                    if timings {
+                        eprint!("{}", optimized.timings.describe());
+                    }
+                    if quiet {
+                        return ExitCode::from(optimized.exit_code());
+                    }
+                    if let Some(path) = &config.write_mps {
+                        println!("  first-stage LP written to {}", path.display());
+                    }
+                    print!("{}", optimized.human_summary(top));
+                    println!("  tables written to {}", config.out.display());
+                    if config.write_report {
+                        println!("  report written to {}", config.out.join(symbiose::outputs::REPORT).display());
+                    }
+                    ExitCode::from(optimized.exit_code())
+                }
+                Err(error) => {
+                    report_error(&error);
+                    ExitCode::from(error.exit_code())
+                }
+            }
+        }
+        Command::Run {
+            scenario,
+            out,
+            allocation: allocation_arg,
+            samples,
+        } => finish(
+            app::run_scenario(&scenario, &out, allocation(allocation_arg, samples)).map(|optimized| {
+                print_warnings(&optimized.warnings);
+                print!("{}", optimized.human_summary(5));
+                println!("  tables written to {}", out.display());
+                optimized.exit_code()
+            }),
+        ),
+        Command::Sweep {
+            scenario,
+            out,
+            shard,
+            threads: requested_threads,
+            warm_start,
+            allow_large_grid,
+            quiet,
+        } => {
+            let config = app::SweepConfig {
+                scenario,
+                out,
+                shard,
+                threads: threads(requested_threads),
+                warm_start,
+                quiet,
+                allow_large_grid,
+            };
+            let planned = match app::plan_sweep(&config) {
+                Ok(planned) => planned,
+                Err(error) => return finish(Err(error)),
+            };
+            if !quiet {
+                let shard = match config.shard {
+                    Some(shard) => format!("; shard {}/{}: {} of them", shard.index, shard.count, planned.n_in_run),
+                    None => String::new(),
+                };
+                eprintln!(
+                    "sweep of {}: a grid of {} ({}) scenarios{shard}",
+                    config.scenario.display(),
+                    planned.n_scenarios,
+                    planned.study.grid_shape()
+                );
+            }
+            finish(app::run_planned_sweep(planned, &config).map(|swept| {
+                if !quiet {
+                    println!(
+                        "{} of {} solved{}; sweep.csv written to {}",
+                        swept.n_solved,
+                        counted(swept.rows.len(), "scenario", "scenarios"),
+                        if swept.rows.len() < swept.n_scenarios {
+                            format!(" (this shard of a grid of {})", swept.n_scenarios)
+                        } else {
+                            String::new()
+                        },
+                        config.out.display()
+                    );
+                }
+                exit_code::OK
+            }))
+        }
+        Command::Merge { dirs, out } => finish(app::merge(&dirs, &out).map(|()| {
+            println!(
+                "merged {} into {}",
+                counted(dirs.len(), "shard folder", "shard folders"),
+                out.display()
+            );
+            exit_code::OK
+        })),
+        Command::Resilience {
+            inventory,
+            objective,
+            supplier_share,
+            out,
+            threads: requested_threads,
+            quiet,
+        } => {
+            let options = SolveOptions {
+                objective: objective.into(),
+                ..SolveOptions::default()
+            };
+            finish(
+                app::resilience(&source(inventory), &options, supplier_share, &out, threads(requested_threads), quiet).map(
+                    |(inventory, mut rows)| {
+                        if !quiet {
+                            rows.sort_by(|a, b| b.territory_value_lost_eur.total_cmp(&a.territory_value_lost_eur));
+                            println!("firms the territory depends on most (territory value lost if they leave):");
+                            for row in rows.iter().take(5) {
+                                println!(
+                                    "  {:<34}{:>16} EUR/yr, {} lost",
+                                    inventory.firm(row.firm).id,
+                                    euros(row.territory_value_lost_eur),
+                                    counted(row.links_lost, "link", "links")
+                                );
+                            }
+                            println!("resilience.csv written to {}", out.display());
+                        }
+                        exit_code::OK
+                    },
+                ),
+            )
+        }
+        Command::Pareto {
+            inventory,
+            points,
+            out,
+            threads: requested_threads,
+            quiet,
+        } => finish(app::pareto(&source(inventory), points, &out, threads(requested_threads), quiet).map(|front| {
+            if !quiet {
+                println!(
+                    "{}; the territory's view costs the firms {} EUR/yr and saves {} EUR/yr of externalities against the firms' view",
+                    counted(front.points.len(), "non-dominated point", "non-dominated points"),
+                    euros(front.cost_of_territory_view_eur()),
+                    euros(front.externality_of_private_view_eur())
+                );
+                println!("pareto.csv and pareto.svg written to {}", out.display());
+            }
+            exit_code::OK
+        })),
+        Command::Report { results_dir, out } => {
+            let config = ReportConfig { results_dir, out };
+            match app::report(&config) {
+                Ok(reported) => {
+                    println!(
+                        "report written to {} ({}, {}{})",
+                        reported.path.display(),
+                        counted(reported.n_firms, "firm", "firms"),
+                        counted(reported.n_links, "link", "links"),
+                        reported
+                            .optimal_over
+                            .as_ref()
+                            .map_or(String::new(), |over| format!("; optimal over the {over}"))
+                    );
+                    ExitCode::from(exit_code::OK)
+                }
+                Err(error) => {
+                    report_error(&error);
+                    ExitCode::from(error.exit_code())
+                }
+            }
+        }
+        Command::Generate {
+            firms,
+            seed,
+            region_km,
+            out,
+            force,
+        } => {
+            let config = symbiose::generate::GenerateConfig {
+                n_firms: firms,
+                seed,
+                region_km,
+            };
+            finish(app::generate(&config, &out, force).map(|generated| {
+                println!(
+                    "{}, {}, {} written to {} (region {:.0} km wide)",
+                    counted(generated.n_firms, "firm", "firms"),
+                    counted(generated.n_flows, "flow", "flows"),
+                    counted(generated.n_distance_overrides, "distance override", "distance overrides"),
+                    out.display(),
+                    config.region_side_km()
+                );
+                exit_code::OK
+            }))
+        }
+        Command::Catalogue { out, force } => finish(app::catalogue(&out, force).map(|()| {
+            println!("default catalogue written to {}", out.display());
+            exit_code::OK
+        })),
+    }
+}
