@@ -27,7 +27,7 @@ use symbiose::app::{optimize, Allocation, OptimizeConfig};
 use symbiose::candidates::candidate_links;
 use symbiose::generate::{generate, GenerateConfig};
 use symbiose::io::{load_inventory, InventorySource};
-use symbiose::lp::{first_stage_model, solve, ModelBuilder, Objective, SolveOptions};
+use symbiose::solve::{first_stage_model, solve, ModelBuilder, Objective, SolveOptions};
 
 fn sizes() -> Vec<usize> {
     std::env::var("SYMBIOSE_BENCH_FIRMS")
@@ -94,7 +94,7 @@ fn scale(c: &mut Criterion) {
             ..SolveOptions::default()
         };
         let mps = dir.join("first_stage.mps");
-        symbiose::lp::write_first_stage(&inventory, &links, &options, &mps).expect("MPS written");
+        symbiose::solve::write_first_stage(&inventory, &links, &options, &mps).expect("MPS written");
         let label = format!(
             "{n_firms}-firms-{}-flows-{}-links",
             inventory.flows().len(),
@@ -156,7 +156,7 @@ fn scale(c: &mut Criterion) {
             max_candidates: None,
             write_mps: None,
             mip_gap: None,
-            lexicographic_slack: symbiose::lp::LEXICOGRAPHIC_TOLERANCE,
+            lexicographic_slack: symbiose::solve::LEXICOGRAPHIC_TOLERANCE,
             format: symbiose::io::TableFormat::Csv,
             dialect: symbiose::io::CsvDialect::default(),
         };

@@ -6,7 +6,8 @@
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use symbiose::scenario::{load_study, run_sweep};
+use symbiose::progress::Silent;
+use symbiose::study::{load_study, run_sweep};
 
 fn sweep(c: &mut Criterion) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -24,7 +25,7 @@ fn sweep(c: &mut Criterion) {
         for warm_start in [false, true] {
             let id = BenchmarkId::new(if warm_start { "warm" } else { "cold" }, format!("{threads}-threads"));
             group.bench_with_input(id, &warm_start, |b, &warm_start| {
-                b.iter(|| pool.install(|| run_sweep(&study, None, warm_start, true).expect("sweep solves")))
+                b.iter(|| pool.install(|| run_sweep(&study, None, warm_start, &Silent).expect("sweep solves")))
             });
         }
     }

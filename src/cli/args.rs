@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use symbiose::app::{self, Allocation};
 use symbiose::io::{CsvDialect, InventorySource};
-use symbiose::lp::{LpSolver, Objective};
-use symbiose::scenario::Shard;
+use symbiose::solve::{LpSolver, Objective};
+use symbiose::study::Shard;
 
 #[derive(Parser)]
 #[command(
@@ -55,7 +55,7 @@ pub enum Command {
         mip_gap: Option<f64>,
         /// Relative slack the second stage of a lexicographic objective may spend on the first
         /// criterion (docs/model.md A3: value <= v* + SLACK * max(1, |v*|)); 0 keeps it on the optimum
-        #[arg(long, value_name = "SLACK", default_value_t = symbiose::lp::LEXICOGRAPHIC_TOLERANCE, value_parser = parse_gap)]
+        #[arg(long, value_name = "SLACK", default_value_t = symbiose::solve::LEXICOGRAPHIC_TOLERANCE, value_parser = parse_gap)]
         lexicographic_slack: f64,
         /// Output folder
         #[arg(long, default_value = "results")]
@@ -350,7 +350,7 @@ pub fn parse_seconds(text: &str) -> Result<f64, String> {
 
 pub fn parse_samples(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
-        Ok(value) if value >= symbiose::scenario::SHAPLEY_MIN_SAMPLES => Ok(value),
+        Ok(value) if value >= symbiose::value::allocation::SHAPLEY_MIN_SAMPLES => Ok(value),
         _ => Err(format!(
             "{text:?} is not a number of permutations >= 2: a standard error needs at least two samples"
         )),

@@ -4,9 +4,9 @@
 use std::process::ExitCode;
 
 use symbiose::app::AppError;
-use symbiose::inventory::table::{limit_per_file, MAX_ERRORS_SHOWN_PER_FILE};
-use symbiose::inventory::{InputError, InputWarning};
 use symbiose::io::LoadError;
+use symbiose::model::table::{limit_per_file, MAX_ERRORS_SHOWN_PER_FILE};
+use symbiose::model::{InputError, InputWarning};
 use symbiose::report::counted;
 
 /// Prints the warnings, at most `MAX_ERRORS_SHOWN_PER_FILE` per file, then

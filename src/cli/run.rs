@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use symbiose::app::{self, exit_code, OptimizeConfig, ReportConfig};
 use symbiose::io::{LoadError, TableFormat};
-use symbiose::lp::{LpSolver, SolveOptions};
 use symbiose::report::{counted, euros};
+use symbiose::solve::{LpSolver, SolveOptions};
 
 use super::args::*;
 use super::print::{finish, print_input_errors, print_warnings, report_error};
@@ -104,7 +104,7 @@ pub fn run(cli: Cli) -> ExitCode {
                     print!("{}", optimized.human_summary(top));
                     println!("  tables written to {}", config.out.display());
                     if config.write_report {
-                        println!("  report written to {}", config.out.join(symbiose::outputs::REPORT).display());
+                        println!("  report written to {}", config.out.join(symbiose::io::outputs::REPORT).display());
                     }
                     ExitCode::from(optimized.exit_code())
                 }

@@ -9,10 +9,10 @@ use std::process::{Command, Output};
 
 use symbiose::app::optimize_inventory;
 use symbiose::candidates::Link;
-use symbiose::inventory::Inventory;
 use symbiose::io::{load_inventory, parse_csv, InventorySource};
-use symbiose::lp::{LpSolution, Objective, SolveOptions};
-use symbiose::valuation::Valuation;
+use symbiose::model::Inventory;
+use symbiose::solve::{LpSolution, Objective, SolveOptions};
+use symbiose::value::Valuation;
 
 pub fn fixture_dir(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -120,7 +120,7 @@ impl Run {
             .unwrap_or(0.0)
     }
 
-    pub fn link(&self, supply: &str, demand: &str) -> &symbiose::valuation::LinkValue {
+    pub fn link(&self, supply: &str, demand: &str) -> &symbiose::value::LinkValue {
         self.valuation
             .links
             .iter()
@@ -128,13 +128,13 @@ impl Run {
             .unwrap_or_else(|| panic!("no active link {supply} -> {demand}"))
     }
 
-    pub fn flow(&self, id: &str) -> &symbiose::valuation::FlowValue {
+    pub fn flow(&self, id: &str) -> &symbiose::value::FlowValue {
         let idx = self.inventory.flow_index(id).unwrap_or_else(|| panic!("no flow {id}"));
         &self.valuation.flows[idx.index()]
     }
 
     /// A flow in one time slice (docs/model.md B1).
-    pub fn flow_slice(&self, id: &str, slice: &str) -> &symbiose::valuation::FlowSliceValue {
+    pub fn flow_slice(&self, id: &str, slice: &str) -> &symbiose::value::FlowSliceValue {
         let idx = self.inventory.flow_index(id).unwrap_or_else(|| panic!("no flow {id}"));
         self.valuation
             .flow_slices
@@ -143,12 +143,12 @@ impl Run {
             .unwrap_or_else(|| panic!("no slice {slice} of flow {id}"))
     }
 
-    pub fn firm_value(&self, id: &str) -> &symbiose::valuation::FirmValue {
+    pub fn firm_value(&self, id: &str) -> &symbiose::value::FirmValue {
         let idx = self.inventory.firm_index(id).unwrap_or_else(|| panic!("no firm {id}"));
         &self.valuation.firms[idx.index()]
     }
 
-    pub fn category(&self, id: &str) -> &symbiose::valuation::CategoryValue {
+    pub fn category(&self, id: &str) -> &symbiose::value::CategoryValue {
         let idx = self
             .inventory
             .category_index(id)

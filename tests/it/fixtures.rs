@@ -4,7 +4,7 @@
 
 use crate::common;
 use crate::common::{assert_abs, assert_close, run_fixture};
-use symbiose::lp::Objective;
+use symbiose::solve::Objective;
 
 const TOL: f64 = 1e-7;
 

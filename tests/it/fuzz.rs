@@ -29,14 +29,14 @@ use std::path::{Path, PathBuf};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use symbiose::app::{optimize_and_write, optimize_inventory, Allocation, Extras};
-use symbiose::inventory::build::{
+use symbiose::io::{embedded_catalogue, parse_csv, DEFAULT_CATALOGUE};
+use symbiose::model::build::{
     CatalogueTables, DISTANCES_SCHEMA, EXTERNALITIES_SCHEMA, FIRMS_SCHEMA, FLOWS_SCHEMA, IMPACTS_SCHEMA,
     RESOURCES_SCHEMA, ROUTES_SCHEMA, SUBSTITUTIONS_SCHEMA,
 };
-use symbiose::inventory::table::{Schema, DOC_COLUMNS};
-use symbiose::inventory::{build_inventory, InputError, InventoryTables, TableFile};
-use symbiose::io::{embedded_catalogue, parse_csv, DEFAULT_CATALOGUE};
-use symbiose::lp::{Objective, SolveOptions};
+use symbiose::model::table::{Schema, DOC_COLUMNS};
+use symbiose::model::{build_inventory, InputError, InventoryTables, TableFile};
+use symbiose::solve::{Objective, SolveOptions};
 
 fn config(default_cases: u32) -> ProptestConfig {
     ProptestConfig {

@@ -11,6 +11,7 @@ mod formats;
 mod fuzz;
 mod html;
 mod kill;
+mod layers;
 mod malformed;
 mod numerics;
 mod outputs;

@@ -6,10 +6,10 @@
 
 use crate::common::run_inventory;
 use proptest::prelude::*;
-use symbiose::inventory::build::CatalogueTables;
-use symbiose::inventory::{build_inventory, InventoryTables, TableFile};
 use symbiose::io::parse_csv;
-use symbiose::lp::Objective;
+use symbiose::model::build::CatalogueTables;
+use symbiose::model::{build_inventory, InventoryTables, TableFile};
+use symbiose::solve::Objective;
 
 /// A number spread evenly over the decades from 10^low to 10^high.
 fn log_uniform(low: f64, high: f64) -> impl Strategy<Value = f64> {
@@ -82,7 +82,7 @@ fn territory() -> impl Strategy<Value = Territory> {
         )
 }
 
-fn table(name: &str, text: String) -> symbiose::inventory::RawTable {
+fn table(name: &str, text: String) -> symbiose::model::RawTable {
     parse_csv(name, text.as_bytes()).expect("generated CSV parses")
 }
 
@@ -218,7 +218,7 @@ fn measure_balance_accuracy() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     use symbiose::app::optimize_inventory;
-    use symbiose::lp::SolveOptions;
+    use symbiose::solve::SolveOptions;
 
     let cases: usize = std::env::var("CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(2000);
     let decades: Vec<f64> = std::env::var("DECADES")
@@ -296,7 +296,7 @@ fn find_numerical_trouble_case() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     use symbiose::app::optimize_inventory;
-    use symbiose::lp::{SolveError, SolveOptions};
+    use symbiose::solve::{SolveError, SolveOptions};
     let mut runner = TestRunner::deterministic();
     let mut best: Option<(usize, Territory)> = None;
     for _ in 0..3000 {

@@ -8,13 +8,13 @@ use std::path::Path;
 
 use crate::common::{assert_close, fixture_dir, load_fixture, run_inventory, symbiose, Run};
 use symbiose::io::{load_inventory, InventorySource};
-use symbiose::lp::Objective;
+use symbiose::solve::Objective;
 
 const TOL: f64 = 1e-7;
 
 /// Copies a fixture into a temporary folder, applies `edit` (file name,
 /// new contents; `None` removes the file), and loads it.
-fn edited_fixture(name: &str, edits: &[(&str, Option<&str>)]) -> (tempfile::TempDir, symbiose::inventory::Inventory) {
+fn edited_fixture(name: &str, edits: &[(&str, Option<&str>)]) -> (tempfile::TempDir, symbiose::model::Inventory) {
     let dir = tempfile::tempdir().expect("temporary folder");
     for entry in fs::read_dir(fixture_dir(name)).expect("fixture folder") {
         let path = entry.expect("entry").path();

@@ -8,10 +8,10 @@
 use crate::common::{assert_close, run_inventory};
 use good_lp::{variable, Expression, ProblemVariables, Solution, SolverModel};
 use proptest::prelude::*;
-use symbiose::inventory::build::CatalogueTables;
-use symbiose::inventory::{build_inventory, InventoryTables, TableFile};
 use symbiose::io::parse_csv;
-use symbiose::lp::Objective;
+use symbiose::model::build::CatalogueTables;
+use symbiose::model::{build_inventory, InventoryTables, TableFile};
+use symbiose::solve::Objective;
 
 #[derive(Debug, Clone)]
 struct GenFlow {
@@ -85,7 +85,7 @@ fn territory() -> impl Strategy<Value = GenTerritory> {
         )
 }
 
-fn table(name: &str, text: String) -> symbiose::inventory::RawTable {
+fn table(name: &str, text: String) -> symbiose::model::RawTable {
     parse_csv(name, text.as_bytes()).expect("generated CSV parses")
 }
 

@@ -9,7 +9,7 @@ use crate::common::{assert_close, symbiose};
 use symbiose::candidates::{candidate_links, candidate_links_with, CandidateOptions};
 use symbiose::generate::{generate, GenerateConfig};
 use symbiose::io::{load_inventory, InventorySource};
-use symbiose::lp::{first_stage_model, solve, write_model, LpSolver, ModelBuilder, Objective, SolveOptions};
+use symbiose::solve::{first_stage_model, solve, write_model, LpSolver, ModelBuilder, Objective, SolveOptions};
 
 fn summary(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&fs::read(dir.join("summary.json")).expect("summary.json exists"))
@@ -366,7 +366,7 @@ fn summary_json_records_the_options_and_a_reduced_optimum() {
     assert_eq!(options["supplier_share"].as_f64(), Some(0.5));
     assert_eq!(
         options["lexicographic_slack"].as_f64(),
-        Some(symbiose::lp::LEXICOGRAPHIC_TOLERANCE)
+        Some(symbiose::solve::LEXICOGRAPHIC_TOLERANCE)
     );
     for key in ["max_candidates", "solver", "time_limit_seconds", "mip_gap"] {
         assert!(options[key].is_null(), "{key}: {}", options[key]);

@@ -6,10 +6,13 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::common::{assert_close, fixture_dir, load_fixture};
-use symbiose::app::{self, optimize_inventory};
-use symbiose::inventory::{FirmIdx, Inventory};
-use symbiose::lp::{Objective, SolveError, SolveOptions};
-use symbiose::scenario::{self, Shard};
+use symbiose::app;
+use symbiose::model::{FirmIdx, Inventory};
+use symbiose::progress::Silent;
+use symbiose::solve::{Objective, SolveError, SolveOptions};
+use symbiose::study::{self as scenario, Shard};
+use symbiose::value::allocation;
+use symbiose::value::optimize_inventory;
 
 fn scenario_path(name: &str) -> PathBuf {
     fixture_dir("scenarios").join(name)
@@ -108,7 +111,7 @@ fn sharded_then_merged_sweep_equals_the_plain_one_whatever_the_threads() {
 #[test]
 fn warm_started_sweeps_reach_the_same_optima() {
     let study = scenario::load_study(&scenario_path("grid.toml")).unwrap();
-    let mut warm = symbiose::lp::WarmStart::default();
+    let mut warm = symbiose::solve::WarmStart::default();
     for index in 0..study.n_scenarios() {
         let (inventory, share) = study.instance(index).unwrap();
         let options = study.solve_options(None);
@@ -175,7 +178,7 @@ fn a_banned_route_that_cannot_be_avoided_names_the_flows_left_over() {
 
 #[test]
 fn bad_scenario_files_are_refused_with_the_file_named() {
-    let error = scenario::load_study(&scenario_path("bad_parameter.toml")).unwrap_err();
+    let error = app::AppError::from(scenario::load_study(&scenario_path("bad_parameter.toml")).unwrap_err());
     assert_eq!(error.exit_code(), app::exit_code::INVALID_INPUT);
     let message = error.to_string();
     assert!(
@@ -191,7 +194,7 @@ fn bad_scenario_files_are_refused_with_the_file_named() {
 #[test]
 fn resilience_measures_what_each_exit_costs() {
     let inventory = load_fixture("split_by_distance");
-    let rows = scenario::resilience(&inventory, &SolveOptions::default(), 0.5, true).unwrap();
+    let rows = scenario::resilience(&inventory, &SolveOptions::default(), 0.5, &Silent).unwrap();
     let by_firm: HashMap<String, &scenario::ResilienceRow> = rows
         .iter()
         .map(|row| (inventory.firm(row.firm).id.clone(), row))
@@ -214,7 +217,7 @@ fn resilience_measures_what_each_exit_costs() {
 #[test]
 fn pareto_front_spans_the_two_optima() {
     let inventory = load_fixture("negative_credit");
-    let front = scenario::pareto_front(&inventory, 5, true).unwrap();
+    let front = scenario::pareto_front(&inventory, 5, &Silent).unwrap();
     assert_close(
         front.private_optimum.private_cost_eur,
         3000.0,
@@ -310,7 +313,7 @@ fn exact_shapley_values_agree_with_brute_force() {
             objective,
             ..SolveOptions::default()
         };
-        let values = scenario::shapley(&inventory, &options, 100, true).unwrap();
+        let values = allocation::shapley(&inventory, &options, 100, &Silent).unwrap();
         assert!(values.exact);
         let expected = brute_force_shapley(&inventory, objective);
         for (firm, (got, want)) in values.values.iter().zip(&expected).enumerate() {
@@ -330,7 +333,7 @@ fn exact_shapley_values_agree_with_brute_force() {
     // Hand check on lexicographic (market x: b1 with f1 saves 2200, with f2 2000):
     // b1 gets (0 + 0 + 2200 + 2000 + 2200 + 2200) / 6 = 1433.33.
     let inventory = load_fixture("lexicographic");
-    let values = scenario::shapley(&inventory, &SolveOptions::default(), 100, true).unwrap();
+    let values = allocation::shapley(&inventory, &SolveOptions::default(), 100, &Silent).unwrap();
     assert_close(
         values.values[inventory.firm_index("b1").unwrap().index()],
         8600.0 / 6.0,
@@ -345,7 +348,7 @@ fn sampled_shapley_values_sum_to_the_grand_coalition_on_average() {
     let inventory = symbiose::io::load_inventory(&symbiose::io::InventorySource::BundledDunkirk)
         .unwrap()
         .inventory;
-    let values = scenario::shapley(&inventory, &SolveOptions::default(), 40, true).unwrap();
+    let values = allocation::shapley(&inventory, &SolveOptions::default(), 40, &Silent).unwrap();
     assert!(!values.exact);
     // Each permutation's marginal contributions sum exactly to v(N), so the means do too.
     let sum: f64 = values.values.iter().sum();
@@ -537,10 +540,11 @@ fn shapley_beyond_64_firms_with_links_is_a_stated_limit() {
     let inventory = symbiose::io::load_inventory(&symbiose::io::InventorySource::Folder(territory.clone()))
         .unwrap()
         .inventory;
-    let players = scenario::shapley_players(&inventory, &symbiose::candidates::candidate_links(&inventory)).len();
+    let players = allocation::shapley_players(&inventory, &symbiose::candidates::candidate_links(&inventory)).len();
     assert!(players > 64, "the territory has {players} firms with links");
-    let error = scenario::shapley(&inventory, &SolveOptions::default(), 200, true).unwrap_err();
-    assert_eq!(error.exit_code(), app::exit_code::INVALID_INPUT);
+    let error = allocation::shapley(&inventory, &SolveOptions::default(), 200, &Silent).unwrap_err();
+    assert!(matches!(error, allocation::ShapleyError::Limit(_)), "{error}");
+    assert_eq!(app::AppError::from(error).exit_code(), app::exit_code::INVALID_INPUT);
 
     let output = crate::common::symbiose(
         &["optimize", "territory", "--allocation", "shapley", "--out", "out"],
@@ -592,7 +596,7 @@ fn silent_coercions_are_refused() {
     let dunkirk = symbiose::io::load_inventory(&symbiose::io::InventorySource::BundledDunkirk)
         .unwrap()
         .inventory;
-    let error = scenario::shapley(&dunkirk, &SolveOptions::default(), 1, true).unwrap_err();
+    let error = allocation::shapley(&dunkirk, &SolveOptions::default(), 1, &Silent).unwrap_err();
     assert!(error.to_string().contains("at least 2 permutations"), "{error}");
     let error = app::pareto(
         &symbiose::io::InventorySource::BundledDunkirk,
@@ -626,7 +630,7 @@ fn a_scenario_file_reports_every_problem_at_once() {
         "many.toml",
         "inventory = \"bundled:dunkirk\"\ntime_limit = -1\nremove_firms = [\"no_such_firm\"]\n[set]\n\"externality.no_such_category\" = 1.0\n[[vary]]\nparameter = \"route_cost.landfill\"\nvalues = []\n[[vary]]\nparameter = \"externality.co2e_t\"\nvalues = [10, -5, -6]\n",
     );
-    let error = scenario::load_study(&file).unwrap_err();
+    let error = app::AppError::from(scenario::load_study(&file).unwrap_err());
     assert_eq!(error.exit_code(), app::exit_code::INVALID_INPUT);
     let symbiose::app::AppError::Scenario(scenario_error) = &error else {
         panic!("expected a scenario error, got {error:?}");
@@ -672,7 +676,7 @@ fn a_scenario_file_reports_every_problem_at_once() {
     std::fs::write(broken.join("firms.csv"), "firm_id,name,lat,lon\na,A,50,2\n").unwrap();
     let file = write_scenario(work.path(), "broken.toml", "inventory = \"broken\"\nmip_gap = -1\n");
     match scenario::load_study(&file).unwrap_err() {
-        symbiose::app::AppError::Input(symbiose::io::LoadError::Invalid { errors, .. }) => {
+        scenario::StudyError::Input(symbiose::io::LoadError::Invalid { errors, .. }) => {
             assert!(errors.iter().any(|e| e.file.ends_with("flows.csv")), "{errors:?}");
             assert!(
                 errors

@@ -13,10 +13,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use crate::common::{assert_close, run_inventory, Run};
-use symbiose::inventory::{CategoryIdx, ResourceCategory};
 use symbiose::io::{load_inventory, InventorySource};
-use symbiose::lp::Objective;
-use symbiose::valuation::LinkValue;
+use symbiose::model::{CategoryIdx, ResourceCategory};
+use symbiose::solve::Objective;
+use symbiose::value::LinkValue;
 
 /// Relative tolerance of the pins.
 const PIN_TOLERANCE: f64 = 1e-6;

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::results::{FirmRow, LinkRow, Results};
+use crate::report::results::{FirmRow, LinkRow, Results};
 
 #[derive(Debug, Serialize)]
 struct FeatureCollection<P: Serialize> {

@@ -11,20 +11,29 @@
 //! grid index, never on the order in which threads ran, so a sweep, a
 //! sharded sweep merged back, and any thread count give the same bytes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use indicatif::{ProgressBar, ProgressStyle};
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use crate::app::{optimize_inventory, optimize_inventory_warm, AppError};
-use crate::inventory::table::MAX_MAGNITUDE;
-use crate::inventory::{CategoryIdx, FirmIdx, FlowIdx, Inventory, ResourceIdx, RouteIdx};
 use crate::io::{csv_bytes, load_inventory, InventorySource};
-use crate::lp::{Criterion, CriterionBound, Objective, SolveError, SolveOptions, WarmStart};
-use crate::valuation::Valuation;
+use crate::model::table::MAX_MAGNITUDE;
+use crate::model::{CategoryIdx, FirmIdx, FlowIdx, Inventory, ResourceIdx, RouteIdx};
+use crate::progress::Progress;
+use crate::solve::{Criterion, CriterionBound, Objective, SolveError, SolveOptions, WarmStart};
+use crate::value::Valuation;
+use crate::value::{optimize_inventory, optimize_inventory_warm};
+
+/// Why a study could not be set up: its inventory or its scenario file.
+#[derive(Debug, thiserror::Error)]
+pub enum StudyError {
+    #[error(transparent)]
+    Input(#[from] crate::io::LoadError),
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+}
 
 /// A scenario file as written by the user (TOML).
 #[derive(Debug, Clone, Deserialize)]
@@ -238,8 +247,8 @@ pub fn apply_parameter(
             let resources = &inventory.resources;
             for flow in inventory.flows.iter_mut().filter(|flow| flow.fallback == Some(route)) {
                 // The idle capacity of a service supply stays costless (docs/model.md B2).
-                let idle_capacity = flow.kind == crate::inventory::FlowKind::Supply
-                    && resources[flow.resource.index()].category == crate::inventory::ResourceCategory::Service;
+                let idle_capacity = flow.kind == crate::model::FlowKind::Supply
+                    && resources[flow.resource.index()].category == crate::model::ResourceCategory::Service;
                 if !idle_capacity {
                     flow.fallback_cost_eur = value * flow.fallback_units_per_unit;
                 }
@@ -388,7 +397,7 @@ impl Study {
             bound: None,
             mip_gap: self.mip_gap,
             solver: None,
-            lexicographic_slack: crate::lp::LEXICOGRAPHIC_TOLERANCE,
+            lexicographic_slack: crate::solve::LEXICOGRAPHIC_TOLERANCE,
         }
     }
 }
@@ -398,7 +407,7 @@ impl Study {
 /// and their values checked. Every problem is reported at once: those of
 /// the file's own fields, and, when the base inventory does not load, the
 /// inventory's problems with the file's appended to them.
-pub fn load_study(path: &Path) -> Result<Study, AppError> {
+pub fn load_study(path: &Path) -> Result<Study, StudyError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|e| ScenarioError::new(file.clone(), format!("cannot read the file: {e}")))?;
@@ -500,10 +509,10 @@ pub fn load_study(path: &Path) -> Result<Study, AppError> {
         Ok(loaded) => loaded.inventory,
         Err(crate::io::LoadError::Invalid { mut errors, warnings }) => {
             errors.extend(problems.iter().map(|problem| match problem.line {
-                Some(line) => crate::inventory::InputError::at(&file, line, None, problem.message.clone()),
-                None => crate::inventory::InputError::file(&file, problem.message.clone()),
+                Some(line) => crate::model::InputError::at(&file, line, None, problem.message.clone()),
+                None => crate::model::InputError::file(&file, problem.message.clone()),
             }));
-            return Err(AppError::Input(crate::io::LoadError::Invalid { errors, warnings }));
+            return Err(StudyError::Input(crate::io::LoadError::Invalid { errors, warnings }));
         }
     };
 
@@ -583,7 +592,7 @@ pub fn load_study(path: &Path) -> Result<Study, AppError> {
     if !problems.is_empty() {
         // In file order, as an inventory's errors are.
         problems.sort_by_key(|problem| problem.line.unwrap_or(usize::MAX));
-        return Err(AppError::Scenario(ScenarioError { file, problems }));
+        return Err(StudyError::Scenario(ScenarioError { file, problems }));
     }
     Ok(Study {
         file_hash,
@@ -825,44 +834,30 @@ pub fn status_word(error: &SolveError) -> &'static str {
     }
 }
 
-fn progress_bar(len: usize, message: &str, quiet: bool) -> ProgressBar {
-    if quiet {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(len as u64);
-    if let Ok(style) =
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} scenarios, {elapsed} elapsed, ETA {eta}")
-    {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_message(message.to_string());
-    bar
-}
-
 /// Solves the grid points of `shard` (all when `None`) in parallel on the
-/// current rayon pool, with a progress bar on stderr. With `warm_start`,
+/// current rayon pool, reporting to `progress`. With `warm_start`,
 /// each worker keeps its HiGHS model from one scenario to the next (see
 /// [`WarmStart`] for what that may change).
 pub fn run_sweep(
     study: &Study,
     shard: Option<Shard>,
     warm_start: bool,
-    quiet: bool,
+    progress: &dyn Progress,
 ) -> Result<Vec<SweepRow>, ScenarioError> {
     // Scenario indices are computed from positions, never listed: a grid
     // is as cheap to start as its shard is small.
     let shard = shard.unwrap_or(Shard { index: 1, count: 1 });
     let n_in_run = shard.len_of(study.n_scenarios());
-    let bar = progress_bar(n_in_run, "sweep", quiet);
+    progress.start(n_in_run, "scenarios");
     let rows: Result<Vec<SweepRow>, ScenarioError> = (0..n_in_run)
         .into_par_iter()
         .map_init(WarmStart::default, |warm, position| {
             let row = solve_point(study, shard.scenario(position), warm_start.then_some(warm));
-            bar.inc(1);
+            progress.advance(1);
             row
         })
         .collect();
-    bar.finish_and_clear();
+    progress.finish();
     rows
 }
 
@@ -1006,7 +1001,7 @@ pub fn merge_sweeps(dirs: &[PathBuf]) -> Result<Merged, String> {
     let mut first: Option<(PathBuf, SweepMeta)> = None;
     let mut lines: BTreeMap<usize, String> = BTreeMap::new();
     for dir in dirs {
-        let meta_path = dir.join(crate::outputs::SWEEP_META);
+        let meta_path = dir.join(crate::io::outputs::SWEEP_META);
         let meta: SweepMeta = serde_json::from_slice(
             &std::fs::read(&meta_path).map_err(|e| format!("{}: cannot read: {e}", meta_path.display()))?,
         )
@@ -1070,7 +1065,7 @@ pub fn merge_sweeps(dirs: &[PathBuf]) -> Result<Merged, String> {
                 }
             }
         }
-        let csv_path = dir.join(crate::outputs::SWEEP_CSV);
+        let csv_path = dir.join(crate::io::outputs::SWEEP_CSV);
         let text =
             std::fs::read_to_string(&csv_path).map_err(|e| format!("{}: cannot read: {e}", csv_path.display()))?;
         let mut file_lines = text.lines();
@@ -1219,11 +1214,11 @@ pub fn sweep_chart(parameters: &[VariedParameter], csv: &[u8]) -> Result<Option<
             }
         })
         .collect();
-    let colour = |line: usize| crate::chart::PALETTE[line % crate::chart::PALETTE.len()].to_string();
+    let colour = |line: usize| crate::report::chart::PALETTE[line % crate::report::chart::PALETTE.len()].to_string();
     let panels = TOTALS
         .iter()
         .enumerate()
-        .map(|(total, (title, _))| crate::chart::Panel {
+        .map(|(total, (title, _))| crate::report::chart::Panel {
             title: title.to_string(),
             x_label: first.parameter.clone(),
             y_label: "EUR per year".to_string(),
@@ -1234,7 +1229,7 @@ pub fn sweep_chart(parameters: &[VariedParameter], csv: &[u8]) -> Result<Option<
                     let mut points: Vec<(f64, f64)> =
                         groups[*group].1.iter().map(|(x, totals)| (*x, totals[total])).collect();
                     points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                    crate::chart::Series {
+                    crate::report::chart::Series {
                         name: names[line].clone(),
                         colour: colour(line),
                         points,
@@ -1261,7 +1256,7 @@ pub fn sweep_chart(parameters: &[VariedParameter], csv: &[u8]) -> Result<Option<
             others.join(", ")
         )
     });
-    let chart = crate::chart::Chart {
+    let chart = crate::report::chart::Chart {
         title,
         panels,
         columns: 2,
@@ -1293,13 +1288,13 @@ pub fn resilience(
     inventory: &Inventory,
     options: &SolveOptions,
     supplier_share: f64,
-    quiet: bool,
+    progress: &dyn Progress,
 ) -> Result<Vec<ResilienceRow>, SolveError> {
     let mut single = options.clone();
     single.threads = Some(1);
     let (_, _, base) = optimize_inventory(inventory, &single, supplier_share)?;
     let base_links: Vec<(FlowIdx, FlowIdx)> = base.links.iter().map(|l| (l.supply, l.demand)).collect();
-    let bar = progress_bar(inventory.firms().len(), "resilience", quiet);
+    progress.start(inventory.firms().len(), "firm exits");
     let rows: Result<Vec<ResilienceRow>, SolveError> = (0..inventory.firms().len())
         .into_par_iter()
         .map(|position| {
@@ -1318,7 +1313,7 @@ pub fn resilience(
                     (before.value_eur - after.value_eur).abs() > 1e-6 * before.value_eur.abs().max(1.0)
                 })
                 .count();
-            bar.inc(1);
+            progress.advance(1);
             Ok(ResilienceRow {
                 firm,
                 territory_value_eur: valuation.territory_value_eur,
@@ -1329,7 +1324,7 @@ pub fn resilience(
             })
         })
         .collect();
-    bar.finish_and_clear();
+    progress.finish();
     rows
 }
 
@@ -1406,7 +1401,11 @@ impl ParetoFront {
 /// `n_points` evenly spaced bounds eps on M, minimise C subject to M <= eps
 /// (then M at that C, so every point is non-dominated). Dominated and
 /// duplicate points are dropped.
-pub fn pareto_front(inventory: &Inventory, n_points: usize, quiet: bool) -> Result<ParetoFront, SolveError> {
+pub fn pareto_front(
+    inventory: &Inventory,
+    n_points: usize,
+    progress: &dyn Progress,
+) -> Result<ParetoFront, SolveError> {
     let point_of = |objective: Objective, bound: Option<CriterionBound>| -> Result<ParetoPoint, SolveError> {
         let options = SolveOptions {
             objective,
@@ -1415,7 +1414,7 @@ pub fn pareto_front(inventory: &Inventory, n_points: usize, quiet: bool) -> Resu
             bound,
             mip_gap: None,
             solver: None,
-            lexicographic_slack: crate::lp::LEXICOGRAPHIC_TOLERANCE,
+            lexicographic_slack: crate::solve::LEXICOGRAPHIC_TOLERANCE,
         };
         let (_, _, valuation) = optimize_inventory(inventory, &options, 0.5)?;
         Ok(ParetoPoint {
@@ -1430,7 +1429,7 @@ pub fn pareto_front(inventory: &Inventory, n_points: usize, quiet: bool) -> Resu
     // Two points at least (the ends): `app::pareto` refuses fewer, so this
     // only keeps a direct caller's 0 or 1 from dividing by zero.
     let n_points = n_points.max(2);
-    let bar = progress_bar(n_points, "pareto", quiet);
+    progress.start(n_points, "Pareto points");
     let computed: Result<Vec<ParetoPoint>, SolveError> = (0..n_points)
         .into_par_iter()
         .map(|step| {
@@ -1441,11 +1440,11 @@ pub fn pareto_front(inventory: &Inventory, n_points: usize, quiet: bool) -> Resu
                 max_eur: eps + 1e-9 * eps.abs().max(1.0),
             };
             let point = point_of(Objective::Private, Some(bound));
-            bar.inc(1);
+            progress.advance(1);
             point
         })
         .collect();
-    bar.finish_and_clear();
+    progress.finish();
     let mut points = computed?;
     points.push(private_optimum);
     points.push(externalities_optimum);
@@ -1494,19 +1493,19 @@ pub fn pareto_table(front: &ParetoFront) -> PolarsResult<DataFrame> {
 /// the three objectives' optima marked.
 pub fn pareto_chart(front: &ParetoFront) -> String {
     let point = |p: &ParetoPoint| (p.externality_eur, p.private_cost_eur);
-    let marker = |label: &str, p: &ParetoPoint| crate::chart::Marker {
+    let marker = |label: &str, p: &ParetoPoint| crate::report::chart::Marker {
         label: label.to_string(),
         x: p.externality_eur,
         y: p.private_cost_eur,
     };
     let colour = "#2166ac".to_string();
-    crate::chart::Chart {
+    crate::report::chart::Chart {
         title: "Pareto front: private cost against externalities".to_string(),
-        panels: vec![crate::chart::Panel {
+        panels: vec![crate::report::chart::Panel {
             title: String::new(),
             x_label: "monetised externalities M (EUR/yr)".to_string(),
             y_label: "private cost C (EUR/yr)".to_string(),
-            series: vec![crate::chart::Series {
+            series: vec![crate::report::chart::Series {
                 name: "non-dominated points".to_string(),
                 colour: colour.clone(),
                 points: front.points.iter().map(point).collect(),
@@ -1526,215 +1525,6 @@ pub fn pareto_chart(front: &ParetoFront) -> String {
     .render()
 }
 
-/// Shapley values of the firms in the game v(S) = C_base(S) - C(S): the
-/// private cost saved when only the firms of S may exchange.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ShapleyValues {
-    /// Per firm, in inventory order.
-    pub values: Vec<f64>,
-    /// Standard error per firm (0 for exact enumeration).
-    pub standard_errors: Vec<f64>,
-    pub exact: bool,
-    /// v(grand coalition): the sum of the values.
-    pub grand_coalition_eur: f64,
-}
-
-/// Largest number of players enumerated exactly (2^12 coalitions).
-pub const SHAPLEY_EXACT_MAX_PLAYERS: usize = 12;
-
-/// v(S) for a coalition given as a bit set over `players`.
-fn coalition_value(
-    inventory: &Inventory,
-    players: &[FirmIdx],
-    coalition: u64,
-    options: &SolveOptions,
-) -> Result<f64, SolveError> {
-    let mut restricted = inventory.clone();
-    // Firms outside S keep their flows (on their fallbacks in both C_base(S)
-    // and C(S), so they cancel); only their links disappear. Outsiders that
-    // are not players have no candidate links at all.
-    for (bit, firm) in players.iter().enumerate() {
-        if coalition & (1 << bit) == 0 {
-            restricted.exchange_allowed[firm.index()] = false;
-        }
-    }
-    let (_, _, valuation) = optimize_inventory(&restricted, options, 0.5)?;
-    Ok(valuation.firm_value_eur)
-}
-
-/// Largest number of players permutation sampling handles: a coalition is
-/// a 64-bit set. Beyond, `--allocation shapley` is refused (exit code 2).
-pub const SHAPLEY_MAX_PLAYERS: usize = 64;
-
-/// Fewest permutations sampled: a standard error needs two.
-pub const SHAPLEY_MIN_SAMPLES: usize = 2;
-
-/// The players of the Shapley game: firms with at least one candidate link
-/// (the others are null players), in inventory order.
-pub fn shapley_players(inventory: &Inventory, links: &[crate::candidates::Link]) -> Vec<FirmIdx> {
-    let mut is_player = vec![false; inventory.firms().len()];
-    for link in links {
-        is_player[inventory.flow(link.supply).firm.index()] = true;
-        is_player[inventory.flow(link.demand).firm.index()] = true;
-    }
-    (0..is_player.len())
-        .filter(|firm| is_player[*firm])
-        .map(FirmIdx::from_index)
-        .collect()
-}
-
-/// Whether Shapley values of `inventory` can be computed with `samples`
-/// permutations: refused, saying what the limit is and what to do, beyond
-/// [`SHAPLEY_MAX_PLAYERS`] players (when sampling is needed) or with fewer
-/// than [`SHAPLEY_MIN_SAMPLES`] samples.
-pub fn check_shapley(inventory: &Inventory, samples: usize) -> Result<(), AppError> {
-    let n_players = shapley_players(inventory, &crate::candidates::candidate_links(inventory)).len();
-    check_shapley_players(n_players, samples)
-}
-
-fn check_shapley_players(n_players: usize, samples: usize) -> Result<(), AppError> {
-    if n_players > SHAPLEY_MAX_PLAYERS {
-        return Err(AppError::Argument(format!(
-            "--allocation shapley handles at most {SHAPLEY_MAX_PLAYERS} firms with candidate links, this territory has {n_players}: use --allocation equal, or a territory with fewer firms (remove_firms in a scenario file)"
-        )));
-    }
-    if n_players > SHAPLEY_EXACT_MAX_PLAYERS && samples < SHAPLEY_MIN_SAMPLES {
-        return Err(AppError::Argument(format!(
-            "--samples {samples}: sampled Shapley values need at least {SHAPLEY_MIN_SAMPLES} permutations (a standard error divides by samples - 1)"
-        )));
-    }
-    Ok(())
-}
-
-/// Exact Shapley values up to [`SHAPLEY_EXACT_MAX_PLAYERS`] firms with
-/// candidate links, permutation sampling (in parallel, `samples`
-/// permutations, deterministic seed) beyond, up to [`SHAPLEY_MAX_PLAYERS`]
-/// (see [`check_shapley`] for what is refused).
-pub fn shapley(
-    inventory: &Inventory,
-    options: &SolveOptions,
-    samples: usize,
-    quiet: bool,
-) -> Result<ShapleyValues, AppError> {
-    let mut options = options.clone();
-    options.threads = Some(1);
-    let links = crate::candidates::candidate_links(inventory);
-    let players = shapley_players(inventory, &links);
-    let n = players.len();
-    check_shapley_players(n, samples)?;
-    // Every player's bit set (n may be 64, where 1 << n would overflow).
-    let all_players = u64::MAX >> (64 - n.max(1));
-    let mut values = vec![0.0; inventory.firms().len()];
-    let mut standard_errors = vec![0.0; inventory.firms().len()];
-    if n == 0 {
-        return Ok(ShapleyValues {
-            values,
-            standard_errors,
-            exact: true,
-            grand_coalition_eur: 0.0,
-        });
-    }
-    let grand = coalition_value(inventory, &players, all_players, &options)?;
-    if n <= SHAPLEY_EXACT_MAX_PLAYERS {
-        let n_coalitions = 1usize << n;
-        let bar = progress_bar(n_coalitions, "shapley coalitions", quiet);
-        let worth: Result<Vec<f64>, SolveError> = (0..n_coalitions as u64)
-            .into_par_iter()
-            .map(|coalition| {
-                let value = coalition_value(inventory, &players, coalition, &options);
-                bar.inc(1);
-                value
-            })
-            .collect();
-        bar.finish_and_clear();
-        let worth = worth?;
-        // phi_i = sum over S not containing i of |S|! (n-|S|-1)! / n! * (v(S+i) - v(S)).
-        let factorial = |k: usize| (1..=k).map(|x| x as f64).product::<f64>();
-        for (bit, firm) in players.iter().enumerate() {
-            let mut phi = 0.0;
-            for coalition in 0..n_coalitions {
-                if coalition & (1 << bit) != 0 {
-                    continue;
-                }
-                let size = (coalition as u64).count_ones() as usize;
-                let weight = factorial(size) * factorial(n - size - 1) / factorial(n);
-                phi += weight * (worth[coalition | (1 << bit)] - worth[coalition]);
-            }
-            values[firm.index()] = phi;
-        }
-        return Ok(ShapleyValues {
-            values,
-            standard_errors,
-            exact: true,
-            grand_coalition_eur: grand,
-        });
-    }
-    let bar = progress_bar(samples, "shapley permutations", quiet);
-    let contributions: Result<Vec<Vec<f64>>, SolveError> = (0..samples)
-        .into_par_iter()
-        .map(|sample| {
-            let order = permutation(n, 0x5eed_0000 + sample as u64);
-            let mut coalition = 0u64;
-            let mut previous = 0.0;
-            let mut marginal = vec![0.0; n];
-            for bit in order {
-                coalition |= 1 << bit;
-                let value = if coalition == all_players {
-                    grand
-                } else {
-                    coalition_value(inventory, &players, coalition, &options)?
-                };
-                marginal[bit] = value - previous;
-                previous = value;
-            }
-            bar.inc(1);
-            Ok(marginal)
-        })
-        .collect();
-    bar.finish_and_clear();
-    let contributions = contributions?;
-    for (bit, firm) in players.iter().enumerate() {
-        let mean = contributions.iter().map(|m| m[bit]).sum::<f64>() / samples as f64;
-        let variance = contributions.iter().map(|m| (m[bit] - mean).powi(2)).sum::<f64>() / (samples - 1) as f64;
-        values[firm.index()] = mean;
-        standard_errors[firm.index()] = (variance / samples as f64).sqrt();
-    }
-    Ok(ShapleyValues {
-        values,
-        standard_errors,
-        exact: false,
-        grand_coalition_eur: grand,
-    })
-}
-
-/// A deterministic pseudo-random permutation of 0..n (splitmix64 + Fisher-Yates).
-fn permutation(n: usize, seed: u64) -> Vec<usize> {
-    let mut state = seed;
-    let mut next = || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
-    let mut order: Vec<usize> = (0..n).collect();
-    for i in (1..n).rev() {
-        let j = (next() % (i as u64 + 1)) as usize;
-        order.swap(i, j);
-    }
-    order
-}
-
-/// Firm id -> index, for callers holding ids.
-pub fn firm_indices(inventory: &Inventory) -> HashMap<&str, FirmIdx> {
-    inventory
-        .firms()
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.id.as_str(), FirmIdx::from_index(i)))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1748,13 +1538,5 @@ mod tests {
         assert!(Shard::parse("0/3").is_err());
         assert!(Shard::parse("4/3").is_err());
         assert_eq!(Shard::parse("2/3"), Ok(Shard { index: 2, count: 3 }));
-    }
-
-    #[test]
-    fn permutations_are_permutations() {
-        let mut order = permutation(10, 7);
-        order.sort();
-        assert_eq!(order, (0..10).collect::<Vec<_>>());
-        assert_eq!(permutation(10, 7), permutation(10, 7));
     }
 }

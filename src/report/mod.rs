@@ -7,15 +7,22 @@
 //! input gives the same bytes (summary.json's `solve_seconds` aside, which
 //! measures the run).
 
+pub mod chart;
+pub mod geojson;
+pub mod html;
+pub mod profile;
+pub mod read;
+pub mod results;
+
 use polars::prelude::*;
 use serde::Serialize;
 
 use crate::candidates::Link;
-use crate::inventory::units::to_flow_unit;
-use crate::inventory::Inventory;
-use crate::lp::{Objective, SolutionStatus};
-use crate::outputs::{self, Table};
-use crate::valuation::{Totals, Valuation};
+use crate::io::outputs::{self, Table};
+use crate::model::units::to_flow_unit;
+use crate::model::Inventory;
+use crate::solve::{Objective, SolutionStatus};
+use crate::value::{Totals, Valuation};
 
 /// Facts about the run that the valuation does not hold.
 #[derive(Debug, Clone)]
@@ -217,8 +224,8 @@ pub fn links_table(inventory: &Inventory, links: &[Link], valuation: &Valuation)
         (&inventory.flow(a.supply).id, &inventory.flow(a.demand).id)
             .cmp(&(&inventory.flow(b.supply).id, &inventory.flow(b.demand).id))
     });
-    let supply = |row: &&crate::valuation::LinkValue| inventory.flow(row.supply);
-    let demand = |row: &&crate::valuation::LinkValue| inventory.flow(row.demand);
+    let supply = |row: &&crate::value::LinkValue| inventory.flow(row.supply);
+    let demand = |row: &&crate::value::LinkValue| inventory.flow(row.demand);
     DataFrame::new_infer_height(vec![
         text_column("supply_flow_id", rows.iter().map(|r| supply(r).id.clone()).collect()),
         text_column("demand_flow_id", rows.iter().map(|r| demand(r).id.clone()).collect()),
@@ -297,7 +304,7 @@ pub fn links_table(inventory: &Inventory, links: &[Link], valuation: &Valuation)
 pub fn flow_results_table(inventory: &Inventory, valuation: &Valuation) -> PolarsResult<DataFrame> {
     let mut rows: Vec<_> = valuation.flows.iter().collect();
     rows.sort_by(|a, b| inventory.flow(a.flow).id.cmp(&inventory.flow(b.flow).id));
-    let flow = |row: &&crate::valuation::FlowValue| inventory.flow(row.flow);
+    let flow = |row: &&crate::value::FlowValue| inventory.flow(row.flow);
     DataFrame::new_infer_height(vec![
         text_column("flow_id", rows.iter().map(|r| flow(r).id.clone()).collect()),
         text_column(
@@ -388,7 +395,7 @@ pub fn firm_values_table(inventory: &Inventory, valuation: &Valuation) -> Polars
 /// territory_values.csv: every externality category, sorted by category.
 pub fn territory_values_table(inventory: &Inventory, valuation: &Valuation) -> PolarsResult<DataFrame> {
     let rows = &valuation.categories;
-    let category = |row: &crate::valuation::CategoryValue| inventory.category(row.category);
+    let category = |row: &crate::value::CategoryValue| inventory.category(row.category);
     DataFrame::new_infer_height(vec![
         text_column("category", rows.iter().map(|r| category(r).id.clone()).collect()),
         text_column("unit", rows.iter().map(|r| category(r).unit.clone()).collect()),
@@ -455,7 +462,7 @@ pub fn part_b_tables(
 pub fn processes_table(inventory: &Inventory, valuation: &Valuation) -> PolarsResult<DataFrame> {
     // Processes are sorted by id in the inventory.
     let rows = &valuation.processes;
-    let process = |row: &crate::valuation::ProcessValue| inventory.process(row.process);
+    let process = |row: &crate::value::ProcessValue| inventory.process(row.process);
     DataFrame::new_infer_height(vec![
         text_column("process_id", rows.iter().map(|r| process(r).id.clone()).collect()),
         text_column(
@@ -487,8 +494,8 @@ pub fn processes_table(inventory: &Inventory, valuation: &Valuation) -> PolarsRe
 /// investments.csv: every link and process with a fixed cost, built or
 /// not, sorted by kind then id (a link's id is supply_flow_id>demand_flow_id).
 pub fn investments_table(inventory: &Inventory, links: &[Link], valuation: &Valuation) -> PolarsResult<DataFrame> {
-    use crate::valuation::Investment;
-    let mut rows: Vec<(String, String, String, f64, &crate::valuation::InvestmentValue)> = valuation
+    use crate::value::Investment;
+    let mut rows: Vec<(String, String, String, f64, &crate::value::InvestmentValue)> = valuation
         .investments
         .iter()
         .map(|row| match row.investment {
@@ -535,8 +542,8 @@ pub fn investments_table(inventory: &Inventory, links: &[Link], valuation: &Valu
 pub fn flow_slices_table(inventory: &Inventory, valuation: &Valuation) -> PolarsResult<DataFrame> {
     let mut rows: Vec<_> = valuation.flow_slices.iter().collect();
     rows.sort_by(|a, b| (&inventory.flow(a.flow).id, a.slice).cmp(&(&inventory.flow(b.flow).id, b.slice)));
-    let flow = |row: &&crate::valuation::FlowSliceValue| inventory.flow(row.flow);
-    let slice = |row: &&crate::valuation::FlowSliceValue| &inventory.slices()[row.slice.index()];
+    let flow = |row: &&crate::value::FlowSliceValue| inventory.flow(row.flow);
+    let slice = |row: &&crate::value::FlowSliceValue| &inventory.slices()[row.slice.index()];
     DataFrame::new_infer_height(vec![
         text_column("flow_id", rows.iter().map(|r| flow(r).id.clone()).collect()),
         text_column("slice", rows.iter().map(|r| slice(r).id.clone()).collect()),
@@ -573,7 +580,7 @@ pub fn flow_slices_table(inventory: &Inventory, valuation: &Valuation) -> Polars
 /// (supply_flow_id, demand_flow_id) then slice.
 pub fn link_slices_table(inventory: &Inventory, links: &[Link], valuation: &Valuation) -> PolarsResult<DataFrame> {
     let mut rows: Vec<_> = valuation.link_slices.iter().collect();
-    let ids = |row: &crate::valuation::LinkSliceValue| {
+    let ids = |row: &crate::value::LinkSliceValue| {
         let link = &links[row.link];
         (
             &inventory.flow(link.supply).id,
@@ -609,7 +616,7 @@ pub fn link_slices_table(inventory: &Inventory, links: &[Link], valuation: &Valu
 /// services.csv: each service resource some demand wants, sorted by resource.
 pub fn services_table(inventory: &Inventory, valuation: &Valuation) -> PolarsResult<DataFrame> {
     let rows = &valuation.services;
-    let resource = |row: &crate::valuation::ServiceValue| inventory.resource(row.resource);
+    let resource = |row: &crate::value::ServiceValue| inventory.resource(row.resource);
     DataFrame::new_infer_height(vec![
         text_column("resource", rows.iter().map(|r| resource(r).id.clone()).collect()),
         text_column("unit", rows.iter().map(|r| resource(r).unit.clone()).collect()),

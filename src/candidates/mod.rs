@@ -23,7 +23,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use crate::inventory::{
+use crate::model::{
     add_scaled, FirmIdx, Flow, FlowIdx, FlowKind, ImpactVec, Inventory, Resource, Substitution, SubstitutionIdx,
     EARTH_RADIUS_KM,
 };

@@ -15,10 +15,10 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::inventory::table::{Rule, Schema, TableReader};
-use crate::inventory::{InputError, RawRow, RawTable};
-use crate::outputs;
-use crate::valuation::Totals;
+use crate::io::outputs;
+use crate::model::table::{Rule, Schema, TableReader};
+use crate::model::{InputError, RawRow, RawTable};
+use crate::value::Totals;
 
 /// The files a results folder must hold for a report.
 pub const RESULT_FILES: [&str; 5] = [
@@ -642,7 +642,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
             flow_slices: rows_of(flow_slices),
         }),
         _ => {
-            crate::inventory::table::sort_errors(&mut errors, &[]);
+            crate::model::table::sort_errors(&mut errors, &[]);
             Err(errors)
         }
     }
@@ -675,7 +675,7 @@ fn parse_summary(file: &str, bytes: &[u8], errors: &mut Vec<InputError>) -> Opti
 /// and `proven_optimal` in agreement with the status. Each error names the
 /// key as its column and the line where the key is written.
 fn check_summary(file: &str, bytes: &[u8], summary: &SummaryView, errors: &mut Vec<InputError>) {
-    use crate::lp::{Objective, SolutionStatus};
+    use crate::solve::{Objective, SolutionStatus};
     let mut refuse = |key: &str, message: String| {
         errors.push(InputError::at(file, json_key_line(bytes, key), Some(key), message).with_hint(REWRITE_HINT));
     };

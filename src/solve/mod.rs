@@ -22,7 +22,7 @@ use std::time::Instant;
 use highs::HighsModelStatus;
 
 use crate::candidates::Link;
-use crate::inventory::Inventory;
+use crate::model::Inventory;
 
 mod engine;
 mod explain;
@@ -278,7 +278,7 @@ pub fn solve(inventory: &Inventory, links: &[Link], options: &SolveOptions) -> R
 pub struct WarmStart {
     engine: Option<Engine>,
     /// (supply, demand) of each link the kept model was built for.
-    pairs: Vec<(crate::inventory::FlowIdx, crate::inventory::FlowIdx)>,
+    pairs: Vec<(crate::model::FlowIdx, crate::model::FlowIdx)>,
     n_flows: usize,
     /// Solves that reused the kept model.
     pub reused: usize,

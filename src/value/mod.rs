@@ -19,12 +19,38 @@
 //! capacity saved by sharing services are derived from the per-slice link
 //! flows.
 
-use crate::candidates::Link;
-use crate::inventory::{
+pub mod allocation;
+
+use crate::candidates::{candidate_links, Link};
+use crate::model::{
     add_scaled, CategoryIdx, FirmIdx, FlowIdx, FlowKind, ImpactVec, Inventory, ProcessIdx, ResourceCategory,
     ResourceIdx, Scope, SliceIdx,
 };
-use crate::lp::{ExtendedSolution, LpSolution};
+use crate::solve::{ExtendedSolution, LpSolution, SolveError, SolveOptions, WarmStart};
+
+/// The pipeline up to the values, for an already loaded inventory (no I/O):
+/// candidate links, the solve, the valuation.
+pub fn optimize_inventory(
+    inventory: &Inventory,
+    options: &SolveOptions,
+    supplier_share: f64,
+) -> Result<(Vec<Link>, LpSolution, Valuation), SolveError> {
+    optimize_inventory_warm(inventory, options, supplier_share, &mut WarmStart::default())
+}
+
+/// As [`optimize_inventory`], reusing the HiGHS model kept in `warm` when
+/// the candidate links are the same as last time.
+pub fn optimize_inventory_warm(
+    inventory: &Inventory,
+    options: &SolveOptions,
+    supplier_share: f64,
+    warm: &mut WarmStart,
+) -> Result<(Vec<Link>, LpSolution, Valuation), SolveError> {
+    let links = candidate_links(inventory);
+    let solution = warm.solve(inventory, &links, options)?;
+    let valuation = value_lp_solution(inventory, &links, &solution, supplier_share);
+    Ok((links, solution, valuation))
+}
 
 /// Links carrying at most this many supply units are treated as unused.
 pub const ACTIVE_LINK_THRESHOLD: f64 = 1e-9;

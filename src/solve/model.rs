@@ -23,7 +23,7 @@ use good_lp::{variable, Expression, ProblemVariables, SolverModel};
 use super::engine::Engine;
 use super::{Criterion, CriterionBound, Objective, SolveError};
 use crate::candidates::Link;
-use crate::inventory::{FlowIdx, FlowKind, Inventory};
+use crate::model::{FlowIdx, FlowKind, Inventory};
 
 /// Column and row positions.
 #[derive(Debug, Clone, PartialEq)]

@@ -14,7 +14,7 @@ use highs::HighsModelStatus;
 use super::model::{slice_quantity, slice_shares};
 use super::SolveError;
 use crate::candidates::Link;
-use crate::inventory::Inventory;
+use crate::model::Inventory;
 
 /// Whether an infeasible answer can be explained by banned routes.
 pub(crate) fn applies(inventory: &Inventory) -> bool {

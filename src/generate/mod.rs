@@ -191,7 +191,7 @@ struct Sector {
 /// The sector recipes, a data table compiled in: one row per flow a firm of
 /// a sector may have, sectors in the order of their first row (the file's
 /// header comment says what the columns mean and where the figures come from).
-const SECTORS_CSV: &str = include_str!("generate/sectors.csv");
+const SECTORS_CSV: &str = include_str!("sectors.csv");
 
 /// The sectors of [`SECTORS_CSV`], parsed once.
 fn sectors() -> &'static [Sector] {
@@ -444,7 +444,7 @@ pub fn generate(config: &GenerateConfig) -> Generated {
         }
         pairs.insert((from.min(to), from.max(to)));
         let (a, b) = (&firms[from], &firms[to]);
-        let great_circle = crate::inventory::haversine_km(a.lat, a.lon, b.lat, b.lon);
+        let great_circle = crate::model::haversine_km(a.lat, a.lon, b.lat, b.lon);
         let distance = round_to(great_circle * rng.range(1.1, 1.6), 1);
         let _ = writeln!(distances_csv, "{},{},{distance}", a.id, b.id);
     }

@@ -20,9 +20,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 
-use crate::profile::TerritoryProfile;
 use crate::report::euros;
-use crate::results::{LinkRow, Results};
+use crate::report::profile::TerritoryProfile;
+use crate::report::results::{LinkRow, Results};
 
 /// Appends formatted text to a String (writing to a String cannot fail).
 macro_rules! put {
@@ -1622,7 +1622,7 @@ fn slices_table(page: &mut String, results: &Results) {
     if slices.len() < 2 {
         return;
     }
-    let flow_of: HashMap<&str, &crate::results::FlowRow> =
+    let flow_of: HashMap<&str, &crate::report::results::FlowRow> =
         results.flows.iter().map(|flow| (flow.flow_id.as_str(), flow)).collect();
     // (resource, kind, unit: flows of one resource may use different
     // units) -> per slice (quantity, matched).
@@ -1992,15 +1992,15 @@ fn tables_section(page: &mut String, results: &Results) {
     put!(page, "</section>\n");
 }
 
-const STYLE: &str = include_str!("html/report.css");
+const STYLE: &str = include_str!("report.css");
 
-const SCRIPT: &str = include_str!("html/report.js");
+const SCRIPT: &str = include_str!("report.js");
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{FirmRow, SummaryView};
-    use crate::valuation::Totals;
+    use crate::report::results::{FirmRow, SummaryView};
+    use crate::value::Totals;
 
     fn firm(id: &str, lat: f64, lon: f64, value_eur: f64) -> FirmRow {
         FirmRow {

@@ -13,28 +13,35 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use crate::inventory::build::CatalogueTables;
-use crate::inventory::table::{sort_errors, TableFile};
-use crate::inventory::{build_inventory, InputError, InputWarning, Inventory, InventoryTables, RawRow, RawTable};
-use crate::outputs::{Family, Table, SUMMARY};
-use crate::results::{results_from_tables, ResultTables, Results, PART_B_RESULT_FILES, RESULT_FILES};
+use crate::model::build::CatalogueTables;
+use crate::model::table::{sort_errors, TableFile};
+use crate::model::{build_inventory, InputError, InputWarning, Inventory, InventoryTables, RawRow, RawTable};
+pub mod outputs;
+
+use outputs::{Family, SUMMARY};
 
 /// The default catalogue, embedded in the binary: (file name, contents).
 pub const DEFAULT_CATALOGUE: &[(&str, &str)] = &[
-    ("resources.csv", include_str!("../data/catalogue/resources.csv")),
-    ("routes.csv", include_str!("../data/catalogue/routes.csv")),
-    ("substitutions.csv", include_str!("../data/catalogue/substitutions.csv")),
-    ("impacts.csv", include_str!("../data/catalogue/impacts.csv")),
-    ("externalities.csv", include_str!("../data/catalogue/externalities.csv")),
-    ("SOURCES.md", include_str!("../data/catalogue/SOURCES.md")),
+    ("resources.csv", include_str!("../../data/catalogue/resources.csv")),
+    ("routes.csv", include_str!("../../data/catalogue/routes.csv")),
+    (
+        "substitutions.csv",
+        include_str!("../../data/catalogue/substitutions.csv"),
+    ),
+    ("impacts.csv", include_str!("../../data/catalogue/impacts.csv")),
+    (
+        "externalities.csv",
+        include_str!("../../data/catalogue/externalities.csv"),
+    ),
+    ("SOURCES.md", include_str!("../../data/catalogue/SOURCES.md")),
 ];
 
 /// The bundled Dunkirk example, embedded in the binary.
 pub const BUNDLED_DUNKIRK: &[(&str, &str)] = &[
-    ("firms.csv", include_str!("../data/dunkirk/firms.csv")),
-    ("flows.csv", include_str!("../data/dunkirk/flows.csv")),
-    ("distances.csv", include_str!("../data/dunkirk/distances.csv")),
-    ("SOURCES.md", include_str!("../data/dunkirk/SOURCES.md")),
+    ("firms.csv", include_str!("../../data/dunkirk/firms.csv")),
+    ("flows.csv", include_str!("../../data/dunkirk/flows.csv")),
+    ("distances.csv", include_str!("../../data/dunkirk/distances.csv")),
+    ("SOURCES.md", include_str!("../../data/dunkirk/SOURCES.md")),
 ];
 
 /// The optional inventory files of docs/model.md Part B (time slices, profiles,
@@ -1132,7 +1139,7 @@ fn read_records(file: &str, text: &str, scan: &Scan, separator: u8) -> Result<Ra
     })
 }
 
-pub use crate::outputs::TableFormat;
+pub use outputs::TableFormat;
 
 /// Serialises a table as Parquet (readable by pandas and polars).
 pub fn parquet_bytes(frame: &mut DataFrame) -> PolarsResult<Vec<u8>> {
@@ -1948,158 +1955,15 @@ fn write_file_by_file(dir: &Path, family: Family, files: &[(String, Vec<u8>)]) -
     result
 }
 
-/// The part of summary.json that names the files of its set (absent in
-/// folders written before it was recorded).
-#[derive(serde::Deserialize)]
-struct SetListing {
-    files: Option<Vec<String>>,
-}
-
-/// Reads a results folder back (the A5 tables and summary.json) for a
-/// report; every missing or malformed file is reported at once. Reads
-/// exactly the tables that summary.json lists, in the format it lists
-/// them (so a file an earlier run left beside them is never read); for
-/// a summary.json that lists none, each table's CSV file, else its
-/// Parquet twin.
-pub fn read_results_folder(dir: &Path) -> Result<Results, Vec<InputError>> {
-    if !dir.is_dir() {
-        return Err(vec![InputError::file(&dir.display().to_string(), "not a folder")
-            .with_hint("give the folder that `symbiose optimize --out` wrote")]);
-    }
-    let listed: Option<Vec<String>> = fs::read(dir.join(SUMMARY))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<SetListing>(&bytes).ok())
-        .and_then(|listing| listing.files);
-    results_from_files(|name| {
-        let path = dir.join(name);
-        let shown = path.display().to_string();
-        let Some(table) = Table::named(name) else {
-            return match fs::read(&path) {
-                Ok(bytes) => (shown, Ok(Some(bytes))),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => (shown, Ok(None)),
-                Err(e) => (shown, Err(format!("cannot read the file: {e}"))),
-            };
-        };
-        let twins = [table.csv, table.parquet];
-        let (candidates, listed_here): (Vec<&str>, bool) = match &listed {
-            Some(listed) => (
-                twins
-                    .into_iter()
-                    .filter(|file| listed.iter().any(|entry| entry == file))
-                    .collect(),
-                true,
-            ),
-            None => (twins.to_vec(), false),
-        };
-        for file in &candidates {
-            let path = dir.join(file);
-            let shown = path.display().to_string();
-            let bytes = match fs::read(&path) {
-                Ok(bytes) => bytes,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !listed_here => continue,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return (
-                        shown,
-                        Err(format!("missing from the results folder, though {SUMMARY} lists it")),
-                    )
-                }
-                Err(e) => return (shown, Err(format!("cannot read the file: {e}"))),
-            };
-            return if *file == table.parquet {
-                // `optimize --format parquet` wrote this table as Parquet.
-                (shown, parquet_as_csv(&path).map(Some))
-            } else {
-                (shown, Ok(Some(bytes)))
-            };
-        }
-        (shown, Ok(None))
-    })
-}
-
 /// A Parquet table as the CSV bytes `optimize` would have written for it,
 /// so that one reader checks both formats (a problem's "line" is then the
 /// row number + 1, the header being line 1).
-fn parquet_as_csv(path: &Path) -> Result<Vec<u8>, String> {
+pub fn parquet_as_csv(path: &Path) -> Result<Vec<u8>, String> {
     let file = fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?;
     let mut frame = ParquetReader::new(file)
         .finish()
         .map_err(|e| format!("not a readable Parquet table: {e}"))?;
     csv_bytes(&mut frame).map_err(|e| format!("cannot convert the Parquet table: {e}"))
-}
-
-/// Reads back output files about to be written into `dir` (name, bytes),
-/// so that `optimize` draws its report from exactly the tables it writes.
-pub fn results_from_outputs(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Results, Vec<InputError>> {
-    results_from_files(|name| {
-        let shown = dir.join(name).display().to_string();
-        let bytes = files
-            .iter()
-            .find(|(file, _)| file == name)
-            .map(|(_, bytes)| bytes.clone());
-        (shown, Ok(bytes))
-    })
-}
-
-/// `fetch(name)` gives a file's display name and its bytes (`None` when missing).
-fn results_from_files(
-    fetch: impl Fn(&str) -> (String, Result<Option<Vec<u8>>, String>),
-) -> Result<Results, Vec<InputError>> {
-    let mut errors = Vec::new();
-    let mut contents = Vec::with_capacity(RESULT_FILES.len());
-    for name in RESULT_FILES {
-        let (shown, bytes) = fetch(name);
-        match bytes {
-            Ok(Some(bytes)) => contents.push(Some((shown, bytes))),
-            Ok(None) => {
-                errors.push(
-                    InputError::file(&shown, "missing from the results folder")
-                        .with_hint("a results folder holds the files that `symbiose optimize --out DIR` writes"),
-                );
-                contents.push(None);
-            }
-            Err(message) => {
-                errors.push(InputError::file(&shown, message));
-                contents.push(None);
-            }
-        }
-    }
-    let parsed = |(shown, bytes): (String, Vec<u8>), errors: &mut Vec<InputError>| match parse_csv(&shown, &bytes) {
-        Ok(table) => Some(table),
-        Err(more) => {
-            errors.extend(more);
-            None
-        }
-    };
-    let mut tables = contents.into_iter();
-    let summary = tables.next().flatten();
-    let mut csv = || tables.next().flatten().and_then(|file| parsed(file, &mut errors));
-    let (links, flow_results, firm_values, territory_values) = (csv(), csv(), csv(), csv());
-    // Part B tables: read when present, absent without an error.
-    let mut part_b = PART_B_RESULT_FILES.map(|name| {
-        let (shown, bytes) = fetch(name);
-        match bytes {
-            Ok(Some(bytes)) => parsed((shown, bytes), &mut errors),
-            Ok(None) => None,
-            Err(message) => {
-                errors.push(InputError::file(&shown, message));
-                None
-            }
-        }
-    });
-    results_from_tables(
-        &ResultTables {
-            summary,
-            links,
-            flow_results,
-            firm_values,
-            territory_values,
-            services: part_b[0].take(),
-            processes: part_b[1].take(),
-            investments: part_b[2].take(),
-            flow_slices: part_b[3].take(),
-        },
-        errors,
-    )
 }
 
 /// The embedded default catalogue as editable files (name, bytes), for

@@ -2,25 +2,28 @@
 //! value -> write. The binary parses arguments into these configs, calls one
 //! function, prints and exits with [`AppError::exit_code`].
 
+pub mod progress;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::candidates::{candidate_links, candidate_links_with, CandidateOptions, Link};
-use crate::geojson::{firms_geojson, links_geojson};
-use crate::html;
-use crate::inventory::table::short_number;
-use crate::inventory::{InputError, InputWarning, Inventory};
+use crate::io::outputs::{self, Family};
 use crate::io::{
-    csv_bytes, load_inventory, load_inventory_with, lock_output, parquet_bytes, read_results_folder,
-    refuse_output_over_inputs, results_from_outputs, write_file_atomically, write_outputs_atomically, CsvDialect,
-    InventorySource, LoadError, LockError, OutputLock, TableFormat, WriteError,
+    csv_bytes, load_inventory, load_inventory_with, lock_output, parquet_bytes, refuse_output_over_inputs,
+    write_file_atomically, write_outputs_atomically, CsvDialect, InventorySource, LoadError, LockError, OutputLock,
+    TableFormat, WriteError,
 };
-use crate::lp::{LpSolution, LpSolver, Objective, SolutionStatus, SolveError, SolveOptions};
-use crate::outputs::{self, Family};
-use crate::profile::territory_profile;
+use crate::model::table::short_number;
+use crate::model::{InputError, InputWarning, Inventory};
+use crate::report::geojson::{firms_geojson, links_geojson};
+use crate::report::html;
+use crate::report::profile::territory_profile;
+use crate::report::read::{read_results_folder, results_from_outputs};
+use crate::report::results::Results;
 use crate::report::{human_summary, part_b_tables, result_tables, summary, RunInfo, RunOptions, Summary};
-use crate::results::Results;
-use crate::valuation::{value_lp_solution, Valuation};
+use crate::solve::{LpSolution, LpSolver, Objective, SolutionStatus, SolveError, SolveOptions};
+use crate::value::Valuation;
 
 /// Exit codes, one per kind of outcome (documented in the README).
 pub mod exit_code {
@@ -49,7 +52,7 @@ pub enum AppError {
     #[error(transparent)]
     Solve(#[from] SolveError),
     #[error(transparent)]
-    Scenario(#[from] crate::scenario::ScenarioError),
+    Scenario(#[from] crate::study::ScenarioError),
     #[error("writing results to {path}: {message}")]
     Output { path: PathBuf, message: String },
     #[error("{0}")]
@@ -59,6 +62,24 @@ pub enum AppError {
     Locked(#[from] LockError),
     #[error("{} is not a complete results folder: {}", .dir.display(), crate::report::counted(.errors.len(), "problem", "problems"))]
     Results { dir: PathBuf, errors: Vec<InputError> },
+}
+
+impl From<crate::value::allocation::ShapleyError> for AppError {
+    fn from(error: crate::value::allocation::ShapleyError) -> AppError {
+        match error {
+            crate::value::allocation::ShapleyError::Limit(message) => AppError::Argument(message),
+            crate::value::allocation::ShapleyError::Solve(error) => AppError::Solve(error),
+        }
+    }
+}
+
+impl From<crate::study::StudyError> for AppError {
+    fn from(error: crate::study::StudyError) -> AppError {
+        match error {
+            crate::study::StudyError::Input(error) => AppError::Input(error),
+            crate::study::StudyError::Scenario(error) => AppError::Scenario(error),
+        }
+    }
 }
 
 impl AppError {
@@ -91,7 +112,7 @@ const QUANTITY_OUTLIER_FACTOR: f64 = 1e6;
 pub fn quantity_spread_warnings(inventory: &Inventory, flows_file: &str) -> Vec<InputWarning> {
     // The flows of flows.csv only: a process port's quantity is derived
     // from its process's capacity (infinite without one).
-    let flows: Vec<&crate::inventory::Flow> = inventory
+    let flows: Vec<&crate::model::Flow> = inventory
         .flows()
         .iter()
         .filter(|flow| !flow.is_process_port())
@@ -105,7 +126,7 @@ pub fn quantity_spread_warnings(inventory: &Inventory, flows_file: &str) -> Vec<
         return Vec::new();
     }
     let median = quantities[quantities.len() / 2];
-    let mut outliers: Vec<&crate::inventory::Flow> = flows
+    let mut outliers: Vec<&crate::model::Flow> = flows
         .into_iter()
         .filter(|flow| {
             flow.quantity > 0.0
@@ -219,7 +240,7 @@ pub struct Timings {
     /// Of which inside HiGHS.
     pub highs: f64,
     /// How `highs` splits between HiGHS's runs.
-    pub highs_runs: crate::lp::StageSeconds,
+    pub highs_runs: crate::solve::StageSeconds,
     pub valuation: f64,
     /// Tables, read-back, profile, GeoJSON, report, atomic writes.
     pub outputs: f64,
@@ -288,28 +309,7 @@ impl Optimized {
     }
 }
 
-/// Solves and values an already loaded inventory (no I/O).
-pub fn optimize_inventory(
-    inventory: &Inventory,
-    options: &SolveOptions,
-    supplier_share: f64,
-) -> Result<(Vec<Link>, LpSolution, Valuation), SolveError> {
-    optimize_inventory_warm(inventory, options, supplier_share, &mut crate::lp::WarmStart::default())
-}
-
-/// As [`optimize_inventory`], reusing the HiGHS model kept in `warm` when
-/// the candidate links are the same as last time.
-pub fn optimize_inventory_warm(
-    inventory: &Inventory,
-    options: &SolveOptions,
-    supplier_share: f64,
-    warm: &mut crate::lp::WarmStart,
-) -> Result<(Vec<Link>, LpSolution, Valuation), SolveError> {
-    let links = candidate_links(inventory);
-    let solution = warm.solve(inventory, &links, options)?;
-    let valuation = value_lp_solution(inventory, &links, &solution, supplier_share);
-    Ok((links, solution, valuation))
-}
+pub use crate::value::{optimize_inventory, optimize_inventory_warm};
 
 /// `symbiose optimize`: load, solve, value, write the five tables, the
 /// territory profile and the GeoJSON files (and report.html on request),
@@ -387,7 +387,7 @@ pub fn optimize_and_write(
     } = extras;
     if let Allocation::Shapley { samples } = allocation {
         // Before the solve: a limit is no reason to wait for the optimum.
-        crate::scenario::check_shapley(&inventory, samples)?;
+        crate::value::allocation::check_shapley(&inventory, samples).map_err(AppError::Argument)?;
     }
     check_output_folder(out)?;
     let lock = prepare_output(out, Family::Results, &inputs)?;
@@ -409,21 +409,26 @@ pub fn optimize_and_write(
     );
     timings.candidates = lap();
     if let Some(path) = &write_mps {
-        crate::lp::write_first_stage(&inventory, &links, options, path).map_err(|e| AppError::Output {
+        crate::solve::write_first_stage(&inventory, &links, options, path).map_err(|e| AppError::Output {
             path: path.clone(),
             message: e.to_string(),
         })?;
     }
     timings.write_model = lap();
-    let solution = crate::lp::solve(&inventory, &links, options)?;
+    let solution = crate::solve::solve(&inventory, &links, options)?;
     timings.lp = lap();
     timings.highs = solution.solve_seconds;
     timings.highs_runs = solution.stage_seconds;
-    let valuation = crate::valuation::value_lp_solution(&inventory, &links, &solution, supplier_share);
+    let valuation = crate::value::value_lp_solution(&inventory, &links, &solution, supplier_share);
     timings.valuation = lap();
     let shapley = match allocation {
         Allocation::Equal => None,
-        Allocation::Shapley { samples } => Some(crate::scenario::shapley(&inventory, options, samples, false)?),
+        Allocation::Shapley { samples } => Some(crate::value::allocation::shapley(
+            &inventory,
+            options,
+            samples,
+            &progress::Bars::new(false),
+        )?),
     };
     let info = RunInfo {
         inventory: description,
@@ -534,7 +539,7 @@ pub fn optimize_and_write(
 fn add_shapley_columns(
     inventory: &Inventory,
     frame: &mut polars::prelude::DataFrame,
-    shapley: &crate::scenario::ShapleyValues,
+    shapley: &crate::value::allocation::ShapleyValues,
 ) -> polars::prelude::PolarsResult<()> {
     use polars::prelude::*;
     let ids: Vec<String> = frame
@@ -543,7 +548,7 @@ fn add_shapley_columns(
         .iter()
         .map(|id| id.unwrap_or_default().to_string())
         .collect();
-    let lookup = crate::scenario::firm_indices(inventory);
+    let lookup = crate::model::firm_indices(inventory);
     let pick = |values: &[f64]| -> Vec<f64> {
         ids.iter()
             .map(|id| {
@@ -731,7 +736,7 @@ fn table_bytes(
 /// `symbiose run`: one scenario (its `[set]`, removals and bans; `[[vary]]`
 /// is for `sweep`), the usual five tables.
 pub fn run_scenario(path: &Path, out: &Path, allocation: Allocation) -> Result<Optimized, AppError> {
-    let mut study = crate::scenario::load_study(path)?;
+    let mut study = crate::study::load_study(path)?;
     study.vary.clear();
     let (inventory, share) = study.instance(0)?;
     let options = study.solve_options(None);
@@ -759,7 +764,7 @@ pub fn run_scenario(path: &Path, out: &Path, allocation: Allocation) -> Result<O
 pub struct Swept {
     pub n_scenarios: usize,
     pub n_solved: usize,
-    pub rows: Vec<crate::scenario::SweepRow>,
+    pub rows: Vec<crate::study::SweepRow>,
 }
 
 /// `symbiose sweep`'s arguments.
@@ -768,12 +773,12 @@ pub struct SweepConfig {
     pub scenario: PathBuf,
     pub out: PathBuf,
     /// Run only this share of the grid.
-    pub shard: Option<crate::scenario::Shard>,
+    pub shard: Option<crate::study::Shard>,
     /// Worker threads (already capped, see [`capped_threads`]).
     pub threads: Option<usize>,
     pub warm_start: bool,
     pub quiet: bool,
-    /// Run more than [`crate::scenario::MAX_SWEEP_SCENARIOS`] scenarios.
+    /// Run more than [`crate::study::MAX_SWEEP_SCENARIOS`] scenarios.
     pub allow_large_grid: bool,
 }
 
@@ -796,7 +801,7 @@ impl SweepConfig {
 /// the first solve.
 #[derive(Debug)]
 pub struct PlannedSweep {
-    pub study: crate::scenario::Study,
+    pub study: crate::study::Study,
     /// Scenarios of the whole grid.
     pub n_scenarios: usize,
     /// Scenarios this run solves (its shard's).
@@ -804,10 +809,10 @@ pub struct PlannedSweep {
 }
 
 /// Loads the scenario file of a sweep and checks its grid against
-/// [`crate::scenario::MAX_SWEEP_SCENARIOS`].
+/// [`crate::study::MAX_SWEEP_SCENARIOS`].
 pub fn plan_sweep(config: &SweepConfig) -> Result<PlannedSweep, AppError> {
-    let study = crate::scenario::load_study(&config.scenario)?;
-    let n_in_run = crate::scenario::check_grid(&study, config.shard, config.allow_large_grid)?;
+    let study = crate::study::load_study(&config.scenario)?;
+    let n_in_run = crate::study::check_grid(&study, config.shard, config.allow_large_grid)?;
     Ok(PlannedSweep {
         n_scenarios: study.n_scenarios(),
         study,
@@ -823,7 +828,7 @@ pub fn sweep(config: &SweepConfig) -> Result<Swept, AppError> {
 
 /// Runs a sweep [`plan_sweep`] checked.
 pub fn run_planned_sweep(planned: PlannedSweep, config: &SweepConfig) -> Result<Swept, AppError> {
-    use crate::scenario::{run_sweep, sweep_chart, sweep_csv, SweepMeta};
+    use crate::study::{run_sweep, sweep_chart, sweep_csv, SweepMeta};
     let study = planned.study;
     let out = &config.out;
     check_output_folder(out)?;
@@ -835,7 +840,12 @@ pub fn run_planned_sweep(planned: PlannedSweep, config: &SweepConfig) -> Result<
         message,
     };
     let rows = with_threads(config.threads, || {
-        run_sweep(&study, config.shard, config.warm_start, config.quiet)
+        run_sweep(
+            &study,
+            config.shard,
+            config.warm_start,
+            &progress::Bars::new(config.quiet),
+        )
     })??;
     let csv = sweep_csv(&study, &rows).map_err(output_error)?;
     let meta = SweepMeta::of(&study, config.shard, rows.iter().map(|row| row.scenario).collect());
@@ -859,13 +869,13 @@ pub fn run_planned_sweep(planned: PlannedSweep, config: &SweepConfig) -> Result<
 /// sweep.svg, the files an unsharded run writes.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), AppError> {
     let lock = prepare_output(out, Family::Sweep, dirs)?;
-    let merged = crate::scenario::merge_sweeps(dirs)
-        .map_err(|message| AppError::Scenario(crate::scenario::ScenarioError::new("merge", message)))?;
+    let merged = crate::study::merge_sweeps(dirs)
+        .map_err(|message| AppError::Scenario(crate::study::ScenarioError::new("merge", message)))?;
     let output_error = |message: String| AppError::Output {
         path: out.to_path_buf(),
         message,
     };
-    let chart = crate::scenario::sweep_chart(&merged.meta.parameters, &merged.csv).map_err(output_error)?;
+    let chart = crate::study::sweep_chart(&merged.meta.parameters, &merged.csv).map_err(output_error)?;
     let mut files = vec![
         (outputs::SWEEP_CSV.to_string(), merged.csv),
         (
@@ -887,14 +897,14 @@ pub fn resilience(
     out: &Path,
     threads: Option<usize>,
     quiet: bool,
-) -> Result<(Inventory, Vec<crate::scenario::ResilienceRow>), AppError> {
+) -> Result<(Inventory, Vec<crate::study::ResilienceRow>), AppError> {
     let lock = prepare_output(out, Family::Resilience, &source_paths(source))?;
     let inventory = load_inventory(source)?.inventory;
     check_output_folder(out)?;
     let rows = with_threads(threads, || {
-        crate::scenario::resilience(&inventory, options, supplier_share, quiet)
+        crate::study::resilience(&inventory, options, supplier_share, &progress::Bars::new(quiet))
     })??;
-    let csv = table_bytes(out, crate::scenario::resilience_table(&inventory, &rows))?;
+    let csv = table_bytes(out, crate::study::resilience_table(&inventory, &rows))?;
     write_set(
         &lock,
         Family::Resilience,
@@ -915,7 +925,7 @@ pub fn pareto(
     out: &Path,
     threads: Option<usize>,
     quiet: bool,
-) -> Result<crate::scenario::ParetoFront, AppError> {
+) -> Result<crate::study::ParetoFront, AppError> {
     if n_points < MIN_PARETO_POINTS {
         return Err(AppError::Argument(format!(
             "--points {n_points}: a front needs at least {MIN_PARETO_POINTS} points (its two ends, the lexicographic optima)"
@@ -924,8 +934,10 @@ pub fn pareto(
     let lock = prepare_output(out, Family::Pareto, &source_paths(source))?;
     let inventory = load_inventory(source)?.inventory;
     check_output_folder(out)?;
-    let front = with_threads(threads, || crate::scenario::pareto_front(&inventory, n_points, quiet))??;
-    let csv = table_bytes(out, crate::scenario::pareto_table(&front))?;
+    let front = with_threads(threads, || {
+        crate::study::pareto_front(&inventory, n_points, &progress::Bars::new(quiet))
+    })??;
+    let csv = table_bytes(out, crate::study::pareto_table(&front))?;
     let summary = serde_json::json!({
         "n_points": front.points.len(),
         "private_optimum": {"private_cost_eur": front.private_optimum.private_cost_eur, "externality_eur": front.private_optimum.externality_eur},
@@ -946,7 +958,7 @@ pub fn pareto(
             (outputs::PARETO_CSV.to_string(), csv),
             (
                 outputs::PARETO_SVG.to_string(),
-                crate::scenario::pareto_chart(&front).into_bytes(),
+                crate::study::pareto_chart(&front).into_bytes(),
             ),
             (outputs::PARETO_SUMMARY.to_string(), summary_json),
         ],

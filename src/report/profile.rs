@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::inventory::units::conversion_factor;
-use crate::results::{CategoryRow, Results};
+use crate::model::units::conversion_factor;
+use crate::report::results::{CategoryRow, Results};
 
 /// How many firms the profile names as those the network depends on most.
 pub const KEY_FIRMS: usize = 5;

@@ -1,0 +1,91 @@
+//! The folders are the pipeline (ARCHITECTURE.md): each top-level module of
+//! `src/` uses only the modules before it, and the heavy libraries stay in
+//! the one module that owns them. Read from the source text, so a new
+//! `use` that breaks the layering fails here, naming the file and line.
+
+use std::path::{Path, PathBuf};
+
+/// The pipeline, in order: a module may use only the modules before it
+/// (and the cross-cutting `progress`, which uses none).
+const LAYERS: &[&str] = &[
+    "progress",
+    "model",
+    "io",
+    "candidates",
+    "solve",
+    "value",
+    "report",
+    "study",
+    "generate",
+    "app",
+];
+
+fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+/// The top-level module a file of `src/` belongs to (`None` for lib.rs,
+/// main.rs and the binary's `cli`).
+fn module_of(src: &Path, file: &Path) -> Option<String> {
+    let relative = file.strip_prefix(src).unwrap();
+    let first = relative.components().next()?.as_os_str().to_string_lossy().to_string();
+    let name = first.trim_end_matches(".rs").to_string();
+    LAYERS.contains(&name.as_str()).then_some(name)
+}
+
+/// Every `crate::NAME` a file names, with its line number, outside its
+/// `#[cfg(test)]` module (tests may load an inventory through `io`).
+fn crate_references(text: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with("#[cfg(test)]") {
+            break;
+        }
+        let mut rest = line;
+        while let Some(at) = rest.find("crate::") {
+            let after = &rest[at + "crate::".len()..];
+            let name: String = after
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            found.push((number + 1, name));
+            rest = after;
+        }
+    }
+    found
+}
+
+#[test]
+fn every_module_uses_only_the_stages_before_it() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut problems = Vec::new();
+    for file in &files {
+        let Some(module) = module_of(&src, file) else { continue };
+        let rank = LAYERS.iter().position(|m| *m == module).unwrap();
+        let text = std::fs::read_to_string(file).unwrap();
+        for (line, name) in crate_references(&text) {
+            let Some(used) = LAYERS.iter().position(|m| *m == name) else {
+                continue;
+            };
+            if used > rank {
+                problems.push(format!(
+                    "{}:{line}: `{module}` uses `{name}`, a later stage",
+                    file.display()
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // The check sees the files it is meant to see.
+    assert!(files.len() > 20, "only {} files under src/", files.len());
+}
