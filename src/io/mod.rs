@@ -16,6 +16,7 @@ use polars::prelude::*;
 use crate::model::build::CatalogueTables;
 use crate::model::table::{sort_errors, TableFile};
 use crate::model::{build_inventory, InputError, InputWarning, Inventory, InventoryTables, RawRow, RawTable};
+pub mod frame;
 pub mod outputs;
 
 use outputs::{Family, SUMMARY};
@@ -1139,24 +1140,8 @@ fn read_records(file: &str, text: &str, scan: &Scan, separator: u8) -> Result<Ra
     })
 }
 
+pub use frame::{csv_bytes, parquet_as_csv, parquet_bytes};
 pub use outputs::TableFormat;
-
-/// Serialises a table as Parquet (readable by pandas and polars).
-pub fn parquet_bytes(frame: &mut DataFrame) -> PolarsResult<Vec<u8>> {
-    let mut buffer = Vec::new();
-    ParquetWriter::new(&mut buffer).finish(frame)?;
-    Ok(buffer)
-}
-
-/// Serialises a table as CSV with a header row.
-pub fn csv_bytes(frame: &mut DataFrame) -> PolarsResult<Vec<u8>> {
-    let mut buffer = Vec::new();
-    CsvWriter::new(&mut buffer)
-        .include_header(true)
-        .n_threads(1)
-        .finish(frame)?;
-    Ok(buffer)
-}
 
 /// The marker file written into every output folder symbiose owns (and
 /// into a folder of user files that `catalogue` or `generate` wrote
@@ -1953,17 +1938,6 @@ fn write_file_by_file(dir: &Path, family: Family, files: &[(String, Vec<u8>)]) -
         }
     }
     result
-}
-
-/// A Parquet table as the CSV bytes `optimize` would have written for it,
-/// so that one reader checks both formats (a problem's "line" is then the
-/// row number + 1, the header being line 1).
-pub fn parquet_as_csv(path: &Path) -> Result<Vec<u8>, String> {
-    let file = fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    let mut frame = ParquetReader::new(file)
-        .finish()
-        .map_err(|e| format!("not a readable Parquet table: {e}"))?;
-    csv_bytes(&mut frame).map_err(|e| format!("cannot convert the Parquet table: {e}"))
 }
 
 /// The embedded default catalogue as editable files (name, bytes), for
