@@ -15,6 +15,7 @@ pub mod candidates;
 pub mod generate;
 pub mod io;
 pub mod model;
+pub mod options;
 pub mod progress;
 pub mod report;
 pub mod solve;

@@ -10,9 +10,8 @@ use std::time::Instant;
 use crate::candidates::{candidate_links, candidate_links_with, CandidateOptions, Link};
 use crate::io::outputs::{self, Family};
 use crate::io::{
-    csv_bytes, load_inventory, load_inventory_with, lock_output, parquet_bytes, refuse_output_over_inputs,
-    write_file_atomically, write_outputs_atomically, CsvDialect, InventorySource, LoadError, LockError, OutputLock,
-    TableFormat, WriteError,
+    csv_bytes, load_inventory_with, lock_output, parquet_bytes, refuse_output_over_inputs, write_file_atomically,
+    write_outputs_atomically, CsvDialect, InventorySource, LoadError, LockError, OutputLock, TableFormat, WriteError,
 };
 use crate::model::table::short_number;
 use crate::model::{InputError, InputWarning, Inventory};
@@ -692,7 +691,7 @@ fn spare_inputs(out: &Path, family: Option<Family>, inputs: &[PathBuf]) -> Resul
 /// The paths an inventory is read from: a workbook, or a folder and the
 /// files of it that the loader reads (the names `generate` writes, Part B's
 /// and the catalogue's).
-fn source_paths(source: &InventorySource) -> Vec<PathBuf> {
+pub fn source_paths(source: &InventorySource) -> Vec<PathBuf> {
     match source {
         InventorySource::Folder(dir) => std::iter::once(dir.clone())
             .chain(
@@ -735,28 +734,27 @@ fn table_bytes(
 
 /// `symbiose run`: one scenario (its `[set]`, removals and bans; `[[vary]]`
 /// is for `sweep`), the usual five tables.
-pub fn run_scenario(path: &Path, out: &Path, allocation: Allocation) -> Result<Optimized, AppError> {
+pub fn run_scenario(path: &Path, out: &Path, extras: Extras) -> Result<Optimized, AppError> {
+    let started = Instant::now();
     let mut study = crate::study::load_study(path)?;
     study.vary.clear();
     let (inventory, share) = study.instance(0)?;
     let options = study.solve_options(None);
     let mut inputs = source_paths(&study.source);
     inputs.push(path.to_path_buf());
-    optimize_and_write(
+    inputs.extend(extras.inputs.iter().cloned());
+    let load_seconds = started.elapsed().as_secs_f64();
+    let mut optimized = optimize_and_write(
         inventory,
         Vec::new(),
         format!("{} (scenario {})", study.source.describe(), path.display()),
         &options,
         share,
-        Extras {
-            allocation,
-            write_report: false,
-            format: TableFormat::Csv,
-            inputs,
-            ..Extras::default()
-        },
+        Extras { inputs, ..extras },
         out,
-    )
+    )?;
+    optimized.timings.load = load_seconds;
+    Ok(optimized)
 }
 
 /// What a sweep produced.
@@ -892,50 +890,45 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), AppError> {
 /// `symbiose resilience`: each firm removed in turn; writes resilience.csv.
 pub fn resilience(
     source: &InventorySource,
+    inventory: &Inventory,
     options: &SolveOptions,
     supplier_share: f64,
     out: &Path,
     threads: Option<usize>,
     quiet: bool,
-) -> Result<(Inventory, Vec<crate::study::ResilienceRow>), AppError> {
+) -> Result<Vec<crate::study::ResilienceRow>, AppError> {
     let lock = prepare_output(out, Family::Resilience, &source_paths(source))?;
-    let inventory = load_inventory(source)?.inventory;
     check_output_folder(out)?;
     let rows = with_threads(threads, || {
-        crate::study::resilience(&inventory, options, supplier_share, &progress::Bars::new(quiet))
+        crate::study::resilience(inventory, options, supplier_share, &progress::Bars::new(quiet))
     })??;
-    let csv = table_bytes(out, crate::study::resilience_table(&inventory, &rows))?;
+    let csv = table_bytes(out, crate::study::resilience_table(inventory, &rows))?;
     write_set(
         &lock,
         Family::Resilience,
         vec![(outputs::RESILIENCE_CSV.to_string(), csv)],
         false,
     )?;
-    Ok((inventory, rows))
+    Ok(rows)
 }
-
-/// Fewest points `pareto --points` accepts.
-pub const MIN_PARETO_POINTS: usize = 2;
 
 /// `symbiose pareto`: the epsilon-constraint front; writes pareto.csv,
 /// pareto.svg and pareto_summary.json.
 pub fn pareto(
     source: &InventorySource,
+    inventory: &Inventory,
     n_points: usize,
     out: &Path,
     threads: Option<usize>,
     quiet: bool,
 ) -> Result<crate::study::ParetoFront, AppError> {
-    if n_points < MIN_PARETO_POINTS {
-        return Err(AppError::Argument(format!(
-            "--points {n_points}: a front needs at least {MIN_PARETO_POINTS} points (its two ends, the lexicographic optima)"
-        )));
-    }
+    crate::options::POINTS_CHECK
+        .value("--points", n_points)
+        .map_err(AppError::Argument)?;
     let lock = prepare_output(out, Family::Pareto, &source_paths(source))?;
-    let inventory = load_inventory(source)?.inventory;
     check_output_folder(out)?;
     let front = with_threads(threads, || {
-        crate::study::pareto_front(&inventory, n_points, &progress::Bars::new(quiet))
+        crate::study::pareto_front(inventory, n_points, &progress::Bars::new(quiet))
     })??;
     let csv = table_bytes(out, crate::study::pareto_table(&front))?;
     let summary = serde_json::json!({
@@ -1180,7 +1173,9 @@ mod tests {
     #[test]
     fn quantities_spread_beyond_1e12_are_warned_about_with_the_far_flows_named() {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/split_by_distance");
-        let mut inventory = load_inventory(&InventorySource::Folder(dir)).unwrap().inventory;
+        let mut inventory = crate::io::load_inventory(&InventorySource::Folder(dir))
+            .unwrap()
+            .inventory;
         assert!(quantity_spread_warnings(&inventory, "flows.csv").is_empty());
         // s1 100 -> 1e-7 MWh, d1 60 -> 1e6 MWh: a spread of 1e13.
         inventory.flows[0].quantity = 1e-7;

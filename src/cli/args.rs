@@ -5,9 +5,11 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use symbiose::app::{self, Allocation};
+use symbiose::app::{self, Allocation, Extras, OptimizeConfig};
+use symbiose::io::TableFormat;
 use symbiose::io::{CsvDialect, InventorySource};
-use symbiose::solve::{LpSolver, Objective};
+use symbiose::options;
+use symbiose::solve::{LpSolver, Objective, SolveOptions};
 use symbiose::study::Shard;
 
 #[derive(Parser)]
@@ -39,60 +41,14 @@ pub enum Command {
         after_help = "Examples:\n  symbiose optimize data/dunkirk --out results/\n  symbiose optimize --objective social --supplier-share 0.3 --out results/\n  symbiose optimize --report --out results/    # also results/report.html\n\nWithout INVENTORY, optimizes the bundled Dunkirk example. Writes summary.json, links.csv,\nflow_results.csv, firm_values.csv, territory_values.csv, territory_profile.json,\nfirms.geojson and links.geojson into --out (and report.html with --report).\n\nWith docs/model.md Part B files (slices.csv, profiles.csv, processes.csv, process_io.csv) or link\nfixed costs, also flow_slices.csv, link_slices.csv and services.csv (with slices),\nprocesses.csv and investments.csv (with processes or fixed costs; a MILP, see --mip-gap):\n  symbiose optimize data/union-roubaix --out union/\n  symbiose optimize data/dunkirk-seasonal --mip-gap 0.001 --out seasonal/"
     )]
     Optimize {
-        /// Inventory folder; default: the bundled Dunkirk example
+        /// Inventory folder or workbook (.xlsx); default: the bundled Dunkirk example
         inventory: Option<PathBuf>,
-        /// What to minimise
-        #[arg(long, value_enum, default_value_t = ObjectiveArg::Externalities)]
-        objective: ObjectiveArg,
-        /// Share of each link's private surplus credited to the supplier (0 to 1)
-        #[arg(long, default_value_t = 0.5, value_parser = parse_share)]
-        supplier_share: f64,
-        /// Stop the solver after this many seconds and report the best solution found
-        #[arg(long, value_parser = parse_seconds)]
-        time_limit: Option<f64>,
-        /// Relative MIP gap at which the solver may stop when investments (fixed costs) make the model a MILP (default: HiGHS's 1e-4)
-        #[arg(long, value_parser = parse_gap)]
-        mip_gap: Option<f64>,
-        /// Relative slack the second stage of a lexicographic objective may spend on the first
-        /// criterion (docs/model.md A3: value <= v* + SLACK * max(1, |v*|)); 0 keeps it on the optimum
-        #[arg(long, value_name = "SLACK", default_value_t = symbiose::solve::LEXICOGRAPHIC_TOLERANCE, value_parser = parse_gap)]
-        lexicographic_slack: f64,
-        /// Output folder
-        #[arg(long, default_value = "results")]
-        out: PathBuf,
-        /// How many links to list in the printed summary (0: none)
-        #[arg(long, default_value_t = 5)]
-        top: usize,
-        /// Fair shares: `shapley` adds each firm's Shapley value to firm_values.csv
-        #[arg(long, value_enum, default_value_t = AllocationArg::Equal)]
-        allocation: AllocationArg,
-        /// Permutations sampled for Shapley values when more than 12 firms take part (at least 2)
-        #[arg(long, default_value_t = 200, value_parser = parse_samples)]
-        samples: usize,
-        /// Also write report.html (the HTML report) into the output folder
-        #[arg(long)]
-        report: bool,
-        /// Format of the four result tables (summary.json stays JSON)
-        #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
-        format: FormatArg,
+        #[command(flatten)]
+        solve: SolveArgs,
+        #[command(flatten)]
+        results: ResultsArgs,
         #[command(flatten)]
         csv: CsvArgs,
-        /// HiGHS's LP algorithm (default: HiGHS's own choice, dual simplex for these LPs)
-        #[arg(long, value_enum)]
-        solver: Option<SolverArg>,
-        /// Keep only the K cheapest candidate links of each supply (net social cost per unit);
-        /// an approximation: the optimum found may be worse than the true one. Off by default
-        #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
-        max_candidates: Option<u64>,
-        /// Also write the first-stage LP to FILE with HiGHS's writer (LP format for a .lp name, MPS for any other), to time HiGHS alone on it
-        #[arg(long, value_name = "FILE")]
-        write_mps: Option<PathBuf>,
-        /// Print the time spent in each stage (load, candidates, model, HiGHS, values, files) on stderr
-        #[arg(short = 'v', long, visible_alias = "verbose")]
-        timings: bool,
-        /// Print nothing but warnings and errors
-        #[arg(short, long)]
-        quiet: bool,
     },
     /// Write a synthetic territory (firms.csv, flows.csv, distances.csv) for scale tests
     #[command(
@@ -131,17 +87,10 @@ pub enum Command {
         after_help = "Example:\n  symbiose run scenarios/carbon.toml --out results/\n\nA scenario file (TOML):\n  inventory = \"bundled:dunkirk\"     # or a folder relative to the file\n  objective = \"social\"\n  supplier_share = 0.5\n  remove_firms = [\"dk6\"]\n  ban_routes = [\"landfill\"]\n  [set]\n  \"externality.co2e_t\" = 500.0\n  \"route_cost.landfill\" = 150.0\n\nParameters: externality.<category>, route_cost.<route>, transport_cost.<resource>,\nmax_distance.<resource>, flow_quantity.<flow_id>, flow_factor.<flow_id>, supplier_share.\n[[vary]] blocks are ignored by run (see sweep)."
     )]
     Run {
-        /// Scenario file (TOML)
+        /// Scenario file (TOML); its inventory, objective, supplier share, time limit and MIP gap apply
         scenario: PathBuf,
-        /// Output folder
-        #[arg(long, default_value = "results")]
-        out: PathBuf,
-        /// Fair shares, as for optimize
-        #[arg(long, value_enum, default_value_t = AllocationArg::Equal)]
-        allocation: AllocationArg,
-        /// Permutations sampled for Shapley values, as for optimize (at least 2)
-        #[arg(long, default_value_t = 200, value_parser = parse_samples)]
-        samples: usize,
+        #[command(flatten)]
+        results: ResultsArgs,
     },
     /// Solve the grid of a scenario file's [[vary]] blocks in parallel; writes sweep.csv and sweep.svg
     #[command(
@@ -156,9 +105,6 @@ pub enum Command {
         /// Run only the I-th of N shares of the grid (1-based), e.g. 2/4
         #[arg(long, value_parser = Shard::parse)]
         shard: Option<Shard>,
-        /// Worker threads (default: RAYON_NUM_THREADS or the number of cores; at most 4 per core); one HiGHS thread per solve
-        #[arg(long, value_parser = parse_threads)]
-        threads: Option<usize>,
         /// Keep each worker's HiGHS model between scenarios and change costs and bounds in place
         /// (faster; where optima tie, the solution picked may then depend on the order of solves)
         #[arg(long)]
@@ -166,9 +112,8 @@ pub enum Command {
         /// Run a grid (or a shard) of more than 1,000,000 scenarios
         #[arg(long)]
         allow_large_grid: bool,
-        /// Print nothing but errors
-        #[arg(short, long)]
-        quiet: bool,
+        #[command(flatten)]
+        work: WorkArgs,
     },
     /// Combine the outputs of sharded sweeps into one sweep.csv, sweep_meta.json and sweep.svg
     #[command(
@@ -185,35 +130,33 @@ pub enum Command {
     /// Remove each firm in turn and re-optimize: which firms the territory depends on
     #[command(after_help = "Example:\n  symbiose resilience data/dunkirk --out resilience/")]
     Resilience {
-        /// Inventory folder; default: the bundled Dunkirk example
+        /// Inventory folder or workbook (.xlsx); default: the bundled Dunkirk example
         inventory: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t = ObjectiveArg::Externalities)]
-        objective: ObjectiveArg,
-        #[arg(long, default_value_t = 0.5, value_parser = parse_share)]
-        supplier_share: f64,
+        #[command(flatten)]
+        solve: SolveArgs,
+        /// Output folder (resilience.csv)
         #[arg(long, default_value = "resilience")]
         out: PathBuf,
-        /// Worker threads (at most 4 per core)
-        #[arg(long, value_parser = parse_threads)]
-        threads: Option<usize>,
-        #[arg(short, long)]
-        quiet: bool,
+        #[command(flatten)]
+        work: WorkArgs,
+        #[command(flatten)]
+        csv: CsvArgs,
     },
     /// The Pareto front of private cost against externalities (epsilon-constraint)
     #[command(after_help = "Example:\n  symbiose pareto data/dunkirk --points 20 --out pareto/")]
     Pareto {
-        /// Inventory folder; default: the bundled Dunkirk example
+        /// Inventory folder or workbook (.xlsx); default: the bundled Dunkirk example
         inventory: Option<PathBuf>,
         /// Number of epsilon steps between the two lexicographic optima (at least 2)
         #[arg(long, default_value_t = 20, value_parser = parse_points)]
         points: usize,
+        /// Output folder (pareto.csv, pareto.svg, pareto_summary.json)
         #[arg(long, default_value = "pareto")]
         out: PathBuf,
-        /// Worker threads (at most 4 per core)
-        #[arg(long, value_parser = parse_threads)]
-        threads: Option<usize>,
-        #[arg(short, long)]
-        quiet: bool,
+        #[command(flatten)]
+        work: WorkArgs,
+        #[command(flatten)]
+        csv: CsvArgs,
     },
     /// Write the default catalogue as editable CSV files
     #[command(
@@ -227,6 +170,129 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+}
+
+/// How a solve runs: `optimize` and `resilience` (a scenario file sets the
+/// same values for `run` and `sweep`).
+#[derive(clap::Args, Clone)]
+pub struct SolveArgs {
+    /// What to minimise
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Externalities)]
+    pub objective: ObjectiveArg,
+    /// Share of each link's private surplus credited to the supplier (0 to 1)
+    #[arg(long, default_value_t = 0.5, value_parser = parse_share)]
+    pub supplier_share: f64,
+    /// Stop the solver after this many seconds and report the best solution found
+    #[arg(long, value_parser = parse_seconds)]
+    pub time_limit: Option<f64>,
+    /// Relative MIP gap at which the solver may stop when investments (fixed costs) make the model a MILP (default: HiGHS's 1e-4)
+    #[arg(long, value_parser = parse_gap)]
+    pub mip_gap: Option<f64>,
+    /// Relative slack the second stage of a lexicographic objective may spend on the first
+    /// criterion (docs/model.md A3: value <= v* + SLACK * max(1, |v*|)); 0 keeps it on the optimum
+    #[arg(long, value_name = "SLACK", default_value_t = symbiose::solve::LEXICOGRAPHIC_TOLERANCE, value_parser = parse_gap)]
+    pub lexicographic_slack: f64,
+    /// HiGHS's LP algorithm (default: HiGHS's own choice, dual simplex for these LPs)
+    #[arg(long, value_enum)]
+    pub solver: Option<SolverArg>,
+}
+
+impl SolveArgs {
+    pub fn options(&self) -> SolveOptions {
+        SolveOptions {
+            objective: self.objective.into(),
+            time_limit_seconds: self.time_limit,
+            mip_gap: self.mip_gap,
+            solver: self.solver.map(LpSolver::from),
+            lexicographic_slack: self.lexicographic_slack,
+            ..SolveOptions::default()
+        }
+    }
+}
+
+/// What a run that writes the result tables writes and prints: `optimize` and `run`.
+#[derive(clap::Args, Clone)]
+pub struct ResultsArgs {
+    /// Output folder
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    /// Format of the result tables (summary.json stays JSON)
+    #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
+    pub format: FormatArg,
+    /// Also write report.html (the HTML report) into the output folder
+    #[arg(long)]
+    pub report: bool,
+    /// Fair shares: `shapley` adds each firm's Shapley value to firm_values.csv
+    #[arg(long, value_enum, default_value_t = AllocationArg::Equal)]
+    pub allocation: AllocationArg,
+    /// Permutations sampled for Shapley values when more than 12 firms take part (at least 2)
+    #[arg(long, default_value_t = 200, value_parser = parse_samples)]
+    pub samples: usize,
+    /// Keep only the K cheapest candidate links of each supply (net social cost per unit);
+    /// an approximation: the optimum found may be worse than the true one. Off by default
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_candidates: Option<u64>,
+    /// Also write the first-stage LP to FILE with HiGHS's writer (LP format for a .lp name, MPS for any other), to time HiGHS alone on it
+    #[arg(long, value_name = "FILE")]
+    pub write_mps: Option<PathBuf>,
+    /// How many links to list in the printed summary (0: none)
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
+    /// Print the time spent in each stage (load, candidates, model, HiGHS, values, files) on stderr
+    #[arg(short = 'v', long, visible_alias = "verbose")]
+    pub timings: bool,
+    /// Print nothing but warnings and errors
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl ResultsArgs {
+    pub fn extras(&self) -> Extras {
+        Extras {
+            allocation: allocation(self.allocation, self.samples),
+            write_report: self.report,
+            format: match self.format {
+                FormatArg::Csv => TableFormat::Csv,
+                FormatArg::Parquet => TableFormat::Parquet,
+            },
+            max_candidates: self.max_candidates.map(|k| usize::try_from(k).unwrap_or(usize::MAX)),
+            write_mps: self.write_mps.clone(),
+            inputs: Vec::new(),
+        }
+    }
+
+    /// `optimize`'s configuration: these options with the solve's.
+    pub fn optimize_config(&self, source: InventorySource, solve: &SolveArgs, csv: CsvArgs) -> OptimizeConfig {
+        let extras = self.extras();
+        OptimizeConfig {
+            source,
+            objective: solve.objective.into(),
+            supplier_share: solve.supplier_share,
+            time_limit_seconds: solve.time_limit,
+            threads: None,
+            mip_gap: solve.mip_gap,
+            lexicographic_slack: solve.lexicographic_slack,
+            out: self.out.clone(),
+            allocation: extras.allocation,
+            write_report: extras.write_report,
+            format: extras.format,
+            dialect: csv.dialect(),
+            solver: solve.solver.map(LpSolver::from),
+            max_candidates: extras.max_candidates,
+            write_mps: extras.write_mps,
+        }
+    }
+}
+
+/// Many solves in parallel: `sweep`, `resilience` and `pareto`.
+#[derive(clap::Args, Clone, Copy)]
+pub struct WorkArgs {
+    /// Worker threads (default: RAYON_NUM_THREADS or the number of cores; at most 4 per core); one HiGHS thread per solve
+    #[arg(long, value_parser = parse_threads)]
+    pub threads: Option<usize>,
+    /// Print nothing but warnings and errors (no progress bar)
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// How the inventory's CSV files are written (detected when not given).
@@ -321,17 +387,11 @@ impl From<ObjectiveArg> for Objective {
 }
 
 pub fn parse_share(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(value) if (0.0..=1.0).contains(&value) => Ok(value),
-        _ => Err(format!("{text:?} is not a share between 0 and 1")),
-    }
+    options::SHARE_CHECK.parse(text)
 }
 
 pub fn parse_gap(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(value) if value.is_finite() && value >= 0.0 => Ok(value),
-        _ => Err(format!("{text:?} is not a relative gap >= 0 (such as 0.001 for 0.1 %)")),
-    }
+    options::GAP_CHECK.parse(text)
 }
 
 pub fn parse_positive_km(text: &str) -> Result<f64, String> {
@@ -342,35 +402,19 @@ pub fn parse_positive_km(text: &str) -> Result<f64, String> {
 }
 
 pub fn parse_seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(value) if value.is_finite() && value >= 0.0 => Ok(value),
-        _ => Err(format!("{text:?} is not a number of seconds >= 0")),
-    }
+    options::SECONDS_CHECK.parse(text)
 }
 
 pub fn parse_samples(text: &str) -> Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(value) if value >= symbiose::value::allocation::SHAPLEY_MIN_SAMPLES => Ok(value),
-        _ => Err(format!(
-            "{text:?} is not a number of permutations >= 2: a standard error needs at least two samples"
-        )),
-    }
+    options::SAMPLES_CHECK.parse(text)
 }
 
 pub fn parse_points(text: &str) -> Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(value) if value >= app::MIN_PARETO_POINTS => Ok(value),
-        _ => Err(format!(
-            "{text:?} is not a number of points >= 2: a front has at least its two ends, the lexicographic optima"
-        )),
-    }
+    options::POINTS_CHECK.parse(text)
 }
 
 pub fn parse_threads(text: &str) -> Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(value) if value >= 1 => Ok(value),
-        _ => Err(format!("{text:?} is not a number of threads >= 1")),
-    }
+    options::THREADS_CHECK.parse(text)
 }
 
 /// `--threads` capped (app::capped_threads), the warning printed.
@@ -386,5 +430,90 @@ pub fn source(inventory: Option<PathBuf>) -> InventorySource {
     match inventory {
         Some(path) => InventorySource::from_path(path),
         None => InventorySource::BundledDunkirk,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// Every option and argument of every command says what it is for in `--help`.
+    #[test]
+    fn every_option_has_help_text() {
+        let cli = Cli::command();
+        let mut missing = Vec::new();
+        let mut n_checked = 0;
+        for command in cli.get_subcommands() {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                n_checked += 1;
+                if arg.get_help().is_none_or(|help| help.to_string().trim().is_empty()) {
+                    missing.push(format!("{} {}", command.get_name(), id));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "options without help text: {missing:?}");
+        assert!(n_checked > 50, "only {n_checked} options checked");
+    }
+
+    /// The options that apply to several commands are taken the same way by each.
+    #[test]
+    fn shared_options_are_taken_by_every_command_they_apply_to() {
+        let cli = Cli::command();
+        let takes = |name: &str, option: &str| {
+            let command = cli.find_subcommand(name).unwrap();
+            command.get_arguments().any(|arg| arg.get_long() == Some(option))
+        };
+        for command in ["optimize", "run"] {
+            for option in [
+                "out",
+                "format",
+                "report",
+                "allocation",
+                "samples",
+                "top",
+                "timings",
+                "quiet",
+                "max-candidates",
+                "write-mps",
+            ] {
+                assert!(takes(command, option), "{command} --{option}");
+            }
+        }
+        for command in ["optimize", "resilience"] {
+            for option in [
+                "objective",
+                "supplier-share",
+                "time-limit",
+                "mip-gap",
+                "lexicographic-slack",
+                "solver",
+            ] {
+                assert!(takes(command, option), "{command} --{option}");
+            }
+        }
+        for command in ["validate", "optimize", "resilience", "pareto"] {
+            for option in ["sep", "decimal-comma"] {
+                assert!(takes(command, option), "{command} --{option}");
+            }
+        }
+        for command in ["sweep", "resilience", "pareto"] {
+            for option in ["threads", "quiet"] {
+                assert!(takes(command, option), "{command} --{option}");
+            }
+        }
+    }
+
+    #[test]
+    fn option_values_are_checked_by_the_shared_checks() {
+        assert!(parse_share("1.5").unwrap_err().contains(symbiose::options::SHARE));
+        assert!(parse_points("1").unwrap_err().contains("number of points >= 2"));
+        assert!(parse_samples("1").unwrap_err().contains("at least two samples"));
+        assert_eq!(parse_seconds("2.5"), Ok(2.5));
     }
 }

@@ -2,10 +2,10 @@
 
 use std::process::ExitCode;
 
-use symbiose::app::{self, exit_code, OptimizeConfig, ReportConfig};
-use symbiose::io::{LoadError, TableFormat};
+use symbiose::app::{self, exit_code, ReportConfig};
+use symbiose::io::{InventorySource, LoadError};
+use symbiose::model::Inventory;
 use symbiose::report::{counted, euros};
-use symbiose::solve::{LpSolver, SolveOptions};
 
 use super::args::*;
 use super::print::{finish, print_input_errors, print_warnings, report_error};
@@ -36,105 +36,51 @@ pub fn run(cli: Cli) -> ExitCode {
                 Err(LoadError::Invalid { errors, warnings }) => {
                     print_warnings(&warnings);
                     print_input_errors(&errors);
-                    eprintln!("{}: {}", source.describe(), counted(errors.len(), "problem", "problems"));
+                    eprintln!(
+                        "{}: {}",
+                        source.describe(),
+                        counted(errors.len(), "problem", "problems")
+                    );
                     ExitCode::from(exit_code::INVALID_INPUT)
                 }
             }
         }
         Command::Optimize {
             inventory,
-            objective,
-            supplier_share,
-            time_limit,
-            mip_gap,
-            lexicographic_slack,
-            out,
-            top,
-            allocation: allocation_arg,
-            samples,
-            report,
-            format,
+            solve,
+            results,
             csv,
-            solver,
-            max_candidates,
-            write_mps,
-            timings,
-            quiet,
         } => {
-            let config = OptimizeConfig {
-                source: source(inventory),
-                objective: objective.into(),
-                supplier_share,
-                time_limit_seconds: time_limit,
-                threads: None,
-                mip_gap,
-                lexicographic_slack,
-                out,
-                allocation: allocation(allocation_arg, samples),
-                write_report: report,
-                format: match format {
-                    FormatArg::Csv => TableFormat::Csv,
-                    FormatArg::Parquet => TableFormat::Parquet,
-                },
-                dialect: csv.dialect(),
-                solver: solver.map(LpSolver::from),
-                max_candidates: max_candidates.map(|k| usize::try_from(k).unwrap_or(usize::MAX)),
-                write_mps,
-            };
+            let source = source(inventory);
             // Warnings first: one may explain why the solve fails.
             let started = std::time::Instant::now();
-            let loaded = match app::load_checked(&config.source, config.dialect) {
+            let loaded = match app::load_checked(&source, csv.dialect()) {
                 Ok(loaded) => loaded,
                 Err(error) => return finish(Err(error.into())),
             };
             let load_seconds = started.elapsed().as_secs_f64();
             print_warnings(&loaded.warnings);
-            match app::optimize_loaded(&config, loaded, load_seconds) {
-                // The warnings were printed above, before the solve.
-                Ok(optimized) => {
-                    if timings {
-                        eprint!("{}", optimized.timings.describe());
-                    }
-                    if quiet {
-                        return ExitCode::from(optimized.exit_code());
-                    }
-                    if let Some(path) = &config.write_mps {
-                        println!("  first-stage LP written to {}", path.display());
-                    }
-                    print!("{}", optimized.human_summary(top));
-                    println!("  tables written to {}", config.out.display());
-                    if config.write_report {
-                        println!("  report written to {}", config.out.join(symbiose::io::outputs::REPORT).display());
-                    }
-                    ExitCode::from(optimized.exit_code())
-                }
-                Err(error) => {
-                    report_error(&error);
-                    ExitCode::from(error.exit_code())
-                }
-            }
+            let config = results.optimize_config(source, &solve, csv);
+            let optimized = app::optimize_loaded(&config, loaded, load_seconds);
+            print_optimized(optimized, &results)
         }
-        Command::Run {
-            scenario,
-            out,
-            allocation: allocation_arg,
-            samples,
-        } => finish(
-            app::run_scenario(&scenario, &out, allocation(allocation_arg, samples)).map(|optimized| {
+        Command::Run { scenario, results } => {
+            let optimized = app::run_scenario(&scenario, &results.out, results.extras()).map(|optimized| {
                 print_warnings(&optimized.warnings);
-                print!("{}", optimized.human_summary(5));
-                println!("  tables written to {}", out.display());
-                optimized.exit_code()
-            }),
-        ),
+                optimized
+            });
+            print_optimized(optimized, &results)
+        }
         Command::Sweep {
             scenario,
             out,
             shard,
-            threads: requested_threads,
             warm_start,
             allow_large_grid,
-            quiet,
+            work: WorkArgs {
+                threads: requested_threads,
+                quiet,
+            },
         } => {
             let config = app::SweepConfig {
                 scenario,
@@ -188,44 +134,63 @@ pub fn run(cli: Cli) -> ExitCode {
         })),
         Command::Resilience {
             inventory,
-            objective,
-            supplier_share,
+            solve,
             out,
-            threads: requested_threads,
-            quiet,
+            work: WorkArgs {
+                threads: requested_threads,
+                quiet,
+            },
+            csv,
         } => {
-            let options = SolveOptions {
-                objective: objective.into(),
-                ..SolveOptions::default()
+            let source = source(inventory);
+            let inventory = match load_and_warn(&source, csv) {
+                Ok(inventory) => inventory,
+                Err(code) => return code,
             };
-            finish(
-                app::resilience(&source(inventory), &options, supplier_share, &out, threads(requested_threads), quiet).map(
-                    |(inventory, mut rows)| {
-                        if !quiet {
-                            rows.sort_by(|a, b| b.territory_value_lost_eur.total_cmp(&a.territory_value_lost_eur));
-                            println!("firms the territory depends on most (territory value lost if they leave):");
-                            for row in rows.iter().take(5) {
-                                println!(
-                                    "  {:<34}{:>16} EUR/yr, {} lost",
-                                    inventory.firm(row.firm).id,
-                                    euros(row.territory_value_lost_eur),
-                                    counted(row.links_lost, "link", "links")
-                                );
-                            }
-                            println!("resilience.csv written to {}", out.display());
-                        }
-                        exit_code::OK
-                    },
-                ),
-            )
+            let options = solve.options();
+            let rows = app::resilience(
+                &source,
+                &inventory,
+                &options,
+                solve.supplier_share,
+                &out,
+                threads(requested_threads),
+                quiet,
+            );
+            finish(rows.map(|mut rows| {
+                if !quiet {
+                    rows.sort_by(|a, b| b.territory_value_lost_eur.total_cmp(&a.territory_value_lost_eur));
+                    println!("firms the territory depends on most (territory value lost if they leave):");
+                    for row in rows.iter().take(5) {
+                        println!(
+                            "  {:<34}{:>16} EUR/yr, {} lost",
+                            inventory.firm(row.firm).id,
+                            euros(row.territory_value_lost_eur),
+                            counted(row.links_lost, "link", "links")
+                        );
+                    }
+                    println!("resilience.csv written to {}", out.display());
+                }
+                exit_code::OK
+            }))
         }
         Command::Pareto {
             inventory,
             points,
             out,
-            threads: requested_threads,
-            quiet,
-        } => finish(app::pareto(&source(inventory), points, &out, threads(requested_threads), quiet).map(|front| {
+            work: WorkArgs {
+                threads: requested_threads,
+                quiet,
+            },
+            csv,
+        } => {
+            let source = source(inventory);
+            let inventory = match load_and_warn(&source, csv) {
+                Ok(inventory) => inventory,
+                Err(code) => return code,
+            };
+            let front = app::pareto(&source, &inventory, points, &out, threads(requested_threads), quiet);
+            finish(front.map(|front| {
             if !quiet {
                 println!(
                     "{}; the territory's view costs the firms {} EUR/yr and saves {} EUR/yr of externalities against the firms' view",
@@ -236,7 +201,8 @@ pub fn run(cli: Cli) -> ExitCode {
                 println!("pareto.csv and pareto.svg written to {}", out.display());
             }
             exit_code::OK
-        })),
+        }))
+        }
         Command::Report { results_dir, out } => {
             let config = ReportConfig { results_dir, out };
             match app::report(&config) {
@@ -276,7 +242,11 @@ pub fn run(cli: Cli) -> ExitCode {
                     "{}, {}, {} written to {} (region {:.0} km wide)",
                     counted(generated.n_firms, "firm", "firms"),
                     counted(generated.n_flows, "flow", "flows"),
-                    counted(generated.n_distance_overrides, "distance override", "distance overrides"),
+                    counted(
+                        generated.n_distance_overrides,
+                        "distance override",
+                        "distance overrides"
+                    ),
                     out.display(),
                     config.region_side_km()
                 );
@@ -287,5 +257,46 @@ pub fn run(cli: Cli) -> ExitCode {
             println!("default catalogue written to {}", out.display());
             exit_code::OK
         })),
+    }
+}
+
+/// Prints what `optimize` or `run` did (unless `--quiet`); the exit code
+/// says how it ended.
+fn print_optimized(optimized: Result<app::Optimized, app::AppError>, results: &ResultsArgs) -> ExitCode {
+    let optimized = match optimized {
+        Ok(optimized) => optimized,
+        Err(error) => {
+            report_error(&error);
+            return ExitCode::from(error.exit_code());
+        }
+    };
+    if results.timings {
+        eprint!("{}", optimized.timings.describe());
+    }
+    if !results.quiet {
+        if let Some(path) = &results.write_mps {
+            println!("  first-stage LP written to {}", path.display());
+        }
+        print!("{}", optimized.human_summary(results.top));
+        println!("  tables written to {}", results.out.display());
+        if results.report {
+            println!(
+                "  report written to {}",
+                results.out.join(symbiose::io::outputs::REPORT).display()
+            );
+        }
+    }
+    ExitCode::from(optimized.exit_code())
+}
+
+/// Loads an inventory and prints its warnings (before the work they may
+/// explain); on invalid input, prints the errors and gives the exit code.
+fn load_and_warn(source: &InventorySource, csv: CsvArgs) -> Result<Inventory, ExitCode> {
+    match app::load_checked(source, csv.dialect()) {
+        Ok(loaded) => {
+            print_warnings(&loaded.warnings);
+            Ok(loaded.inventory)
+        }
+        Err(error) => Err(finish(Err(error.into()))),
     }
 }

@@ -6,9 +6,10 @@
 use std::path::{Path, PathBuf};
 
 /// The pipeline, in order: a module may use only the modules before it
-/// (and the cross-cutting `progress`, which uses none).
+/// (`progress` and `options`, cross-cutting, use none).
 const LAYERS: &[&str] = &[
     "progress",
+    "options",
     "model",
     "io",
     "candidates",

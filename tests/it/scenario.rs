@@ -149,7 +149,7 @@ fn a_banned_route_that_cannot_be_avoided_names_the_flows_left_over() {
     let error = app::run_scenario(
         &scenario_path("ban_boiler.toml"),
         &tempfile::tempdir().unwrap().path().join("o"),
-        app::Allocation::Equal,
+        app::Extras::default(),
     )
     .unwrap_err();
     assert_eq!(error.exit_code(), app::exit_code::INFEASIBLE);
@@ -600,6 +600,7 @@ fn silent_coercions_are_refused() {
     assert!(error.to_string().contains("at least 2 permutations"), "{error}");
     let error = app::pareto(
         &symbiose::io::InventorySource::BundledDunkirk,
+        &dunkirk,
         1,
         &work.path().join("p"),
         None,
