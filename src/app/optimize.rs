@@ -1,0 +1,403 @@
+//! `optimize` and the solve-and-write path every results run shares: the
+//! candidate links, the solve, the values, Shapley columns on request, and
+//! the one atomic set of tables, summary, profile, GeoJSON and report.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::candidates::{candidate_links_with, CandidateOptions, Link};
+use crate::io::outputs::{self, Family};
+use crate::io::{csv_bytes, load_inventory_with, parquet_bytes, CsvDialect, InventorySource, LoadError, TableFormat};
+use crate::model::{InputWarning, Inventory};
+use crate::report::read::results_from_outputs;
+use crate::report::{human_summary, part_b_tables, result_tables, summary, RunInfo, RunOptions, Summary};
+use crate::solve::{LpSolution, LpSolver, Objective, SolutionStatus, SolveOptions};
+use crate::value::Valuation;
+
+use super::*;
+
+#[derive(Debug, Clone)]
+pub struct OptimizeConfig {
+    pub source: InventorySource,
+    pub objective: Objective,
+    /// alpha in [0, 1]: the supplier's share of each link's surplus.
+    pub supplier_share: f64,
+    pub time_limit_seconds: Option<f64>,
+    pub threads: Option<u32>,
+    /// Relative MIP gap for inventories with investments (docs/model.md B4);
+    /// `None`: HiGHS's default.
+    pub mip_gap: Option<f64>,
+    /// See [`SolveOptions::lexicographic_slack`].
+    pub lexicographic_slack: f64,
+    pub out: PathBuf,
+    pub allocation: Allocation,
+    /// Also write report.html into `out`.
+    pub write_report: bool,
+    /// Format of the four result tables.
+    pub format: TableFormat,
+    /// How the inventory's CSV files are written.
+    pub dialect: CsvDialect,
+    /// HiGHS's LP algorithm (`None`: HiGHS's default).
+    pub solver: Option<LpSolver>,
+    /// Keep only the K cheapest candidate links of each supply (an approximation).
+    pub max_candidates: Option<usize>,
+    /// Also write the first-stage LP to this file (MPS or LP format, by extension).
+    pub write_mps: Option<PathBuf>,
+}
+
+/// What `optimize` writes beyond the tables of docs/model.md A5, and how it
+/// generates the candidate links.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Extras {
+    pub allocation: Allocation,
+    /// Also write report.html.
+    pub write_report: bool,
+    /// Format of the four result tables.
+    pub format: TableFormat,
+    /// Keep only the K cheapest candidate links of each supply (an approximation).
+    pub max_candidates: Option<usize>,
+    /// Also write the first-stage LP to this file, before solving.
+    pub write_mps: Option<PathBuf>,
+    /// The files and folders the run read, which no output may replace.
+    pub inputs: Vec<PathBuf>,
+}
+
+/// Wall-clock seconds of each stage of one `optimize` run.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    /// Reading and validating the inventory.
+    pub load: f64,
+    pub candidates: f64,
+    /// Writing the first-stage LP file (`--write-mps` only).
+    pub write_model: f64,
+    /// Building the model and solving it (every HiGHS run).
+    pub lp: f64,
+    /// Of which inside HiGHS.
+    pub highs: f64,
+    /// How `highs` splits between HiGHS's runs.
+    pub highs_runs: crate::solve::StageSeconds,
+    pub valuation: f64,
+    /// Tables, read-back, profile, GeoJSON, report, atomic writes.
+    pub outputs: f64,
+}
+
+impl Timings {
+    pub fn total(&self) -> f64 {
+        self.load + self.candidates + self.write_model + self.lp + self.valuation + self.outputs
+    }
+
+    /// One line per stage, for `optimize --timings`.
+    pub fn describe(&self) -> String {
+        let total = self.total().max(f64::MIN_POSITIVE);
+        let line =
+            |name: &str, seconds: f64| format!("  {name:<28}{seconds:>10.3} s {:>6.1} %\n", 100.0 * seconds / total);
+        [
+            line("load and validate", self.load),
+            line("candidate links", self.candidates),
+            line("write the LP file", self.write_model),
+            line("build the model", (self.lp - self.highs).max(0.0)),
+            line("HiGHS, all runs", self.highs),
+            line("  guide run", self.highs_runs.guide),
+            line("  first stage", self.highs_runs.first),
+            line("  second stage", self.highs_runs.second),
+            line("valuation", self.valuation),
+            line("tables and files", self.outputs),
+            line("total", self.total()),
+        ]
+        .concat()
+    }
+}
+
+/// How the firms' value is shared in firm_values.csv.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Allocation {
+    /// Each link's surplus split by the supplier share (docs/model.md A4) only.
+    #[default]
+    Equal,
+    /// Also the Shapley value of each firm (`samples` permutations when the
+    /// game is too large to enumerate).
+    Shapley { samples: usize },
+}
+
+/// Everything one optimization produced.
+#[derive(Debug)]
+pub struct Optimized {
+    pub inventory: Inventory,
+    pub warnings: Vec<InputWarning>,
+    pub links: Vec<Link>,
+    pub solution: LpSolution,
+    pub valuation: Valuation,
+    pub summary: Summary,
+    pub timings: Timings,
+}
+
+impl Optimized {
+    pub fn exit_code(&self) -> u8 {
+        match self.solution.status {
+            SolutionStatus::Optimal => exit_code::OK,
+            SolutionStatus::TimeLimit => exit_code::TIME_LIMIT,
+        }
+    }
+
+    pub fn human_summary(&self, top_links: usize) -> String {
+        human_summary(&self.inventory, &self.valuation, &self.summary, top_links)
+    }
+}
+
+pub use crate::value::{optimize_inventory, optimize_inventory_warm};
+
+/// `symbiose optimize`: load, solve, value, write the five tables, the
+/// territory profile and the GeoJSON files (and report.html on request),
+/// all in one atomic set. Nothing is written unless a solution was found.
+pub fn optimize(config: &OptimizeConfig) -> Result<Optimized, AppError> {
+    let started = Instant::now();
+    let loaded = load_checked(&config.source, config.dialect)?;
+    optimize_loaded(config, loaded, started.elapsed().as_secs_f64())
+}
+
+/// Loads an inventory with every warning, the spread of its quantities
+/// included, so that the binary can print them before a solve that may
+/// fail because of what they warn about.
+pub fn load_checked(source: &InventorySource, dialect: CsvDialect) -> Result<crate::io::Loaded, LoadError> {
+    let mut loaded = load_inventory_with(source, dialect)?;
+    loaded
+        .warnings
+        .extend(quantity_spread_warnings(&loaded.inventory, &flows_file(source)));
+    Ok(loaded)
+}
+
+/// `optimize` once the inventory is loaded.
+pub fn optimize_loaded(
+    config: &OptimizeConfig,
+    loaded: crate::io::Loaded,
+    load_seconds: f64,
+) -> Result<Optimized, AppError> {
+    let options = SolveOptions {
+        objective: config.objective,
+        time_limit_seconds: config.time_limit_seconds,
+        threads: config.threads,
+        bound: None,
+        mip_gap: config.mip_gap,
+        solver: config.solver,
+        lexicographic_slack: config.lexicographic_slack,
+    };
+    let mut optimized = optimize_and_write(
+        loaded.inventory,
+        loaded.warnings,
+        config.source.describe(),
+        &options,
+        config.supplier_share,
+        Extras {
+            allocation: config.allocation,
+            write_report: config.write_report,
+            format: config.format,
+            max_candidates: config.max_candidates,
+            write_mps: config.write_mps.clone(),
+            inputs: source_paths(&config.source),
+        },
+        &config.out,
+    )?;
+    optimized.timings.load = load_seconds;
+    Ok(optimized)
+}
+
+/// Solves an inventory already in memory (loaded, or changed by a
+/// scenario) and writes the five tables into `out`.
+pub fn optimize_and_write(
+    inventory: Inventory,
+    warnings: Vec<InputWarning>,
+    description: String,
+    options: &SolveOptions,
+    supplier_share: f64,
+    extras: Extras,
+    out: &Path,
+) -> Result<Optimized, AppError> {
+    let Extras {
+        allocation,
+        write_report,
+        format,
+        max_candidates,
+        write_mps,
+        inputs,
+    } = extras;
+    if let Allocation::Shapley { samples } = allocation {
+        // Before the solve: a limit is no reason to wait for the optimum.
+        crate::value::allocation::check_shapley(&inventory, samples).map_err(AppError::Argument)?;
+    }
+    check_output_folder(out)?;
+    let lock = prepare_output(out, Family::Results, &inputs)?;
+    if let Some(path) = &write_mps {
+        spare_inputs(path, None, &inputs)?;
+    }
+    let mut timings = Timings::default();
+    let mut clock = Instant::now();
+    let mut lap = || {
+        let seconds = clock.elapsed().as_secs_f64();
+        clock = Instant::now();
+        seconds
+    };
+    let links = candidate_links_with(
+        &inventory,
+        &CandidateOptions {
+            max_per_supply: max_candidates,
+        },
+    );
+    timings.candidates = lap();
+    if let Some(path) = &write_mps {
+        crate::solve::write_first_stage(&inventory, &links, options, path).map_err(|e| AppError::Output {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+    }
+    timings.write_model = lap();
+    let solution = crate::solve::solve(&inventory, &links, options)?;
+    timings.lp = lap();
+    timings.highs = solution.solve_seconds;
+    timings.highs_runs = solution.stage_seconds;
+    let valuation = crate::value::value_lp_solution(&inventory, &links, &solution, supplier_share);
+    timings.valuation = lap();
+    let shapley = match allocation {
+        Allocation::Equal => None,
+        Allocation::Shapley { samples } => Some(crate::value::allocation::shapley(
+            &inventory,
+            options,
+            samples,
+            &progress::Bars::new(false),
+        )?),
+    };
+    let info = RunInfo {
+        inventory: description,
+        objective: options.objective,
+        status: solution.status,
+        solve_seconds: solution.solve_seconds,
+        n_candidate_links: links.len(),
+        n_binaries: solution.extended.as_ref().map_or(0, |extended| extended.n_binaries),
+        mip_gap: solution.extended.as_ref().and_then(|extended| extended.mip_gap),
+        options: RunOptions {
+            objective: options.objective.as_str(),
+            lexicographic_slack: options.lexicographic_slack,
+            supplier_share,
+            max_candidates,
+            solver: options.solver.map(|solver| match solver {
+                LpSolver::Auto => "auto",
+                LpSolver::Simplex => "simplex",
+                LpSolver::Ipm => "ipm",
+            }),
+            time_limit_seconds: options.time_limit_seconds,
+            mip_gap: options.mip_gap,
+            allocation: match allocation {
+                Allocation::Equal => "equal",
+                Allocation::Shapley { .. } => "shapley",
+            },
+            shapley_samples: match allocation {
+                Allocation::Equal => None,
+                Allocation::Shapley { samples } => Some(samples),
+            },
+        },
+    };
+    let mut summary = summary(&inventory, &valuation, &info);
+    let output_error = |message: String| AppError::Output {
+        path: out.to_path_buf(),
+        message,
+    };
+    let mut files = Vec::new();
+    let mut parquet_files = Vec::new();
+    // The A5 tables, then docs/model.md Part B's, only for inventories that use it.
+    let tables = result_tables(&inventory, &links, &valuation)
+        .and_then(|mut tables| {
+            tables.extend(part_b_tables(&inventory, &links, &valuation)?);
+            Ok(tables)
+        })
+        .map_err(|e| output_error(e.to_string()))?;
+    // summary.json names the set's other files, so that `symbiose report`
+    // reads exactly these, whatever else the folder holds.
+    summary.files = tables
+        .iter()
+        .map(|(table, _)| table.file(format))
+        .chain(
+            outputs::DERIVED
+                .into_iter()
+                .filter(|name| write_report || *name != outputs::REPORT),
+        )
+        .map(str::to_string)
+        .collect();
+    summary.files.sort();
+    for (table, mut frame) in tables {
+        let name = table.csv;
+        if let (Some(shapley), true) = (&shapley, table == outputs::FIRM_VALUES) {
+            add_shapley_columns(&inventory, &mut frame, shapley).map_err(|e| output_error(e.to_string()))?;
+        }
+        if format == TableFormat::Parquet {
+            parquet_files.push((
+                table.parquet.to_string(),
+                parquet_bytes(&mut frame).map_err(|e| output_error(e.to_string()))?,
+            ));
+        }
+        files.push((
+            name.to_string(),
+            csv_bytes(&mut frame).map_err(|e| output_error(e.to_string()))?,
+        ));
+    }
+    let mut json = serde_json::to_vec_pretty(&summary).map_err(|e| output_error(e.to_string()))?;
+    json.push(b'\n');
+    files.push((outputs::SUMMARY.to_string(), json));
+    // The profile, the GeoJSON and the report are drawn from the tables
+    // themselves, read back, so that `symbiose report` on the folder gives
+    // the same page.
+    let results = results_from_outputs(out, &files).map_err(|errors| {
+        output_error(format!(
+            "the tables do not read back: {}",
+            errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        ))
+    })?;
+    files.extend(derived_outputs(&results, write_report).map_err(|e| output_error(e.to_string()))?);
+    if format == TableFormat::Parquet {
+        // The CSV tables served to draw the derived files; Parquet replaces them.
+        files.retain(|(name, _)| outputs::Table::named(name).is_none());
+        files.extend(parquet_files);
+    }
+    write_set(&lock, Family::Results, files, false)?;
+    timings.outputs = lap();
+    Ok(Optimized {
+        inventory,
+        warnings,
+        links,
+        solution,
+        valuation,
+        summary,
+        timings,
+    })
+}
+
+/// Appends shapley_value_eur (and its standard error) to firm_values.csv,
+/// matching rows by firm_id.
+pub(super) fn add_shapley_columns(
+    inventory: &Inventory,
+    frame: &mut polars::prelude::DataFrame,
+    shapley: &crate::value::allocation::ShapleyValues,
+) -> polars::prelude::PolarsResult<()> {
+    use polars::prelude::*;
+    let ids: Vec<String> = frame
+        .column("firm_id")?
+        .str()?
+        .iter()
+        .map(|id| id.unwrap_or_default().to_string())
+        .collect();
+    let lookup = crate::model::firm_indices(inventory);
+    let pick = |values: &[f64]| -> Vec<f64> {
+        ids.iter()
+            .map(|id| {
+                lookup
+                    .get(id.as_str())
+                    .map(|firm| values[firm.index()] + 0.0)
+                    .unwrap_or(0.0)
+            })
+            .collect()
+    };
+    frame.with_column(Column::new("shapley_value_eur".into(), pick(&shapley.values)))?;
+    frame.with_column(Column::new(
+        "shapley_standard_error_eur".into(),
+        pick(&shapley.standard_errors),
+    ))?;
+    Ok(())
+}
