@@ -255,10 +255,18 @@ fn scan_records(text: &str, file: &str, separator: u8) -> Scan {
             blank = false;
         }
         match state {
+            FieldState::Quoted => {
+                if byte == b'"' {
+                    state = FieldState::QuoteInQuoted;
+                    keep = false;
+                }
+            }
+            // Outside quotes, a separator ends the field and a line feed the
+            // record; the CR of a CRLF is dropped.
+            _ if byte == separator => end_of_field = true,
+            _ if byte == b'\n' => end_of_record = true,
+            _ if crlf => keep = false,
             FieldState::Unquoted { content } => match byte {
-                _ if byte == separator => end_of_field = true,
-                b'\n' => end_of_record = true,
-                _ if crlf => keep = false,
                 b'"' if !content => {
                     if position > field_start {
                         scan.errors.push(
@@ -291,42 +299,16 @@ fn scan_records(text: &str, file: &str, separator: u8) -> Scan {
                 b' ' | b'\t' => {}
                 _ => state = FieldState::Unquoted { content: true },
             },
-            FieldState::Quoted => {
-                if byte == b'"' {
-                    state = FieldState::QuoteInQuoted;
-                    keep = false;
-                }
-            }
             FieldState::QuoteInQuoted => match byte {
                 b'"' => state = FieldState::Quoted,
-                _ if byte == separator => end_of_field = true,
-                b'\n' => end_of_record = true,
-                _ if crlf => keep = false,
                 _ => {
-                    let rest = &text[position..];
-                    let rest = &rest[..rest.find([',', '\n']).unwrap_or(rest.len())];
-                    let (message, hint) = if rest.trim().is_empty() {
-                        (
-                            "a space follows the closing double quote",
-                            "remove the space so that the quotes enclose the whole value",
-                        )
-                    } else {
-                        (
-                            "text follows the closing double quote",
-                            "quote the whole value, and double each double quote inside it",
-                        )
-                    };
+                    let (message, hint) = after_closing_quote(&text[position..]);
                     scan.errors
                         .push(InputError::at(file, line, column(n_fields).as_deref(), message).with_hint(hint));
                     state = FieldState::Spoiled;
                 }
             },
-            FieldState::Spoiled => match byte {
-                _ if byte == separator => end_of_field = true,
-                b'\n' => end_of_record = true,
-                _ if crlf => keep = false,
-                _ => {}
-            },
+            FieldState::Spoiled => {}
         }
         if end_of_field || end_of_record {
             if in_header {
@@ -345,16 +327,11 @@ fn scan_records(text: &str, file: &str, separator: u8) -> Scan {
             line += 1;
         }
         if end_of_record {
-            let end = if position > record_start && bytes[position - 1] == b'\r' {
-                position - 1
-            } else {
-                position
-            };
             let record = RecordSpan {
                 line: record_line,
                 n_fields,
                 start: record_start,
-                end,
+                end: without_final_cr(bytes, record_start, position),
             };
             finish_record(&mut scan, &mut header_fields, blank, record);
             record_line = line;
@@ -373,19 +350,40 @@ fn scan_records(text: &str, file: &str, separator: u8) -> Scan {
     if scan.records.is_empty() {
         header_fields.push(String::from_utf8_lossy(&field_bytes).trim().to_string());
     }
-    let end = if bytes.last() == Some(&b'\r') {
-        bytes.len() - 1
-    } else {
-        bytes.len()
-    };
     let record = RecordSpan {
         line: record_line,
         n_fields,
         start: record_start,
-        end,
+        end: without_final_cr(bytes, record_start, bytes.len()),
     };
     finish_record(&mut scan, &mut header_fields, blank, record);
     scan
+}
+
+/// The problem with what follows a closing double quote up to the next
+/// comma or line end (`rest`): (message, hint).
+fn after_closing_quote(rest: &str) -> (&'static str, &'static str) {
+    let rest = &rest[..rest.find([',', '\n']).unwrap_or(rest.len())];
+    if rest.trim().is_empty() {
+        (
+            "a space follows the closing double quote",
+            "remove the space so that the quotes enclose the whole value",
+        )
+    } else {
+        (
+            "text follows the closing double quote",
+            "quote the whole value, and double each double quote inside it",
+        )
+    }
+}
+
+/// The end of the record `bytes[start..end]` without the CR of its CRLF.
+fn without_final_cr(bytes: &[u8], start: usize, end: usize) -> usize {
+    if end > start && bytes[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    }
 }
 
 /// Keeps a record unless it is blank; the first one kept is the header.
