@@ -194,6 +194,12 @@ pub fn short_number(value: f64) -> String {
     }
 }
 
+/// `count` and its noun, singular for 1 and plural otherwise: `1 field`,
+/// `0 fields`, `2 fields`. Messages say this instead of `field(s)`.
+pub fn counted(count: usize, singular: &str, plural: &str) -> String {
+    format!("{count} {}", if count == 1 { singular } else { plural })
+}
+
 /// How many errors of one file are printed; the rest are counted.
 pub const MAX_ERRORS_SHOWN_PER_FILE: usize = 50;
 

@@ -653,10 +653,8 @@ pub fn per_hour_unit(unit: &str) -> String {
 }
 
 /// `count` and its noun, singular for 1 and plural otherwise: `1 firm`,
-/// `0 firms`, `2 firms`.
-pub fn counted(count: usize, singular: &str, plural: &str) -> String {
-    format!("{count} {}", if count == 1 { singular } else { plural })
-}
+/// `0 firms`, `2 firms` (the model's helper, which input messages use too).
+pub use crate::model::table::counted;
 
 /// Formats a money amount as whole euros with thin grouping: `-1 234 567`.
 pub fn euros(amount: f64) -> String {
