@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Debug;
 
+use super::rules;
 use super::table::{sort_errors, InputError, InputWarning, RawRow, RawTable, Rule, Schema, TableFile, TableReader};
 use super::units::conversion_factor;
 use super::*;
@@ -448,16 +449,7 @@ impl Builder<'_> {
             |reader, row, errors| {
                 reader.text(row, "category", errors)?;
                 let unit = reader.text(row, "unit", errors);
-                let value = reader.number_where(
-                    row,
-                    "value_eur_per_unit",
-                    Rule {
-                        holds: |v| v >= 0.0,
-                        message: "value must be >= 0",
-                        hint: "give the EUR value of one unit of harm; a credit is a negative amount_per_unit in impacts.csv",
-                    },
-                    errors,
-                );
+                let value = reader.number_where(row, "value_eur_per_unit", rules::EXTERNALITY_VALUE, errors);
                 let scope = reader.choice(
                     row,
                     "scope",
@@ -493,11 +485,7 @@ impl Builder<'_> {
                 let transport_cost = reader.number_where(
                     row,
                     "transport_cost_eur_per_unit_km",
-                    Rule {
-                        holds: |v| v >= 0.0,
-                        message: "transport cost must be >= 0",
-                        hint: "give the EUR cost of moving one unit over one km, 0 if negligible",
-                    },
+                    rules::TRANSPORT_COST,
                     errors,
                 );
                 let max_distance = reader.opt_number(row, "max_distance_km", errors).ok()?;
@@ -506,11 +494,7 @@ impl Builder<'_> {
                         row,
                         "max_distance_km",
                         Some(max),
-                        Rule {
-                            holds: |v| v > 0.0,
-                            message: "max distance must be > 0",
-                            hint: "leave the cell empty for an unlimited distance",
-                        },
+                        rules::MAX_DISTANCE,
                         errors,
                     )?;
                 }
@@ -1006,18 +990,15 @@ impl Builder<'_> {
             let quantity = reader.number_where(
                 row,
                 "quantity",
-                Rule {
-                    holds: |v| v >= 0.0,
-                    message: "quantity must be >= 0",
-                    hint: "give the amount per year as a number >= 0; the kind column says whether it is a supply or a demand",
-                },
+                rules::QUANTITY,
                 errors,
             );
             let quality = reader.opt_number(row, "quality", errors);
             // docs/model.md B2: a service supply may leave its fallback empty
             // (idle capacity); every other flow needs one.
-            let service_supply = kind == Some(FlowKind::Supply)
-                && resource.is_some_and(|r| context.resource_defs[r.index()].category == ResourceCategory::Service);
+            let service_supply = kind
+                .zip(resource)
+                .is_some_and(|(kind, r)| rules::is_service_supply(kind, context.resource_defs[r.index()].category));
             let fallback = match reader.opt_text(row, "fallback") {
                 Some(route) => context
                     .routes

@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::hash::{fnv1a, inventory_hash};
-use super::parameter::{apply_parameter, parse_parameter, remove_firm, Parameter};
+use super::parameter::{apply_parameter, check_parameter, check_supplier_share, parse_parameter, Parameter};
 use crate::io::{load_inventory, InventorySource};
-use crate::model::Inventory;
+use crate::model::{Edit, Inventory, RouteIdx};
 use crate::solve::{Objective, SolveOptions};
 
 /// Why a study could not be set up: its inventory or its scenario file.
@@ -214,12 +214,8 @@ pub fn load_study(path: &Path) -> Result<Study, StudyError> {
 
     // The file's own fields, checked before the inventory is read.
     let supplier_share = parsed.supplier_share.unwrap_or(0.5);
-    if !(0.0..=1.0).contains(&supplier_share) {
-        add_problem(
-            &mut problems,
-            line(lines.supplier_share.as_ref()),
-            format!("supplier_share must be within [0, 1], got {supplier_share}"),
-        );
+    if let Err(message) = check_supplier_share(supplier_share) {
+        add_problem(&mut problems, line(lines.supplier_share.as_ref()), message);
     }
     if parsed.supplier_share.is_some() && parsed.set.contains_key("supplier_share") {
         add_problem(
@@ -296,7 +292,7 @@ pub fn load_study(path: &Path) -> Result<Study, StudyError> {
         // A workbook is accepted wherever a folder is (README, "Inventories").
         InventorySource::from_path(base_dir.join(&parsed.inventory))
     };
-    let mut base = match load_inventory(&source) {
+    let base = match load_inventory(&source) {
         Ok(loaded) => loaded.inventory,
         Err(crate::io::LoadError::Invalid { mut errors, warnings }) => {
             errors.extend(problems.iter().map(|problem| match problem.line {
@@ -309,9 +305,10 @@ pub fn load_study(path: &Path) -> Result<Study, StudyError> {
 
     // What needs the inventory: ids and parameter paths.
     let mut supplier_share = supplier_share;
+    let mut exits = Vec::new();
     for (position, firm_id) in parsed.remove_firms.iter().enumerate() {
         match base.firm_index(firm_id) {
-            Some(firm) => remove_firm(&mut base, firm),
+            Some(firm) => exits.push(Edit::RemoveFirm(firm)),
             None => add_problem(
                 &mut problems,
                 line(lines.remove_firms.get(position)),
@@ -321,7 +318,7 @@ pub fn load_study(path: &Path) -> Result<Study, StudyError> {
     }
     for (position, route_id) in parsed.ban_routes.iter().enumerate() {
         match base.routes().iter().position(|route| route.id == *route_id) {
-            Some(route) => base.routes[route].banned = true,
+            Some(route) => exits.push(Edit::BanRoute(RouteIdx::from_index(route))),
             None => add_problem(
                 &mut problems,
                 line(lines.ban_routes.get(position)),
@@ -329,6 +326,9 @@ pub fn load_study(path: &Path) -> Result<Study, StudyError> {
             ),
         }
     }
+    let mut base = base
+        .edited(&exits)
+        .expect("removing a firm or banning a route is never refused (model::edit)");
     for (parameter_path, value) in &parsed.set {
         let at = line(lines.set.get(parameter_path));
         match parse_parameter(&base, parameter_path) {
@@ -349,13 +349,12 @@ pub fn load_study(path: &Path) -> Result<Study, StudyError> {
                 continue;
             }
         };
-        // Check every value once, on a scratch copy, so a bad value fails
+        // Check every value once, against the base, so a bad value fails
         // before any solve; the first bad value is named, at its line, with
         // a count of the others.
         let mut bad: Vec<(usize, String)> = Vec::new();
         for (index, value) in entry.values.iter().enumerate() {
-            let (mut scratch, mut share) = (base.clone(), supplier_share);
-            if let Err(message) = apply_parameter(&mut scratch, &mut share, parameter, *value) {
+            if let Err(message) = check_parameter(&base, parameter, *value) {
                 bad.push((index, message));
             }
         }

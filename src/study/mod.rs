@@ -30,7 +30,10 @@ mod sweep_chart;
 pub use file::{load_study, ScenarioError, ScenarioFile, ScenarioProblem, Study, StudyError, Vary};
 pub use hash::{fnv1a, inventory_hash};
 pub use merge::{merge_sweeps, Merged};
-pub use parameter::{apply_parameter, parse_parameter, remove_firm, Parameter, PARAMETER_PATHS};
+pub use parameter::{
+    apply_parameter, check_parameter, check_supplier_share, parse_parameter, with_parameters, Parameter,
+    PARAMETER_PATHS,
+};
 pub use pareto::{pareto_chart, pareto_front, pareto_table, ParetoFront, ParetoPoint};
 pub use resilience::{resilience, resilience_table, ResilienceRow};
 pub use sweep::{

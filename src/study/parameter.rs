@@ -1,16 +1,18 @@
 //! Parameter paths and overrides: what a scenario's `[set]` and `[[vary]]`
-//! may change (`externality.<category>`, `route_cost.<route>`, ...), and
-//! removing a firm.
+//! may change (`externality.<category>`, `route_cost.<route>`, ...,
+//! `supplier_share`).
 //!
-//! Owns: [`Parameter`], [`parse_parameter`], [`apply_parameter`],
-//! [`remove_firm`].
+//! Owns: [`Parameter`], [`parse_parameter`], turning a parameter and a
+//! value into a [`model::Edit`](crate::model::Edit) ([`Parameter::edit`]),
+//! [`with_parameters`] and [`apply_parameter`].
 //!
-//! Invariant: an override is refused, with the loader's message, whenever
-//! the loader would refuse the same value in an input file, so a changed
-//! inventory stays a valid one.
+//! Invariant: an inventory parameter changes an inventory only through
+//! [`Inventory::edited`], which checks its value by the loader's rules, so a
+//! changed inventory stays a valid one; the supplier share, no part of an
+//! inventory, is checked here.
 
-use crate::model::table::MAX_MAGNITUDE;
-use crate::model::{CategoryIdx, FirmIdx, FlowIdx, Inventory, ResourceIdx, RouteIdx};
+use crate::model::rules::check_magnitude;
+use crate::model::{CategoryIdx, Edit, FlowIdx, Inventory, ResourceIdx, RouteIdx};
 
 /// One parameter a scenario may change, resolved against the inventory.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -74,95 +76,89 @@ pub fn parse_parameter(inventory: &Inventory, path: &str) -> Result<Parameter, S
     })
 }
 
-/// Sets one parameter, checking the value as the loader would.
+impl Parameter {
+    /// The inventory edit that sets this parameter to `value`; `None` for
+    /// the supplier share, which is no part of an inventory.
+    pub fn edit(self, value: f64) -> Option<Edit> {
+        Some(match self {
+            Parameter::Externality(category) => Edit::Externality {
+                category,
+                eur_per_unit: value,
+            },
+            Parameter::RouteCost(route) => Edit::RouteCost {
+                route,
+                eur_per_unit: value,
+            },
+            Parameter::TransportCost(resource) => Edit::TransportCost {
+                resource,
+                eur_per_unit_km: value,
+            },
+            Parameter::MaxDistance(resource) => Edit::MaxDistance { resource, km: value },
+            Parameter::FlowQuantity(flow) => Edit::FlowQuantity { flow, quantity: value },
+            Parameter::FlowFactor(flow) => Edit::FlowFactor { flow, factor: value },
+            Parameter::SupplierShare => return None,
+        })
+    }
+}
+
+/// Refuses a supplier share outside [0, 1].
+pub fn check_supplier_share(value: f64) -> Result<(), String> {
+    if !(0.0..=1.0).contains(&value) {
+        return Err(format!("supplier_share must be within [0, 1], got {value}"));
+    }
+    Ok(())
+}
+
+/// Whether `parameter` may be set to `value` on `inventory`, and if not,
+/// why; nothing is changed.
+pub fn check_parameter(inventory: &Inventory, parameter: Parameter, value: f64) -> Result<(), String> {
+    match parameter.edit(value) {
+        Some(edit) => inventory.check_edit(&edit),
+        // Bounded like every scenario value, then checked as a share.
+        None => check_magnitude(value).and_then(|()| check_supplier_share(value)),
+    }
+}
+
+/// `base` and `supplier_share` with each parameter set to its value, in
+/// order; else the position of the first value refused, and why.
+pub fn with_parameters(
+    base: &Inventory,
+    supplier_share: f64,
+    settings: &[(Parameter, f64)],
+) -> Result<(Inventory, f64), (usize, String)> {
+    let mut share = supplier_share;
+    let mut edits = Vec::new();
+    // The position in `settings` of each edit.
+    let mut edit_positions = Vec::new();
+    for (position, (parameter, value)) in settings.iter().enumerate() {
+        match parameter.edit(*value) {
+            Some(edit) => {
+                edits.push(edit);
+                edit_positions.push(position);
+            }
+            None => {
+                check_parameter(base, *parameter, *value).map_err(|message| (position, message))?;
+                share = *value;
+            }
+        }
+    }
+    let inventory = base
+        .edited(&edits)
+        .map_err(|error| (edit_positions[error.position], error.message))?;
+    Ok((inventory, share))
+}
+
+/// Sets one parameter, checking the value as the loader would; nothing
+/// changes when it is refused.
 pub fn apply_parameter(
     inventory: &mut Inventory,
     supplier_share: &mut f64,
     parameter: Parameter,
     value: f64,
 ) -> Result<(), String> {
-    // The loader's bound on magnitudes (inventory::table::MAX_MAGNITUDE).
-    if value.is_finite() && value.abs() > MAX_MAGNITUDE {
-        return Err(format!(
-            "{value} is too large: numbers may not exceed 1e15 in magnitude"
-        ));
-    }
-    let non_negative = |what: &str| {
-        if value.is_finite() && value >= 0.0 {
-            Ok(())
-        } else {
-            Err(format!("{what} must be a finite number >= 0, got {value}"))
-        }
-    };
-    match parameter {
-        Parameter::Externality(category) => {
-            non_negative("an externality value")?;
-            inventory.categories[category.index()].value_eur_per_unit = value;
-        }
-        Parameter::RouteCost(route) => {
-            if !value.is_finite() {
-                return Err(format!("a route cost must be finite, got {value}"));
-            }
-            inventory.routes[route.index()].cost_eur_per_unit = value;
-            let resources = &inventory.resources;
-            for flow in inventory.flows.iter_mut().filter(|flow| flow.fallback == Some(route)) {
-                // The idle capacity of a service supply stays costless (docs/model.md B2).
-                let idle_capacity = flow.kind == crate::model::FlowKind::Supply
-                    && resources[flow.resource.index()].category == crate::model::ResourceCategory::Service;
-                if !idle_capacity {
-                    flow.fallback_cost_eur = value * flow.fallback_units_per_unit;
-                }
-            }
-        }
-        Parameter::TransportCost(resource) => {
-            non_negative("a transport cost")?;
-            inventory.resources[resource.index()].transport_cost_eur_per_unit_km = value;
-        }
-        Parameter::MaxDistance(resource) => {
-            if value.is_nan() || value <= 0.0 {
-                return Err(format!("a max distance must be > 0 (inf for unlimited), got {value}"));
-            }
-            inventory.resources[resource.index()].max_distance_km = value.is_finite().then_some(value);
-        }
-        Parameter::FlowQuantity(flow) | Parameter::FlowFactor(flow)
-            if inventory.flows[flow.index()].is_process_port() =>
-        {
-            return Err(format!(
-                "flow {:?} is an input or output of a process: its quantity follows the process's activity",
-                inventory.flows[flow.index()].id
-            ));
-        }
-        Parameter::FlowQuantity(flow) => {
-            non_negative("a flow quantity")?;
-            let flow = &mut inventory.flows[flow.index()];
-            flow.quantity = value * flow.unit_factor;
-        }
-        Parameter::FlowFactor(flow) => {
-            non_negative("a flow factor")?;
-            let flow = &mut inventory.flows[flow.index()];
-            let quantity = flow.quantity * value;
-            if quantity / flow.unit_factor > MAX_MAGNITUDE {
-                return Err(format!(
-                    "flow {} would reach {quantity}: quantities may not exceed 1e15 in magnitude",
-                    flow.id
-                ));
-            }
-            flow.quantity = quantity;
-        }
-        Parameter::SupplierShare => {
-            if !(0.0..=1.0).contains(&value) {
-                return Err(format!("supplier_share must be within [0, 1], got {value}"));
-            }
-            *supplier_share = value;
-        }
-    }
+    let (edited, share) =
+        with_parameters(inventory, *supplier_share, &[(parameter, value)]).map_err(|(_, message)| message)?;
+    *inventory = edited;
+    *supplier_share = share;
     Ok(())
-}
-
-/// Removes a firm from the territory: its flows drop to zero, so it takes
-/// part in no link and weighs nothing in the baseline.
-pub fn remove_firm(inventory: &mut Inventory, firm: FirmIdx) {
-    for flow in inventory.flows.iter_mut().filter(|flow| flow.firm == firm) {
-        flow.quantity = 0.0;
-    }
 }

@@ -9,8 +9,7 @@
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::parameter::remove_firm;
-use crate::model::{FirmIdx, FlowIdx, Inventory};
+use crate::model::{Edit, FirmIdx, FlowIdx, Inventory};
 use crate::progress::Progress;
 use crate::solve::{SolveError, SolveOptions};
 use crate::value::optimize_inventory;
@@ -42,8 +41,9 @@ pub fn resilience(
         .into_par_iter()
         .map(|position| {
             let firm = FirmIdx::from_index(position);
-            let mut without = inventory.clone();
-            remove_firm(&mut without, firm);
+            let without = inventory
+                .edited(&[Edit::RemoveFirm(firm)])
+                .expect("removing a firm is never refused (model::edit)");
             let (_, _, valuation) = optimize_inventory(&without, &single, supplier_share)?;
             let active: Vec<(FlowIdx, FlowIdx)> = valuation.links.iter().map(|l| (l.supply, l.demand)).collect();
             let links_lost = base_links.iter().filter(|pair| !active.contains(pair)).count();

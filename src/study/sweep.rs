@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 use super::file::{ScenarioError, Study};
-use super::parameter::apply_parameter;
+use super::parameter::{with_parameters, Parameter};
 use crate::io::csv_bytes;
 use crate::model::Inventory;
 use crate::progress::Progress;
@@ -61,13 +61,18 @@ impl Study {
 
     /// The inventory and supplier share of grid point `index`.
     pub fn instance(&self, index: usize) -> Result<(Inventory, f64), ScenarioError> {
-        let mut inventory = self.base.clone();
-        let mut share = self.supplier_share;
-        for ((path, parameter, _), value) in self.vary.iter().zip(self.point(index)) {
-            apply_parameter(&mut inventory, &mut share, *parameter, value)
-                .map_err(|message| ScenarioError::new(self.file.clone(), format!("[[vary]] {path}: {message}")))?;
-        }
-        Ok((inventory, share))
+        let settings: Vec<(Parameter, f64)> = self
+            .vary
+            .iter()
+            .zip(self.point(index))
+            .map(|((_, parameter, _), value)| (*parameter, value))
+            .collect();
+        with_parameters(&self.base, self.supplier_share, &settings).map_err(|(position, message)| {
+            ScenarioError::new(
+                self.file.clone(),
+                format!("[[vary]] {}: {message}", self.vary[position].0),
+            )
+        })
     }
 }
 
