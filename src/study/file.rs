@@ -135,14 +135,35 @@ struct VaryLines {
     values: Vec<toml::Spanned<toml::Value>>,
 }
 
-fn add_problem(problems: &mut Vec<ScenarioProblem>, line: Option<usize>, message: String) {
-    problems.push(ScenarioProblem { line, message });
+/// A scenario file being read: its text, where its fields start, and the
+/// problems found so far.
+struct Reading<'a> {
+    text: &'a str,
+    lines: FieldLines,
+    problems: Vec<ScenarioProblem>,
 }
 
-/// The 1-based line where a value of `text` starts.
-fn line_of<T>(text: &str, value: &toml::Spanned<T>) -> usize {
-    let start = value.span().start.min(text.len());
-    text.as_bytes()[..start].iter().filter(|byte| **byte == b'\n').count() + 1
+impl Reading<'_> {
+    /// The 1-based line where a value of the file starts.
+    fn line(&self, value: Option<&toml::Spanned<toml::Value>>) -> Option<usize> {
+        let start = value?.span().start.min(self.text.len());
+        Some(
+            self.text.as_bytes()[..start]
+                .iter()
+                .filter(|byte| **byte == b'\n')
+                .count()
+                + 1,
+        )
+    }
+
+    /// The line of the `position`-th `[[vary]]` block's parameter.
+    fn vary_line(&self, position: usize) -> Option<usize> {
+        self.line(self.lines.vary.get(position).and_then(|vary| vary.parameter.as_ref()))
+    }
+
+    fn add(&mut self, line: Option<usize>, message: String) {
+        self.problems.push(ScenarioProblem { line, message });
+    }
 }
 
 /// A scenario file resolved against its base inventory.
@@ -207,80 +228,12 @@ pub fn load_study(path: &Path) -> Result<Study, StudyError> {
     let file_hash = fnv1a(text.as_bytes());
     let parsed: ScenarioFile =
         toml::from_str(&text).map_err(|e| ScenarioError::new(file.clone(), e.to_string().trim_end().to_string()))?;
-    let lines: FieldLines = toml::from_str(&text).unwrap_or_default();
-    let line = |value: Option<&toml::Spanned<toml::Value>>| value.map(|value| line_of(&text, value));
-    let vary_line = |position: usize| line(lines.vary.get(position).and_then(|vary| vary.parameter.as_ref()));
-    let mut problems: Vec<ScenarioProblem> = Vec::new();
-
-    // The file's own fields, checked before the inventory is read.
-    let supplier_share = parsed.supplier_share.unwrap_or(0.5);
-    if let Err(message) = check_supplier_share(supplier_share) {
-        add_problem(&mut problems, line(lines.supplier_share.as_ref()), message);
-    }
-    if parsed.supplier_share.is_some() && parsed.set.contains_key("supplier_share") {
-        add_problem(
-            &mut problems,
-            line(lines.set.get("supplier_share")),
-            "supplier_share is given both at the top level and in [set]: keep one of the two".to_string(),
-        );
-    }
-    if let Some(limit) = parsed.time_limit {
-        if !(limit.is_finite() && limit >= 0.0) {
-            add_problem(
-                &mut problems,
-                line(lines.time_limit.as_ref()),
-                format!("time_limit must be a number of seconds >= 0, got {limit}"),
-            );
-        }
-    }
-    if let Some(gap) = parsed.mip_gap {
-        if !(gap.is_finite() && gap >= 0.0) {
-            add_problem(
-                &mut problems,
-                line(lines.mip_gap.as_ref()),
-                format!("mip_gap must be a relative gap >= 0 (such as 0.001 for 0.1 %), got {gap}"),
-            );
-        }
-    }
-    for (position, entry) in parsed.vary.iter().enumerate() {
-        if entry.values.is_empty() {
-            add_problem(
-                &mut problems,
-                vary_line(position),
-                format!("[[vary]] {}: values is empty", entry.parameter),
-            );
-        }
-        if parsed.vary[..position]
-            .iter()
-            .any(|earlier| earlier.parameter == entry.parameter)
-        {
-            add_problem(
-                &mut problems,
-                vary_line(position),
-                format!(
-                    "[[vary]] {}: this parameter is varied twice: give all its values in one [[vary]] block",
-                    entry.parameter
-                ),
-            );
-        }
-        if parsed.set.contains_key(&entry.parameter) {
-            add_problem(
-                &mut problems,
-                vary_line(position),
-                format!(
-                    "[[vary]] {}: also fixed in [set]: a parameter is either set or varied, keep one of the two",
-                    entry.parameter
-                ),
-            );
-        }
-        if entry.parameter == "supplier_share" && parsed.supplier_share.is_some() {
-            add_problem(
-                &mut problems,
-                vary_line(position),
-                "[[vary]] supplier_share: also given at the top level: keep one of the two".to_string(),
-            );
-        }
-    }
+    let mut reading = Reading {
+        text: &text,
+        lines: toml::from_str(&text).unwrap_or_default(),
+        problems: Vec::new(),
+    };
+    check_fields(&parsed, &mut reading);
 
     let source = if parsed.inventory == "bundled:dunkirk" {
         InventorySource::BundledDunkirk
@@ -295,90 +248,22 @@ pub fn load_study(path: &Path) -> Result<Study, StudyError> {
     let base = match load_inventory(&source) {
         Ok(loaded) => loaded.inventory,
         Err(crate::io::LoadError::Invalid { mut errors, warnings }) => {
-            errors.extend(problems.iter().map(|problem| match problem.line {
+            errors.extend(reading.problems.iter().map(|problem| match problem.line {
                 Some(line) => crate::model::InputError::at(&file, line, None, problem.message.clone()),
                 None => crate::model::InputError::file(&file, problem.message.clone()),
             }));
             return Err(StudyError::Input(crate::io::LoadError::Invalid { errors, warnings }));
         }
     };
-
-    // What needs the inventory: ids and parameter paths.
-    let mut supplier_share = supplier_share;
-    let mut exits = Vec::new();
-    for (position, firm_id) in parsed.remove_firms.iter().enumerate() {
-        match base.firm_index(firm_id) {
-            Some(firm) => exits.push(Edit::RemoveFirm(firm)),
-            None => add_problem(
-                &mut problems,
-                line(lines.remove_firms.get(position)),
-                format!("remove_firms: no firm {firm_id:?} in the inventory"),
-            ),
-        }
-    }
-    for (position, route_id) in parsed.ban_routes.iter().enumerate() {
-        match base.routes().iter().position(|route| route.id == *route_id) {
-            Some(route) => exits.push(Edit::BanRoute(RouteIdx::from_index(route))),
-            None => add_problem(
-                &mut problems,
-                line(lines.ban_routes.get(position)),
-                format!("ban_routes: no route {route_id:?} in the catalogue"),
-            ),
-        }
-    }
-    let mut base = base
-        .edited(&exits)
-        .expect("removing a firm or banning a route is never refused (model::edit)");
-    for (parameter_path, value) in &parsed.set {
-        let at = line(lines.set.get(parameter_path));
-        match parse_parameter(&base, parameter_path) {
-            Ok(parameter) => {
-                if let Err(message) = apply_parameter(&mut base, &mut supplier_share, parameter, *value) {
-                    add_problem(&mut problems, at, format!("[set] {parameter_path}: {message}"));
-                }
-            }
-            Err(message) => add_problem(&mut problems, at, format!("[set] {message}")),
-        }
-    }
-    let mut vary = Vec::new();
-    for (position, entry) in parsed.vary.iter().enumerate() {
-        let parameter = match parse_parameter(&base, &entry.parameter) {
-            Ok(parameter) => parameter,
-            Err(message) => {
-                add_problem(&mut problems, vary_line(position), format!("[[vary]] {message}"));
-                continue;
-            }
-        };
-        // Check every value once, against the base, so a bad value fails
-        // before any solve; the first bad value is named, at its line, with
-        // a count of the others.
-        let mut bad: Vec<(usize, String)> = Vec::new();
-        for (index, value) in entry.values.iter().enumerate() {
-            if let Err(message) = check_parameter(&base, parameter, *value) {
-                bad.push((index, message));
-            }
-        }
-        if let Some((index, first)) = bad.first() {
-            let more = match bad.len() {
-                1 => String::new(),
-                n => format!(" ({} more of its values are refused too)", n - 1),
-            };
-            let at = line(lines.vary.get(position).and_then(|vary| vary.values.get(*index)));
-            add_problem(
-                &mut problems,
-                at.or(vary_line(position)),
-                format!("[[vary]] {}: {first}{more}", entry.parameter),
-            );
-        }
-        vary.push((entry.parameter.clone(), parameter, entry.values.clone()));
-    }
+    let (base, supplier_share, vary) = resolve(&parsed, base, &mut reading);
     let inventory_hash = match inventory_hash(&source) {
         Ok(hash) => hash,
         Err(message) => {
-            add_problem(&mut problems, None, message);
+            reading.add(None, message);
             0
         }
     };
+    let mut problems = reading.problems;
     if !problems.is_empty() {
         // In file order, as an inventory's errors are.
         problems.sort_by_key(|problem| problem.line.unwrap_or(usize::MAX));
@@ -396,4 +281,148 @@ pub fn load_study(path: &Path) -> Result<Study, StudyError> {
         mip_gap: parsed.mip_gap,
         vary,
     })
+}
+
+/// The file's own fields, checked before the inventory is read.
+fn check_fields(parsed: &ScenarioFile, reading: &mut Reading) {
+    if let Err(message) = check_supplier_share(parsed.supplier_share.unwrap_or(0.5)) {
+        reading.add(reading.line(reading.lines.supplier_share.as_ref()), message);
+    }
+    if parsed.supplier_share.is_some() && parsed.set.contains_key("supplier_share") {
+        reading.add(
+            reading.line(reading.lines.set.get("supplier_share")),
+            "supplier_share is given both at the top level and in [set]: keep one of the two".to_string(),
+        );
+    }
+    if let Some(limit) = parsed.time_limit {
+        if !(limit.is_finite() && limit >= 0.0) {
+            reading.add(
+                reading.line(reading.lines.time_limit.as_ref()),
+                format!("time_limit must be a number of seconds >= 0, got {limit}"),
+            );
+        }
+    }
+    if let Some(gap) = parsed.mip_gap {
+        if !(gap.is_finite() && gap >= 0.0) {
+            reading.add(
+                reading.line(reading.lines.mip_gap.as_ref()),
+                format!("mip_gap must be a relative gap >= 0 (such as 0.001 for 0.1 %), got {gap}"),
+            );
+        }
+    }
+    for (position, entry) in parsed.vary.iter().enumerate() {
+        let at = reading.vary_line(position);
+        if entry.values.is_empty() {
+            reading.add(at, format!("[[vary]] {}: values is empty", entry.parameter));
+        }
+        if parsed.vary[..position]
+            .iter()
+            .any(|earlier| earlier.parameter == entry.parameter)
+        {
+            reading.add(
+                at,
+                format!(
+                    "[[vary]] {}: this parameter is varied twice: give all its values in one [[vary]] block",
+                    entry.parameter
+                ),
+            );
+        }
+        if parsed.set.contains_key(&entry.parameter) {
+            reading.add(
+                at,
+                format!(
+                    "[[vary]] {}: also fixed in [set]: a parameter is either set or varied, keep one of the two",
+                    entry.parameter
+                ),
+            );
+        }
+        if entry.parameter == "supplier_share" && parsed.supplier_share.is_some() {
+            reading.add(
+                at,
+                "[[vary]] supplier_share: also given at the top level: keep one of the two".to_string(),
+            );
+        }
+    }
+}
+
+/// What needs the inventory: firm and route ids and parameter paths. The
+/// base with `remove_firms`, `ban_routes` and `[set]` applied, the supplier
+/// share, and each `[[vary]]` resolved, its values checked.
+fn resolve(
+    parsed: &ScenarioFile,
+    base: Inventory,
+    reading: &mut Reading,
+) -> (Inventory, f64, Vec<(String, Parameter, Vec<f64>)>) {
+    let mut exits = Vec::new();
+    for (position, firm_id) in parsed.remove_firms.iter().enumerate() {
+        match base.firm_index(firm_id) {
+            Some(firm) => exits.push(Edit::RemoveFirm(firm)),
+            None => reading.add(
+                reading.line(reading.lines.remove_firms.get(position)),
+                format!("remove_firms: no firm {firm_id:?} in the inventory"),
+            ),
+        }
+    }
+    for (position, route_id) in parsed.ban_routes.iter().enumerate() {
+        match base.routes().iter().position(|route| route.id == *route_id) {
+            Some(route) => exits.push(Edit::BanRoute(RouteIdx::from_index(route))),
+            None => reading.add(
+                reading.line(reading.lines.ban_routes.get(position)),
+                format!("ban_routes: no route {route_id:?} in the catalogue"),
+            ),
+        }
+    }
+    let mut base = base
+        .edited(&exits)
+        .expect("removing a firm or banning a route is never refused (model::edit)");
+    let mut supplier_share = parsed.supplier_share.unwrap_or(0.5);
+    for (parameter_path, value) in &parsed.set {
+        let at = reading.line(reading.lines.set.get(parameter_path));
+        match parse_parameter(&base, parameter_path) {
+            Ok(parameter) => {
+                if let Err(message) = apply_parameter(&mut base, &mut supplier_share, parameter, *value) {
+                    reading.add(at, format!("[set] {parameter_path}: {message}"));
+                }
+            }
+            Err(message) => reading.add(at, format!("[set] {message}")),
+        }
+    }
+    let mut vary = Vec::new();
+    for (position, entry) in parsed.vary.iter().enumerate() {
+        let parameter = match parse_parameter(&base, &entry.parameter) {
+            Ok(parameter) => parameter,
+            Err(message) => {
+                reading.add(reading.vary_line(position), format!("[[vary]] {message}"));
+                continue;
+            }
+        };
+        // Check every value once, against the base, so a bad value fails
+        // before any solve; the first bad value is named, at its line, with
+        // a count of the others.
+        let mut bad: Vec<(usize, String)> = Vec::new();
+        for (index, value) in entry.values.iter().enumerate() {
+            if let Err(message) = check_parameter(&base, parameter, *value) {
+                bad.push((index, message));
+            }
+        }
+        if let Some((index, first)) = bad.first() {
+            let more = match bad.len() {
+                1 => String::new(),
+                n => format!(" ({} more of its values are refused too)", n - 1),
+            };
+            let at = reading.line(
+                reading
+                    .lines
+                    .vary
+                    .get(position)
+                    .and_then(|vary| vary.values.get(*index)),
+            );
+            reading.add(
+                at.or(reading.vary_line(position)),
+                format!("[[vary]] {}: {first}{more}", entry.parameter),
+            );
+        }
+        vary.push((entry.parameter.clone(), parameter, entry.values.clone()));
+    }
+    (base, supplier_share, vary)
 }
