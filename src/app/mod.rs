@@ -158,13 +158,22 @@ mod tests {
     #[test]
     fn quantities_spread_beyond_1e12_are_warned_about_with_the_far_flows_named() {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/split_by_distance");
-        let mut inventory = crate::io::load_inventory(&InventorySource::Folder(dir))
+        let base = crate::io::load_inventory(&InventorySource::Folder(dir))
             .unwrap()
             .inventory;
-        assert!(quantity_spread_warnings(&inventory, "flows.csv").is_empty());
+        assert!(quantity_spread_warnings(&base, "flows.csv").is_empty());
+        let with_quantities = |quantities: &[(u32, f64)]| {
+            let edits: Vec<crate::model::Edit> = quantities
+                .iter()
+                .map(|(flow, quantity)| crate::model::Edit::FlowQuantity {
+                    flow: crate::model::FlowIdx(*flow),
+                    quantity: *quantity,
+                })
+                .collect();
+            base.edited(&edits).unwrap()
+        };
         // s1 100 -> 1e-7 MWh, d1 60 -> 1e6 MWh: a spread of 1e13.
-        inventory.flows[0].quantity = 1e-7;
-        inventory.flows[1].quantity = 1e6;
+        let inventory = with_quantities(&[(0, 1e-7), (1, 1e6)]);
         let warnings = quantity_spread_warnings(&inventory, "flows.csv");
         assert_eq!(warnings.len(), 1);
         let message = &warnings[0].message;
@@ -173,13 +182,13 @@ mod tests {
         assert!(message.contains("s1 (1e-7 MWh)"), "{message}");
         assert!(!message.contains("d1 ("), "{message}");
         // A subnormal quantity prints in a few characters, not 300 digits.
-        inventory.flows[0].quantity = 5e-324;
+        let inventory = with_quantities(&[(0, 5e-324), (1, 1e6)]);
         let message = &quantity_spread_warnings(&inventory, "flows.csv")[0].message;
         assert!(message.contains("(from 5e-324 to 1000000)"), "{message}");
         assert!(message.contains("s1 (5e-324 MWh)"), "{message}");
         assert!(message.len() < 400, "{} characters: {message}", message.len());
         // Zero quantities take no part.
-        inventory.flows[0].quantity = 0.0;
+        let inventory = with_quantities(&[(0, 0.0), (1, 1e6)]);
         assert!(quantity_spread_warnings(&inventory, "flows.csv").is_empty());
     }
 

@@ -189,8 +189,8 @@ impl DemandIndex {
             .collect();
         let mut override_partners: Vec<Vec<FirmIdx>> = vec![Vec::new(); inventory.firms().len()];
         let mut demands_by_firm: Vec<Vec<FlowIdx>> = Vec::new();
-        if !inventory.distance_overrides.is_empty() {
-            for (from, to) in inventory.distance_overrides.keys() {
+        if !inventory.distance_overrides().is_empty() {
+            for (from, to) in inventory.distance_overrides().keys() {
                 override_partners[from.index()].push(*to);
             }
             for partners in &mut override_partners {
@@ -470,8 +470,8 @@ mod tests {
                 Err(error) => panic!("the random inventory does not load: {error:?}"),
             };
             if let Some(firm) = case.excluded_firm {
-                let n_firms = inventory.exchange_allowed.len();
-                inventory.exchange_allowed[firm % n_firms] = false;
+                let firm = FirmIdx::from_index(firm % inventory.firms().len());
+                inventory = inventory.edited(&[crate::model::Edit::ForbidExchange(firm)]).unwrap();
             }
             let indexed = candidate_links(&inventory);
             let brute = candidate_links_brute_force(&inventory);

@@ -8,12 +8,15 @@
 //! [`table::RawTable`]s and hands them here.
 
 pub mod build;
+pub mod edit;
+pub mod rules;
 pub mod table;
 pub mod units;
 
 use std::collections::HashMap;
 
 pub use build::{build_inventory, InventoryTables};
+pub use edit::{Edit, EditError};
 pub use table::{InputError, InputWarning, RawRow, RawTable, TableFile};
 
 macro_rules! index_newtype {
@@ -281,29 +284,31 @@ pub struct Category {
 }
 
 /// A validated inventory: every reference resolved, every unit converted.
+/// Its fields are private to `model`: the loader builds it, and a changed
+/// inventory is derived with [`Inventory::edited`] (see [`edit`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inventory {
-    pub(crate) firms: Vec<Firm>,
-    pub(crate) flows: Vec<Flow>,
-    pub(crate) resources: Vec<Resource>,
-    pub(crate) routes: Vec<Route>,
-    pub(crate) substitutions: Vec<Substitution>,
-    pub(crate) categories: Vec<Category>,
+    firms: Vec<Firm>,
+    flows: Vec<Flow>,
+    resources: Vec<Resource>,
+    routes: Vec<Route>,
+    substitutions: Vec<Substitution>,
+    categories: Vec<Category>,
     /// Substitutions whose supply resource is the key, sorted by demand resource.
-    pub(crate) substitutions_by_supply: Vec<Vec<SubstitutionIdx>>,
+    substitutions_by_supply: Vec<Vec<SubstitutionIdx>>,
     /// distances.csv, both directions filled in (a reverse row of its own wins).
-    pub(crate) distance_overrides: HashMap<(FirmIdx, FirmIdx), f64>,
+    distance_overrides: HashMap<(FirmIdx, FirmIdx), f64>,
     /// Per firm: may it take part in links? All true in a loaded inventory;
     /// coalition games (Shapley values) switch outsiders off.
-    pub(crate) exchange_allowed: Vec<bool>,
+    exchange_allowed: Vec<bool>,
     /// Time slices in the order of slices.csv; one slice `year` of 8760 h without it.
-    pub(crate) slices: Vec<Slice>,
+    slices: Vec<Slice>,
     /// Whether slices.csv was given (per-slice tables are written only then).
-    pub(crate) slices_given: bool,
+    slices_given: bool,
     /// profiles.csv, in file order.
-    pub(crate) profiles: Vec<Profile>,
+    profiles: Vec<Profile>,
     /// processes.csv, sorted by id.
-    pub(crate) processes: Vec<Process>,
+    processes: Vec<Process>,
 }
 
 /// The slice every inventory without slices.csv has (docs/model.md B1).
@@ -414,6 +419,12 @@ impl Inventory {
         self.resource(self.flow(supply).resource)
             .link_fixed_cost_eur_per_km_year
             * distance_km
+    }
+
+    /// The pairs of firms whose distance distances.csv gives (both
+    /// directions), with that distance in km.
+    pub fn distance_overrides(&self) -> &HashMap<(FirmIdx, FirmIdx), f64> {
+        &self.distance_overrides
     }
 
     /// Distance used for a link between two firms: distances.csv when it has

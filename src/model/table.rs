@@ -430,10 +430,7 @@ impl<'a> TableReader<'a> {
         match value.parse::<f64>() {
             Ok(number) if number.is_finite() && number.abs() > self.max_magnitude => {
                 errors.push(
-                    self.error(row, column, format!(
-                        "{value} is too large: numbers may not exceed {:e} in magnitude",
-                        self.max_magnitude
-                    ))
+                    self.error(row, column, super::rules::too_large(value, self.max_magnitude))
                         .with_hint("check the unit and the order of magnitude: no territory flow, price or distance comes near 1e15"),
                 );
                 None

@@ -10,7 +10,7 @@
 use rayon::prelude::*;
 
 use crate::candidates::candidate_links;
-use crate::model::{FirmIdx, Inventory};
+use crate::model::{Edit, FirmIdx, Inventory};
 use crate::progress::Progress;
 use crate::solve::{SolveError, SolveOptions};
 
@@ -49,15 +49,18 @@ fn coalition_value(
     coalition: u64,
     options: &SolveOptions,
 ) -> Result<f64, SolveError> {
-    let mut restricted = inventory.clone();
     // Firms outside S keep their flows (on their fallbacks in both C_base(S)
     // and C(S), so they cancel); only their links disappear. Outsiders that
     // are not players have no candidate links at all.
-    for (bit, firm) in players.iter().enumerate() {
-        if coalition & (1 << bit) == 0 {
-            restricted.exchange_allowed[firm.index()] = false;
-        }
-    }
+    let outsiders: Vec<Edit> = players
+        .iter()
+        .enumerate()
+        .filter(|(bit, _)| coalition & (1 << bit) == 0)
+        .map(|(_, firm)| Edit::ForbidExchange(*firm))
+        .collect();
+    let restricted = inventory
+        .edited(&outsiders)
+        .expect("forbidding a firm to exchange is never refused (model::edit)");
     let (_, _, valuation) = optimize_inventory(&restricted, options, 0.5)?;
     Ok(valuation.firm_value_eur)
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::common::{assert_close, fixture_dir, load_fixture};
 use symbiose::app;
-use symbiose::model::{FirmIdx, Inventory};
+use symbiose::model::{Edit, FirmIdx, Inventory};
 use symbiose::progress::Silent;
 use symbiose::solve::{Objective, SolveError, SolveOptions};
 use symbiose::study::{self as scenario, Shard};
@@ -264,12 +264,11 @@ fn brute_force_shapley(inventory: &Inventory, objective: Objective) -> Vec<f64> 
     let mut cache: HashMap<u64, f64> = HashMap::new();
     let mut worth = |coalition: u64| -> f64 {
         *cache.entry(coalition).or_insert_with(|| {
-            let mut restricted = inventory.clone();
-            for firm in 0..n {
-                if coalition & (1 << firm) == 0 {
-                    scenario::remove_firm(&mut restricted, FirmIdx(firm as u32));
-                }
-            }
+            let outsiders: Vec<Edit> = (0..n)
+                .filter(|firm| coalition & (1 << firm) == 0)
+                .map(|firm| Edit::RemoveFirm(FirmIdx(firm as u32)))
+                .collect();
+            let restricted = inventory.edited(&outsiders).unwrap();
             optimize_inventory(&restricted, &options, 0.5).unwrap().2.firm_value_eur
         })
     };

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::keyed::{key_in, pair_key_in, Ids, Keyed, Place};
 use super::schemas::{EXTERNALITIES_SCHEMA, IMPACTS_SCHEMA, RESOURCES_SCHEMA, ROUTES_SCHEMA, SUBSTITUTIONS_SCHEMA};
 use super::{Builder, CatalogueTables};
+use crate::model::rules;
 use crate::model::table::Rule;
 use crate::model::*;
 
@@ -163,16 +164,7 @@ impl Builder<'_> {
             |reader, row, errors| {
                 reader.text(row, "category", errors)?;
                 let unit = reader.text(row, "unit", errors);
-                let value = reader.number_where(
-                    row,
-                    "value_eur_per_unit",
-                    Rule {
-                        holds: |v| v >= 0.0,
-                        message: "value must be >= 0",
-                        hint: "give the EUR value of one unit of harm; a credit is a negative amount_per_unit in impacts.csv",
-                    },
-                    errors,
-                );
+                let value = reader.number_where(row, "value_eur_per_unit", rules::EXTERNALITY_VALUE, errors);
                 let scope = reader.choice(
                     row,
                     "scope",
@@ -212,11 +204,7 @@ impl Builder<'_> {
                 let transport_cost = reader.number_where(
                     row,
                     "transport_cost_eur_per_unit_km",
-                    Rule {
-                        holds: |v| v >= 0.0,
-                        message: "transport cost must be >= 0",
-                        hint: "give the EUR cost of moving one unit over one km, 0 if negligible",
-                    },
+                    rules::TRANSPORT_COST,
                     errors,
                 );
                 let max_distance = reader.opt_number(row, "max_distance_km", errors).ok()?;
@@ -225,11 +213,7 @@ impl Builder<'_> {
                         row,
                         "max_distance_km",
                         Some(max),
-                        Rule {
-                            holds: |v| v > 0.0,
-                            message: "max distance must be > 0",
-                            hint: "leave the cell empty for an unlimited distance",
-                        },
+                        rules::MAX_DISTANCE,
                         errors,
                     )?;
                 }

@@ -10,7 +10,8 @@
 use super::keyed::{key_in, Ids, OwnedIds};
 use super::schemas::FLOWS_SCHEMA;
 use super::Builder;
-use crate::model::table::{InputError, InputWarning, RawTable, Rule};
+use crate::model::rules;
+use crate::model::table::{InputError, InputWarning, RawTable};
 use crate::model::units::conversion_factor;
 use crate::model::*;
 
@@ -98,18 +99,15 @@ impl Builder<'_> {
             let quantity = reader.number_where(
                 row,
                 "quantity",
-                Rule {
-                    holds: |v| v >= 0.0,
-                    message: "quantity must be >= 0",
-                    hint: "give the amount per year as a number >= 0; the kind column says whether it is a supply or a demand",
-                },
+                rules::QUANTITY,
                 errors,
             );
             let quality = reader.opt_number(row, "quality", errors);
             // docs/model.md B2: a service supply may leave its fallback empty
             // (idle capacity); every other flow needs one.
-            let service_supply = kind == Some(FlowKind::Supply)
-                && resource.is_some_and(|r| context.resource_defs[r.index()].category == ResourceCategory::Service);
+            let service_supply = kind
+                .zip(resource)
+                .is_some_and(|(kind, r)| rules::is_service_supply(kind, context.resource_defs[r.index()].category));
             let fallback = match reader.opt_text(row, "fallback") {
                 Some(route) => context
                     .routes
