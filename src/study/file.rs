@@ -295,19 +295,15 @@ fn check_fields(parsed: &ScenarioFile, reading: &mut Reading) {
         );
     }
     if let Some(limit) = parsed.time_limit {
-        if !(limit.is_finite() && limit >= 0.0) {
-            reading.add(
-                reading.line(reading.lines.time_limit.as_ref()),
-                format!("time_limit must be a number of seconds >= 0, got {limit}"),
-            );
+        // The check `--time-limit` makes.
+        if let Err(message) = crate::options::SECONDS_CHECK.value("time_limit", limit) {
+            reading.add(reading.line(reading.lines.time_limit.as_ref()), message);
         }
     }
     if let Some(gap) = parsed.mip_gap {
-        if !(gap.is_finite() && gap >= 0.0) {
-            reading.add(
-                reading.line(reading.lines.mip_gap.as_ref()),
-                format!("mip_gap must be a relative gap >= 0 (such as 0.001 for 0.1 %), got {gap}"),
-            );
+        // The check `--mip-gap` makes.
+        if let Err(message) = crate::options::GAP_CHECK.value("mip_gap", gap) {
+            reading.add(reading.line(reading.lines.mip_gap.as_ref()), message);
         }
     }
     for (position, entry) in parsed.vary.iter().enumerate() {

@@ -101,12 +101,9 @@ impl Parameter {
     }
 }
 
-/// Refuses a supplier share outside [0, 1].
+/// Refuses a supplier share outside [0, 1] (the check `--supplier-share` makes).
 pub fn check_supplier_share(value: f64) -> Result<(), String> {
-    if !(0.0..=1.0).contains(&value) {
-        return Err(format!("supplier_share must be within [0, 1], got {value}"));
-    }
-    Ok(())
+    crate::options::SHARE_CHECK.value("supplier_share", value).map(|_| ())
 }
 
 /// Whether `parameter` may be set to `value` on `inventory`, and if not,

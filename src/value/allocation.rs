@@ -70,7 +70,7 @@ fn coalition_value(
 pub const SHAPLEY_MAX_PLAYERS: usize = 64;
 
 /// Fewest permutations sampled: a standard error needs two.
-pub const SHAPLEY_MIN_SAMPLES: usize = 2;
+pub const SHAPLEY_MIN_SAMPLES: usize = crate::options::MIN_SAMPLES;
 
 /// The players of the Shapley game: firms with at least one candidate link
 /// (the others are null players), in inventory order.
