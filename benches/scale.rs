@@ -6,8 +6,8 @@
 //! - `load`: read and validate the CSV folder;
 //! - `candidates`: candidate links (spatial index, rayon);
 //! - `build/columns` and `build/good_lp`: the first-stage model handed to
-//!   HiGHS, column-wise (what `lp` uses) or through good_lp's expressions;
-//! - `solve`: `lp::solve` on prebuilt links, both stages of the default
+//!   HiGHS, column-wise (what `solve` uses) or through good_lp's expressions;
+//! - `solve`: `solve::solve` on prebuilt links, both stages of the default
 //!   lexicographic objective (model building included);
 //! - `highs_alone`: `Highs_run` on the model HiGHS read from the MPS file
 //!   (reading not timed), one thread like `optimize`;
