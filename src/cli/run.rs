@@ -1,5 +1,6 @@
 //! Runs one parsed command: calls the library and prints what it did.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use symbiose::app::{self, exit_code, ReportConfig};
@@ -136,25 +137,21 @@ pub fn run(cli: Cli) -> ExitCode {
             inventory,
             solve,
             out,
-            work: WorkArgs {
-                threads: requested_threads,
-                quiet,
-            },
+            work,
             csv,
         } => {
-            let source = source(inventory);
-            let inventory = match load_and_warn(&source, csv) {
-                Ok(inventory) => inventory,
+            let (source, inventory) = match load_and_warn(inventory, csv) {
+                Ok(loaded) => loaded,
                 Err(code) => return code,
             };
-            let options = solve.options();
+            let (threads, quiet) = (threads(work.threads), work.quiet);
             let rows = app::resilience(
                 &source,
                 &inventory,
-                &options,
+                &solve.options(),
                 solve.supplier_share,
                 &out,
-                threads(requested_threads),
+                threads,
                 quiet,
             );
             finish(rows.map(|mut rows| {
@@ -178,18 +175,15 @@ pub fn run(cli: Cli) -> ExitCode {
             inventory,
             points,
             out,
-            work: WorkArgs {
-                threads: requested_threads,
-                quiet,
-            },
+            work,
             csv,
         } => {
-            let source = source(inventory);
-            let inventory = match load_and_warn(&source, csv) {
-                Ok(inventory) => inventory,
+            let (source, inventory) = match load_and_warn(inventory, csv) {
+                Ok(loaded) => loaded,
                 Err(code) => return code,
             };
-            let front = app::pareto(&source, &inventory, points, &out, threads(requested_threads), quiet);
+            let quiet = work.quiet;
+            let front = app::pareto(&source, &inventory, points, &out, threads(work.threads), quiet);
             finish(front.map(|front| {
             if !quiet {
                 println!(
@@ -291,11 +285,12 @@ fn print_optimized(optimized: Result<app::Optimized, app::AppError>, results: &R
 
 /// Loads an inventory and prints its warnings (before the work they may
 /// explain); on invalid input, prints the errors and gives the exit code.
-fn load_and_warn(source: &InventorySource, csv: CsvArgs) -> Result<Inventory, ExitCode> {
-    match app::load_checked(source, csv.dialect()) {
+fn load_and_warn(inventory: Option<PathBuf>, csv: CsvArgs) -> Result<(InventorySource, Inventory), ExitCode> {
+    let source = source(inventory);
+    match app::load_checked(&source, csv.dialect()) {
         Ok(loaded) => {
             print_warnings(&loaded.warnings);
-            Ok(loaded.inventory)
+            Ok((source, loaded.inventory))
         }
         Err(error) => Err(finish(Err(error.into()))),
     }
