@@ -33,6 +33,19 @@ fn check_call(status: HighsInt, what: &str) -> Result<(), SolveError> {
     }
 }
 
+/// The rows or the columns of a model: HiGHS changes the bounds of a range
+/// of either with calls of the same shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Axis {
+    Rows,
+    Columns,
+}
+
+/// `Highs_changeRowsBoundsByRange` and `Highs_changeColsBoundsByRange`:
+/// (model, first, last, lower bounds, upper bounds) -> status.
+type ChangeBoundsByRange =
+    unsafe extern "C" fn(*mut std::os::raw::c_void, HighsInt, HighsInt, *const f64, *const f64) -> HighsInt;
+
 /// A HiGHS model ready to be changed or run.
 pub(crate) struct Engine {
     model: highs::Model,
@@ -109,27 +122,7 @@ impl Engine {
 
     /// Sets the bounds of the rows `first..first + lower.len()`.
     pub(crate) fn change_row_bounds(&mut self, first: usize, lower: &[f64], upper: &[f64]) -> Result<(), SolveError> {
-        if lower.len() != upper.len() || first + lower.len() > self.n_rows() {
-            return Err(SolveError::Solver("row bounds do not match the model".into()));
-        }
-        if lower.is_empty() {
-            return Ok(());
-        }
-        let (from, to) = (highs_int(first)?, highs_int(first + lower.len() - 1)?);
-        // SAFETY: live Highs instance; both slices have one entry per row of
-        // from..=to (checked) and outlive the call.
-        check_call(
-            unsafe {
-                highs_sys::Highs_changeRowsBoundsByRange(
-                    self.model.as_mut_ptr(),
-                    from,
-                    to,
-                    lower.as_ptr(),
-                    upper.as_ptr(),
-                )
-            },
-            "change row bounds",
-        )
+        self.change_bounds(Axis::Rows, first, lower, upper)
     }
 
     /// Sets the bounds of the columns `first..first + lower.len()`.
@@ -139,26 +132,39 @@ impl Engine {
         lower: &[f64],
         upper: &[f64],
     ) -> Result<(), SolveError> {
-        if lower.len() != upper.len() || first + lower.len() > self.n_columns() {
-            return Err(SolveError::Solver("column bounds do not match the model".into()));
+        self.change_bounds(Axis::Columns, first, lower, upper)
+    }
+
+    /// Sets the bounds of the rows or columns `first..first + lower.len()`
+    /// with HiGHS's by-range call for that axis.
+    fn change_bounds(&mut self, axis: Axis, first: usize, lower: &[f64], upper: &[f64]) -> Result<(), SolveError> {
+        let (n_items, mismatch, what, change): (usize, &str, &str, ChangeBoundsByRange) = match axis {
+            Axis::Rows => (
+                self.n_rows(),
+                "row bounds do not match the model",
+                "change row bounds",
+                highs_sys::Highs_changeRowsBoundsByRange,
+            ),
+            Axis::Columns => (
+                self.n_columns(),
+                "column bounds do not match the model",
+                "change column bounds",
+                highs_sys::Highs_changeColsBoundsByRange,
+            ),
+        };
+        if lower.len() != upper.len() || first + lower.len() > n_items {
+            return Err(SolveError::Solver(mismatch.into()));
         }
         if lower.is_empty() {
             return Ok(());
         }
         let (from, to) = (highs_int(first)?, highs_int(first + lower.len() - 1)?);
-        // SAFETY: live Highs instance; both slices have one entry per column
-        // of from..=to (checked) and outlive the call.
+        // SAFETY: live Highs instance; `change` is HiGHS's by-range bounds
+        // call for `axis`, and both slices have one entry per row or column
+        // of from..=to on that axis (checked) and outlive the call.
         check_call(
-            unsafe {
-                highs_sys::Highs_changeColsBoundsByRange(
-                    self.model.as_mut_ptr(),
-                    from,
-                    to,
-                    lower.as_ptr(),
-                    upper.as_ptr(),
-                )
-            },
-            "change column bounds",
+            unsafe { change(self.model.as_mut_ptr(), from, to, lower.as_ptr(), upper.as_ptr()) },
+            what,
         )
     }
 
