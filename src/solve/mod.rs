@@ -249,16 +249,6 @@ pub struct ExtendedSolution {
     pub mip_gap: Option<f64>,
 }
 
-/// Whether an inventory needs more than the A3 program: several slices,
-/// processes, or a candidate link with a fixed cost.
-pub fn needs_extended_model(inventory: &Inventory, links: &[Link]) -> bool {
-    inventory.slices().len() > 1
-        || !inventory.processes().is_empty()
-        || links
-            .iter()
-            .any(|link| inventory.link_fixed_cost_eur(link.supply, link.distance_km) > 0.0)
-}
-
 /// Solves the model for the given candidate links.
 pub fn solve(inventory: &Inventory, links: &[Link], options: &SolveOptions) -> Result<LpSolution, SolveError> {
     WarmStart::default().solve(inventory, links, options)
