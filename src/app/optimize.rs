@@ -274,21 +274,25 @@ pub fn optimize_and_write(
         n_binaries: solution.extended.as_ref().map_or(0, |extended| extended.n_binaries),
         mip_gap: solution.extended.as_ref().and_then(|extended| extended.mip_gap),
         options: RunOptions {
-            objective: options.objective.as_str(),
+            objective: options.objective.as_str().to_string(),
             lexicographic_slack: options.lexicographic_slack,
             supplier_share,
             max_candidates,
-            solver: options.solver.map(|solver| match solver {
-                LpSolver::Auto => "auto",
-                LpSolver::Simplex => "simplex",
-                LpSolver::Ipm => "ipm",
+            solver: options.solver.map(|solver| {
+                match solver {
+                    LpSolver::Auto => "auto",
+                    LpSolver::Simplex => "simplex",
+                    LpSolver::Ipm => "ipm",
+                }
+                .to_string()
             }),
             time_limit_seconds: options.time_limit_seconds,
             mip_gap: options.mip_gap,
             allocation: match allocation {
                 Allocation::Equal => "equal",
                 Allocation::Shapley { .. } => "shapley",
-            },
+            }
+            .to_string(),
             shapley_samples: match allocation {
                 Allocation::Equal => None,
                 Allocation::Shapley { samples } => Some(samples),
@@ -303,7 +307,7 @@ pub fn optimize_and_write(
     let mut files = Vec::new();
     let mut parquet_files = Vec::new();
     // The A5 tables, then docs/model.md Part B's, only for inventories that use it.
-    let tables = result_tables(&inventory, &links, &valuation)
+    let tables = result_tables(&inventory, &links, &valuation, shapley.as_ref())
         .and_then(|mut tables| {
             tables.extend(part_b_tables(&inventory, &links, &valuation)?);
             Ok(tables)
@@ -322,20 +326,16 @@ pub fn optimize_and_write(
         .map(str::to_string)
         .collect();
     summary.files.sort();
-    for (table, mut frame) in tables {
-        let name = table.csv;
-        if let (Some(shapley), true) = (&shapley, table == outputs::FIRM_VALUES) {
-            add_shapley_columns(&inventory, &mut frame, shapley).map_err(|e| output_error(e.to_string()))?;
-        }
+    for (table, frame) in tables {
         if format == TableFormat::Parquet {
             parquet_files.push((
                 table.parquet.to_string(),
-                parquet_bytes(&mut frame).map_err(|e| output_error(e.to_string()))?,
+                parquet_bytes(&frame).map_err(|e| output_error(e.to_string()))?,
             ));
         }
         files.push((
-            name.to_string(),
-            csv_bytes(&mut frame).map_err(|e| output_error(e.to_string()))?,
+            table.csv.to_string(),
+            csv_bytes(&frame).map_err(|e| output_error(e.to_string()))?,
         ));
     }
     let mut json = serde_json::to_vec_pretty(&summary).map_err(|e| output_error(e.to_string()))?;
@@ -367,37 +367,4 @@ pub fn optimize_and_write(
         summary,
         timings,
     })
-}
-
-/// Appends shapley_value_eur (and its standard error) to firm_values.csv,
-/// matching rows by firm_id.
-pub(super) fn add_shapley_columns(
-    inventory: &Inventory,
-    frame: &mut polars::prelude::DataFrame,
-    shapley: &crate::value::allocation::ShapleyValues,
-) -> polars::prelude::PolarsResult<()> {
-    use polars::prelude::*;
-    let ids: Vec<String> = frame
-        .column("firm_id")?
-        .str()?
-        .iter()
-        .map(|id| id.unwrap_or_default().to_string())
-        .collect();
-    let lookup = crate::model::firm_indices(inventory);
-    let pick = |values: &[f64]| -> Vec<f64> {
-        ids.iter()
-            .map(|id| {
-                lookup
-                    .get(id.as_str())
-                    .map(|firm| values[firm.index()] + 0.0)
-                    .unwrap_or(0.0)
-            })
-            .collect()
-    };
-    frame.with_column(Column::new("shapley_value_eur".into(), pick(&shapley.values)))?;
-    frame.with_column(Column::new(
-        "shapley_standard_error_eur".into(),
-        pick(&shapley.standard_errors),
-    ))?;
-    Ok(())
 }

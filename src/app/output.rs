@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::io::outputs::{self, Family};
 use crate::io::{
-    csv_bytes, lock_output, refuse_output_over_inputs, write_outputs_atomically, InventorySource, OutputLock,
-    WriteError,
+    lock_output, refuse_output_over_inputs, write_outputs_atomically, InventorySource, OutputLock, WriteError,
 };
 
 use super::*;
@@ -180,5 +179,5 @@ pub(super) fn table_bytes(
         message: e.to_string(),
     };
     let mut frame = frame.map_err(error)?;
-    csv_bytes(&mut frame).map_err(error)
+    crate::io::frame::polars_csv_bytes(&mut frame).map_err(error)
 }

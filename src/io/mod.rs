@@ -18,7 +18,8 @@
 //! - `output_set`: [`write_outputs_atomically`], whole folder or file by file;
 //! - `manifest`: the [`OUTPUT_MARKER`] file and the hashes it lists;
 //! - `recovery`: leftovers of killed writes;
-//! - `frame`: result tables to CSV and Parquet bytes;
+//! - `frame`: [`Frame`], the neutral table, to CSV and Parquet bytes (the
+//!   only module that names polars);
 //! - `outputs`: the registry of output file names.
 
 pub mod frame;
@@ -32,7 +33,7 @@ mod source;
 mod unread;
 mod xlsx;
 
-pub use frame::{csv_bytes, parquet_as_csv, parquet_bytes};
+pub use frame::{csv_bytes, parquet_as_csv, parquet_bytes, Frame, FrameError, Kind, Values};
 pub use lock::{lock_output, refuse_output_over_inputs, LockError, OutputLock, INNER_LOCK};
 pub use manifest::OUTPUT_MARKER;
 pub use output_set::{

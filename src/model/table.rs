@@ -161,9 +161,9 @@ impl TableFile {
 
 /// The columns a file may have: those it must have, and the optional ones
 /// that are known (any other column earns a warning and is ignored).
-pub struct Schema {
-    pub required: &'static [&'static str],
-    pub optional: &'static [&'static str],
+pub struct Schema<'a> {
+    pub required: &'a [&'a str],
+    pub optional: &'a [&'a str],
 }
 
 /// Documentation columns accepted in every file without a warning.

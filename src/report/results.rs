@@ -13,12 +13,14 @@
 
 use std::collections::HashSet;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::io::outputs;
 use crate::model::table::{Rule, Schema, TableReader};
 use crate::model::{InputError, RawRow, RawTable};
-use crate::value::Totals;
+
+use super::schema::{self, Read, TableSchema};
+use super::summary::{parse_summary, Summary};
 
 /// The files a results folder must hold for a report.
 pub const RESULT_FILES: [&str; 5] = [
@@ -38,33 +40,6 @@ pub const PART_B_RESULT_FILES: [&str; 4] = [
     outputs::INVESTMENTS.csv,
     outputs::FLOW_SLICES.csv,
 ];
-
-/// The part of summary.json a report uses.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct SummaryView {
-    pub objective: String,
-    pub status: String,
-    #[serde(default)]
-    pub proven_optimal: Option<bool>,
-    /// With `--max-candidates`: what an `optimal` status is optimal over
-    /// (`kept links (max_candidates = K)`); absent otherwise.
-    #[serde(default)]
-    pub optimal_over: Option<String>,
-    pub supplier_share: f64,
-    pub baseline: Totals,
-    pub optimized: Totals,
-    pub firm_value_eur: f64,
-    pub territory_value_eur: f64,
-    pub n_links: usize,
-    pub n_firms: usize,
-    pub n_flows: usize,
-    #[serde(default)]
-    pub n_candidate_links: Option<usize>,
-    #[serde(default)]
-    pub inventory: Option<String>,
-    #[serde(default)]
-    pub symbiose_version: Option<String>,
-}
 
 /// One row of links.csv (the columns a report uses, in file order).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -186,7 +161,7 @@ pub struct FlowSliceRow {
 /// A complete results folder, rows in file order (sorted by id).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Results {
-    pub summary: SummaryView,
+    pub summary: Summary,
     pub links: Vec<LinkRow>,
     pub flows: Vec<FlowRow>,
     pub firms: Vec<FirmRow>,
@@ -232,92 +207,8 @@ pub struct ResultTables {
     pub flow_slices: Option<RawTable>,
 }
 
-const SERVICE_COLUMNS: &[&str] = &[
-    "resource",
-    "unit",
-    "n_demands",
-    "n_shared_supplies",
-    "peak_without_sharing_per_hour",
-    "peak_with_sharing_per_hour",
-    "capacity_saved_per_hour",
-    "delivered",
-    "firm_value_eur",
-    "territory_value_eur",
-];
-
-const PROCESS_COLUMNS: &[&str] = &[
-    "process_id",
-    "firm_id",
-    "activity",
-    "capacity",
-    "built",
-    "cost_borne_eur",
-    "externality_eur",
-];
-
-const INVESTMENT_COLUMNS: &[&str] = &["kind", "id", "firm_ids", "fixed_cost_eur_per_year", "built", "quantity"];
-
-const FLOW_SLICE_COLUMNS: &[&str] = &["flow_id", "slice", "hours", "quantity", "matched"];
-
-/// `true`/`false`, as report.rs writes a flag.
+/// `true`/`false`, as polars writes a flag.
 const FLAG: &[(&str, bool)] = &[("true", true), ("false", false)];
-
-const LINK_COLUMNS: &[&str] = &[
-    "supply_flow_id",
-    "demand_flow_id",
-    "supplier_firm_id",
-    "receiver_firm_id",
-    "supply_resource",
-    "demand_resource",
-    "distance_km",
-    "quantity",
-    "delivered",
-    "unit_cost_eur",
-    "surplus_eur",
-    "supplier_value_eur",
-    "receiver_value_eur",
-    "externality_avoided_eur",
-    "supply_category",
-    "demand_category",
-    "supply_unit",
-    "demand_unit",
-];
-
-const FLOW_COLUMNS: &[&str] = &[
-    "flow_id",
-    "firm_id",
-    "kind",
-    "resource",
-    "unit",
-    "quantity",
-    "matched",
-    "fallback",
-    "fallback_quantity",
-    "shadow_price_eur_per_unit",
-];
-
-const FIRM_COLUMNS: &[&str] = &[
-    "firm_id",
-    "name",
-    "baseline_cost_eur",
-    "optimized_cost_eur",
-    "value_eur",
-    "compensation_needed_eur",
-    "n_links",
-    "lat",
-    "lon",
-];
-
-const CATEGORY_COLUMNS: &[&str] = &[
-    "category",
-    "unit",
-    "scope",
-    "baseline",
-    "optimized",
-    "avoided",
-    "value_eur_per_unit",
-    "value_eur",
-];
 
 /// Quantities symbiose writes are >= 0 (valuation rounds HiGHS's tiny
 /// negative zeros to zero); a value below minus this did not come from a run.
@@ -354,7 +245,7 @@ fn checked_non_negative(
 }
 
 /// Hint for a table written by an older symbiose or edited by hand.
-const REWRITE_HINT: &str =
+pub(super) const REWRITE_HINT: &str =
     "run `symbiose optimize --out DIR` again with this version to write a complete results folder";
 
 /// Reads typed rows out of the raw tables; every problem is collected.
@@ -366,8 +257,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
         .and_then(|(file, bytes)| parse_summary(file, bytes, &mut errors));
     let links = read_rows(
         tables.links.as_ref(),
-        LINK_COLUMNS,
-        &[],
+        &schema::LINKS,
         &mut errors,
         |reader, row, errors| {
             let text = |column: &str, errors: &mut Vec<InputError>| reader.text(row, column, errors);
@@ -397,8 +287,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
     );
     let flows = read_rows(
         tables.flow_results.as_ref(),
-        FLOW_COLUMNS,
-        &[],
+        &schema::FLOW_RESULTS,
         &mut errors,
         |reader, row, errors| {
             let text = |column: &str, errors: &mut Vec<InputError>| reader.text(row, column, errors);
@@ -422,8 +311,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
     );
     let firms = read_rows(
         tables.firm_values.as_ref(),
-        FIRM_COLUMNS,
-        &["sector", "zone"],
+        &schema::FIRM_VALUES,
         &mut errors,
         |reader, row, errors| {
             let text = |column: &str, errors: &mut Vec<InputError>| reader.text(row, column, errors);
@@ -476,8 +364,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
     );
     let categories = read_rows(
         tables.territory_values.as_ref(),
-        CATEGORY_COLUMNS,
-        &[],
+        &schema::TERRITORY_VALUES,
         &mut errors,
         |reader, row, errors| {
             let text = |column: &str, errors: &mut Vec<InputError>| reader.text(row, column, errors);
@@ -512,8 +399,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
     };
     let services = read_rows(
         tables.services.as_ref(),
-        SERVICE_COLUMNS,
-        &[],
+        &schema::SERVICES,
         &mut errors,
         |reader, row, errors| {
             let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
@@ -535,8 +421,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
     );
     let processes = read_rows(
         tables.processes.as_ref(),
-        PROCESS_COLUMNS,
-        &[],
+        &schema::PROCESSES,
         &mut errors,
         |reader, row, errors| {
             let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
@@ -557,8 +442,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
     );
     let investments = read_rows(
         tables.investments.as_ref(),
-        INVESTMENT_COLUMNS,
-        &[],
+        &schema::INVESTMENTS,
         &mut errors,
         |reader, row, errors| {
             let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
@@ -577,8 +461,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
 
     let flow_slices = read_rows(
         tables.flow_slices.as_ref(),
-        FLOW_SLICE_COLUMNS,
-        &[],
+        &schema::FLOW_SLICES,
         &mut errors,
         |reader, row, errors| {
             Some(FlowSliceRow {
@@ -653,91 +536,25 @@ fn rows_of<T>(table: Option<Vec<(T, usize)>>) -> Vec<T> {
     table.unwrap_or_default().into_iter().map(|(row, _)| row).collect()
 }
 
-fn parse_summary(file: &str, bytes: &[u8], errors: &mut Vec<InputError>) -> Option<SummaryView> {
-    match serde_json::from_slice::<SummaryView>(bytes) {
-        Ok(summary) => {
-            let n_errors = errors.len();
-            check_summary(file, bytes, &summary, errors);
-            (errors.len() == n_errors).then_some(summary)
-        }
-        Err(error) => {
-            errors.push(
-                InputError::at(file, error.line().max(1), None, format!("not a valid summary: {error}"))
-                    .with_hint(REWRITE_HINT),
-            );
-            None
-        }
-    }
-}
-
-/// The values summary.json may hold that serde's types do not pin down:
-/// the status and objective words `optimize` writes, a share in [0, 1],
-/// and `proven_optimal` in agreement with the status. Each error names the
-/// key as its column and the line where the key is written.
-fn check_summary(file: &str, bytes: &[u8], summary: &SummaryView, errors: &mut Vec<InputError>) {
-    use crate::solve::{Objective, SolutionStatus};
-    let mut refuse = |key: &str, message: String| {
-        errors.push(InputError::at(file, json_key_line(bytes, key), Some(key), message).with_hint(REWRITE_HINT));
-    };
-    let statuses = [SolutionStatus::Optimal, SolutionStatus::TimeLimit].map(SolutionStatus::as_str);
-    if !statuses.contains(&summary.status.as_str()) {
-        refuse(
-            "status",
-            format!(
-                "unknown status {:?}: symbiose writes {}",
-                summary.status,
-                statuses.map(|word| format!("{word:?}")).join(" or ")
-            ),
-        );
-    }
-    let objectives = [Objective::Externalities, Objective::Private, Objective::Social].map(Objective::as_str);
-    if !objectives.contains(&summary.objective.as_str()) {
-        refuse(
-            "objective",
-            format!(
-                "unknown objective {:?}: symbiose writes {}",
-                summary.objective,
-                objectives.map(|word| format!("{word:?}")).join(", ")
-            ),
-        );
-    }
-    if !(0.0..=1.0).contains(&summary.supplier_share) {
-        refuse(
-            "supplier_share",
-            format!("supplier_share must be in [0, 1], found {}", summary.supplier_share),
-        );
-    }
-    if let Some(proven) = summary.proven_optimal {
-        if statuses.contains(&summary.status.as_str()) && proven != (summary.status == "optimal") {
-            refuse(
-                "proven_optimal",
-                format!("proven_optimal is {proven} but the status is {:?}", summary.status),
-            );
-        }
-    }
-}
-
-/// The 1-based line of the first `"key":` in a JSON text (1 if absent).
-fn json_key_line(bytes: &[u8], key: &str) -> usize {
-    let text = String::from_utf8_lossy(bytes);
-    let quoted = format!("\"{key}\"");
-    text.find(&quoted)
-        .map_or(1, |position| 1 + text[..position].matches('\n').count())
-}
-
 /// Reads every row of `table` with `read`; `None` when the header lacks a
 /// required column or any row is invalid (the reasons are in `errors`).
 /// Each row comes with its line number.
 fn read_rows<T>(
     table: Option<&RawTable>,
-    required: &'static [&'static str],
-    optional: &'static [&'static str],
+    schema: &TableSchema,
     errors: &mut Vec<InputError>,
     read: impl Fn(&TableReader, &RawRow, &mut Vec<InputError>) -> Option<T>,
 ) -> Option<Vec<(T, usize)>> {
     let table = table?;
     let n_errors = errors.len();
-    let schema = Schema { required, optional };
+    let (required, optional) = (
+        schema.columns_read(Read::Required),
+        schema.columns_read(Read::IfPresent),
+    );
+    let schema = Schema {
+        required: &required,
+        optional: &optional,
+    };
     // Columns this version does not use are fine in a results folder.
     let mut ignored_warnings = Vec::new();
     let reader = TableReader::new(table, &schema, errors, &mut ignored_warnings);

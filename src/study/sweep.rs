@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::file::{ScenarioError, Study};
 use super::parameter::{with_parameters, Parameter};
-use crate::io::csv_bytes;
+use crate::io::frame::polars_csv_bytes as csv_bytes;
 use crate::model::Inventory;
 use crate::progress::Progress;
 use crate::solve::{SolveError, WarmStart};

@@ -479,7 +479,7 @@ fn to_text(grid: &Grid, quote: bool, crlf: bool) -> String {
     text
 }
 
-fn schema_of(name: &str) -> &'static Schema {
+fn schema_of(name: &str) -> &'static Schema<'static> {
     match name {
         "firms.csv" => &FIRMS_SCHEMA,
         "flows.csv" => &FLOWS_SCHEMA,

@@ -43,7 +43,8 @@ fn link_line(results: &Results, link: &LinkRow) -> String {
 mod tests {
     use super::sankey::SANKEY_MAX_NODES;
     use super::*;
-    use crate::report::results::{FirmRow, SummaryView};
+    use crate::report::results::FirmRow;
+    use crate::report::Summary;
     use crate::value::Totals;
 
     fn firm(id: &str, lat: f64, lon: f64, value_eur: f64) -> FirmRow {
@@ -87,22 +88,16 @@ mod tests {
 
     fn results(firms: Vec<FirmRow>, links: Vec<LinkRow>) -> Results {
         Results {
-            summary: SummaryView {
+            summary: Summary {
                 objective: "externalities".to_string(),
                 status: "optimal".to_string(),
                 proven_optimal: Some(true),
-                optimal_over: None,
                 supplier_share: 0.5,
                 baseline: Totals::default(),
                 optimized: Totals::default(),
-                firm_value_eur: 0.0,
-                territory_value_eur: 0.0,
                 n_links: links.len(),
                 n_firms: firms.len(),
-                n_flows: 0,
-                n_candidate_links: None,
-                inventory: None,
-                symbiose_version: None,
+                ..Summary::default()
             },
             links,
             flows: Vec::new(),
