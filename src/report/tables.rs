@@ -459,3 +459,71 @@ pub fn services_table(inventory: &Inventory, valuation: &Valuation) -> Result<Fr
         )
         .finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::{load_inventory, InventorySource};
+    use crate::solve::SolveOptions;
+
+    /// Every table builder, on an inventory that uses Part B (slices,
+    /// processes), with and without the Shapley columns: a column pushed
+    /// out of its schema's order or of another kind fails here.
+    #[test]
+    fn every_table_follows_its_schema() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/dunkirk-seasonal");
+        let inventory = load_inventory(&InventorySource::Folder(folder)).unwrap().inventory;
+        let (links, _, valuation) =
+            crate::value::optimize_inventory(&inventory, &SolveOptions::default(), 0.5).unwrap();
+        let n_firms = inventory.firms().len();
+        let shapley = ShapleyValues {
+            values: vec![1.0; n_firms],
+            standard_errors: vec![0.0; n_firms],
+            exact: true,
+            grand_coalition_eur: n_firms as f64,
+        };
+        let built: Vec<(&schema::TableSchema, Frame)> = vec![
+            (&schema::LINKS, links_table(&inventory, &links, &valuation).unwrap()),
+            (
+                &schema::FLOW_RESULTS,
+                flow_results_table(&inventory, &valuation).unwrap(),
+            ),
+            (
+                &schema::FIRM_VALUES,
+                firm_values_table(&inventory, &valuation, None).unwrap(),
+            ),
+            (
+                &schema::FIRM_VALUES,
+                firm_values_table(&inventory, &valuation, Some(&shapley)).unwrap(),
+            ),
+            (
+                &schema::TERRITORY_VALUES,
+                territory_values_table(&inventory, &valuation).unwrap(),
+            ),
+            (&schema::PROCESSES, processes_table(&inventory, &valuation).unwrap()),
+            (
+                &schema::INVESTMENTS,
+                investments_table(&inventory, &links, &valuation).unwrap(),
+            ),
+            (&schema::FLOW_SLICES, flow_slices_table(&inventory, &valuation).unwrap()),
+            (
+                &schema::LINK_SLICES,
+                link_slices_table(&inventory, &links, &valuation).unwrap(),
+            ),
+            (&schema::SERVICES, services_table(&inventory, &valuation).unwrap()),
+        ];
+        for (schema, frame) in &built {
+            // The columns written only sometimes are there all or none.
+            let all = frame.header().len() == schema.columns.len();
+            let expected: Vec<(&str, crate::io::Kind)> = schema
+                .columns
+                .iter()
+                .filter(|column| all || column.written == schema::Written::Always)
+                .map(|column| (column.name.as_ref(), column.kind))
+                .collect();
+            assert_eq!(frame.header(), expected, "{}", schema.file);
+            assert!(crate::io::csv_bytes(frame).is_ok(), "{}", schema.file);
+        }
+        assert!(!valuation.processes.is_empty() && !valuation.flow_slices.is_empty());
+    }
+}
