@@ -6,10 +6,13 @@ use std::path::{Path, PathBuf};
 
 use crate::io::outputs::{self, Family};
 use crate::io::{
-    lock_output, refuse_output_over_inputs, write_outputs_atomically, InventorySource, OutputLock, WriteError,
+    csv_bytes, lock_output, refuse_output_over_inputs, write_outputs_atomically, InventorySource, OutputLock,
+    WriteError,
 };
 
 use super::*;
+use crate::io::Frame;
+use crate::report::schema::SchemaMismatch;
 
 /// Most worker threads `--threads` may ask for, per core: more only adds
 /// threads that wait (each solve runs on one) and, by the hundred thousand,
@@ -170,14 +173,12 @@ pub(super) fn write_set(
     }
 }
 
-pub(super) fn table_bytes(
-    out: &Path,
-    frame: polars::prelude::PolarsResult<polars::prelude::DataFrame>,
-) -> Result<Vec<u8>, AppError> {
-    let error = |e: polars::prelude::PolarsError| AppError::Output {
+/// A study's table as CSV bytes; a failure names the output folder.
+pub(super) fn table_bytes(out: &Path, frame: Result<Frame, SchemaMismatch>) -> Result<Vec<u8>, AppError> {
+    let error = |message: String| AppError::Output {
         path: out.to_path_buf(),
-        message: e.to_string(),
+        message,
     };
-    let mut frame = frame.map_err(error)?;
-    crate::io::frame::polars_csv_bytes(&mut frame).map_err(error)
+    let frame = frame.map_err(|e| error(e.to_string()))?;
+    csv_bytes(&frame).map_err(|e| error(e.to_string()))
 }

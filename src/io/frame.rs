@@ -135,8 +135,7 @@ pub fn csv_bytes(frame: &Frame) -> Result<Vec<u8>, FrameError> {
     Ok(polars_csv_bytes(&mut frame.to_polars()?)?)
 }
 
-/// Until `study` builds [`Frame`]s: its tables as CSV bytes.
-pub fn polars_csv_bytes(frame: &mut DataFrame) -> PolarsResult<Vec<u8>> {
+fn polars_csv_bytes(frame: &mut DataFrame) -> PolarsResult<Vec<u8>> {
     let mut buffer = Vec::new();
     CsvWriter::new(&mut buffer)
         .include_header(true)

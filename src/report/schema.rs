@@ -56,6 +56,17 @@ impl Column {
         }
     }
 
+    /// A column of a table whose columns depend on its input (sweep.csv's
+    /// varied parameters and categories), never read back.
+    pub fn named(name: impl Into<Cow<'static, str>>, kind: Kind) -> Column {
+        Column {
+            name: name.into(),
+            kind,
+            read: Read::Unread,
+            written: Written::Always,
+        }
+    }
+
     /// A column written only with some options, never read back.
     pub const fn sometimes(name: &'static str, kind: Kind) -> Column {
         Column {

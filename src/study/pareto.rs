@@ -6,11 +6,15 @@
 //! Invariant: the front holds only non-dominated points, sorted by M with
 //! C strictly decreasing.
 
-use polars::prelude::*;
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
+use crate::io::outputs::PARETO_CSV;
+use crate::io::{Frame, Kind};
 use crate::model::Inventory;
 use crate::progress::Progress;
+use crate::report::schema::{Column, Read, SchemaMismatch, TableBuilder, TableSchema};
 use crate::solve::{Criterion, CriterionBound, Objective, SolveError, SolveOptions};
 use crate::value::optimize_inventory;
 
@@ -118,21 +122,27 @@ pub fn pareto_front(
     })
 }
 
-pub fn pareto_table(front: &ParetoFront) -> PolarsResult<DataFrame> {
-    DataFrame::new_infer_height(vec![
-        Column::new(
-            "private_cost_eur".into(),
-            front
-                .points
-                .iter()
-                .map(|p| p.private_cost_eur + 0.0)
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "externality_eur".into(),
-            front.points.iter().map(|p| p.externality_eur + 0.0).collect::<Vec<_>>(),
-        ),
-    ])
+/// pareto.csv: the points of the front.
+pub static PARETO: TableSchema = TableSchema {
+    file: PARETO_CSV,
+    columns: Cow::Borrowed(&[
+        Column::new("private_cost_eur", Kind::Number, Read::Unread),
+        Column::new("externality_eur", Kind::Number, Read::Unread),
+    ]),
+};
+
+/// pareto.csv, the points in the front's order (by externalities).
+pub fn pareto_table(front: &ParetoFront) -> Result<Frame, SchemaMismatch> {
+    TableBuilder::new(&PARETO)
+        .number(
+            "private_cost_eur",
+            front.points.iter().map(|p| p.private_cost_eur).collect(),
+        )
+        .number(
+            "externality_eur",
+            front.points.iter().map(|p| p.externality_eur).collect(),
+        )
+        .finish()
 }
 
 /// pareto.svg: the front, private cost C against externalities M, with

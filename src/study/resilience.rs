@@ -6,11 +6,15 @@
 //! Invariant: each firm's exit is solved from the same base inventory,
 //! independently of the others, so the rows do not depend on thread order.
 
-use polars::prelude::*;
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
+use crate::io::outputs::RESILIENCE_CSV;
+use crate::io::{Frame, Kind};
 use crate::model::{Edit, FirmIdx, FlowIdx, Inventory};
 use crate::progress::Progress;
+use crate::report::schema::{Column, Read, SchemaMismatch, TableBuilder, TableSchema};
 use crate::solve::{SolveError, SolveOptions};
 use crate::value::optimize_inventory;
 
@@ -71,42 +75,45 @@ pub fn resilience(
     rows
 }
 
+/// resilience.csv: one row per firm, what its exit costs.
+pub static RESILIENCE: TableSchema = TableSchema {
+    file: RESILIENCE_CSV,
+    columns: Cow::Borrowed(&[
+        Column::new("firm_id", Kind::Text, Read::Unread),
+        Column::new("territory_value_eur", Kind::Number, Read::Unread),
+        Column::new("territory_value_lost_eur", Kind::Number, Read::Unread),
+        Column::new("firm_value_lost_eur", Kind::Number, Read::Unread),
+        Column::new("links_lost", Kind::Count, Read::Unread),
+        Column::new("firms_affected", Kind::Count, Read::Unread),
+    ]),
+};
+
 /// resilience.csv, sorted by territory value lost (largest first), then firm id.
-pub fn resilience_table(inventory: &Inventory, rows: &[ResilienceRow]) -> PolarsResult<DataFrame> {
+pub fn resilience_table(inventory: &Inventory, rows: &[ResilienceRow]) -> Result<Frame, SchemaMismatch> {
     let mut rows: Vec<&ResilienceRow> = rows.iter().collect();
     rows.sort_by(|a, b| {
         b.territory_value_lost_eur
             .total_cmp(&a.territory_value_lost_eur)
             .then_with(|| inventory.firm(a.firm).id.cmp(&inventory.firm(b.firm).id))
     });
-    DataFrame::new_infer_height(vec![
-        Column::new(
-            "firm_id".into(),
-            rows.iter()
-                .map(|r| inventory.firm(r.firm).id.clone())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "territory_value_eur".into(),
-            rows.iter().map(|r| r.territory_value_eur + 0.0).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "territory_value_lost_eur".into(),
-            rows.iter()
-                .map(|r| r.territory_value_lost_eur + 0.0)
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "firm_value_lost_eur".into(),
-            rows.iter().map(|r| r.firm_value_lost_eur + 0.0).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "links_lost".into(),
-            rows.iter().map(|r| r.links_lost as u64).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "firms_affected".into(),
-            rows.iter().map(|r| r.firms_affected as u64).collect::<Vec<_>>(),
-        ),
-    ])
+    TableBuilder::new(&RESILIENCE)
+        .text(
+            "firm_id",
+            rows.iter().map(|r| inventory.firm(r.firm).id.clone()).collect(),
+        )
+        .number(
+            "territory_value_eur",
+            rows.iter().map(|r| r.territory_value_eur).collect(),
+        )
+        .number(
+            "territory_value_lost_eur",
+            rows.iter().map(|r| r.territory_value_lost_eur).collect(),
+        )
+        .number(
+            "firm_value_lost_eur",
+            rows.iter().map(|r| r.firm_value_lost_eur).collect(),
+        )
+        .count("links_lost", rows.iter().map(|r| r.links_lost as u64).collect())
+        .count("firms_affected", rows.iter().map(|r| r.firms_affected as u64).collect())
+        .finish()
 }

@@ -9,15 +9,18 @@
 //! index, never on the thread that solved it, so a sweep, its shards merged
 //! back, and any thread count give the same bytes.
 
-use polars::prelude::*;
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 use serde::Deserialize;
 
 use super::file::{ScenarioError, Study};
 use super::parameter::{with_parameters, Parameter};
-use crate::io::frame::polars_csv_bytes as csv_bytes;
+use crate::io::outputs::SWEEP_CSV;
+use crate::io::{csv_bytes, Frame, Kind};
 use crate::model::Inventory;
 use crate::progress::Progress;
+use crate::report::schema::{Column, SchemaMismatch, TableBuilder, TableSchema};
 use crate::solve::{SolveError, WarmStart};
 use crate::value::Valuation;
 use crate::value::{optimize_inventory, optimize_inventory_warm};
@@ -255,9 +258,49 @@ pub fn run_sweep(
     rows
 }
 
-/// sweep.csv as a table: scenario, the varied parameters, status, the
-/// totals, and `avoided_<category>` for every category. Sorted by scenario.
-pub fn sweep_table(study: &Study, rows: &[SweepRow]) -> PolarsResult<DataFrame> {
+/// sweep.csv's columns: scenario, the varied parameters (each named by
+/// its path), status, the totals, n_links, `mip_gap` when the study has
+/// investments, and `avoided_<category>` for every category.
+pub fn sweep_schema(study: &Study) -> TableSchema {
+    let mut columns = vec![Column::named("scenario", Kind::Count)];
+    columns.extend(
+        study
+            .vary
+            .iter()
+            .map(|(path, _, _)| Column::named(path.clone(), Kind::Number)),
+    );
+    columns.push(Column::named("status", Kind::Text));
+    for total in TOTALS {
+        columns.push(Column::named(total, Kind::OptionalNumber));
+    }
+    columns.push(Column::named("n_links", Kind::OptionalCount));
+    if study.has_investments() {
+        columns.push(Column::named("mip_gap", Kind::OptionalNumber));
+    }
+    columns.extend(
+        study
+            .base
+            .categories()
+            .iter()
+            .map(|category| Column::named(format!("avoided_{}", category.id), Kind::OptionalNumber)),
+    );
+    TableSchema {
+        file: SWEEP_CSV,
+        columns: Cow::Owned(columns),
+    }
+}
+
+/// sweep.csv's totals, in column order.
+const TOTALS: [&str; 4] = [
+    "private_cost_eur",
+    "externality_eur",
+    "firm_value_eur",
+    "territory_value_eur",
+];
+
+/// sweep.csv as a table ([`sweep_schema`]), sorted by scenario; the
+/// figures of a scenario without a solution are empty.
+pub fn sweep_table(study: &Study, rows: &[SweepRow]) -> Result<Frame, SchemaMismatch> {
     let mut rows: Vec<&SweepRow> = rows.iter().collect();
     rows.sort_by_key(|row| row.scenario);
     let metric = |f: &dyn Fn(&Metrics) -> f64| -> Vec<Option<f64>> {
@@ -265,54 +308,45 @@ pub fn sweep_table(study: &Study, rows: &[SweepRow]) -> PolarsResult<DataFrame> 
             .map(|row| row.metrics.as_ref().map(|m| f(m) + 0.0))
             .collect()
     };
-    let mut columns = vec![Column::new(
-        "scenario".into(),
-        rows.iter().map(|row| row.scenario as u64).collect::<Vec<_>>(),
-    )];
+    let schema = sweep_schema(study);
+    let mut table = TableBuilder::new(&schema).count("scenario", rows.iter().map(|row| row.scenario as u64).collect());
     for (position, (path, _, _)) in study.vary.iter().enumerate() {
-        columns.push(Column::new(
-            path.as_str().into(),
-            rows.iter().map(|row| row.values[position]).collect::<Vec<_>>(),
-        ));
+        table = table.number_as_given(path, rows.iter().map(|row| row.values[position]).collect());
     }
-    columns.push(Column::new(
-        "status".into(),
-        rows.iter().map(|row| row.status.clone()).collect::<Vec<_>>(),
-    ));
-    columns.push(Column::new("private_cost_eur".into(), metric(&|m| m.private_cost_eur)));
-    columns.push(Column::new("externality_eur".into(), metric(&|m| m.externality_eur)));
-    columns.push(Column::new("firm_value_eur".into(), metric(&|m| m.firm_value_eur)));
-    columns.push(Column::new(
-        "territory_value_eur".into(),
-        metric(&|m| m.territory_value_eur),
-    ));
-    columns.push(Column::new(
-        "n_links".into(),
+    let totals: [&dyn Fn(&Metrics) -> f64; 4] = [
+        &|m| m.private_cost_eur,
+        &|m| m.externality_eur,
+        &|m| m.firm_value_eur,
+        &|m| m.territory_value_eur,
+    ];
+    table = table.text("status", rows.iter().map(|row| row.status.clone()).collect());
+    for (name, total) in TOTALS.into_iter().zip(totals) {
+        table = table.optional_number(name, metric(total));
+    }
+    table = table.optional_count(
+        "n_links",
         rows.iter()
             .map(|row| row.metrics.as_ref().map(|m| m.n_links as u64))
-            .collect::<Vec<_>>(),
-    ));
+            .collect(),
+    );
     if study.has_investments() {
-        columns.push(Column::new(
-            "mip_gap".into(),
+        table = table.optional_number(
+            "mip_gap",
             rows.iter()
                 .map(|row| row.metrics.as_ref().and_then(|m| m.mip_gap))
-                .collect::<Vec<_>>(),
-        ));
+                .collect(),
+        );
     }
     for (position, category) in study.base.categories().iter().enumerate() {
-        columns.push(Column::new(
-            format!("avoided_{}", category.id).into(),
-            metric(&|m| m.avoided[position]),
-        ));
+        table = table.optional_number(&format!("avoided_{}", category.id), metric(&|m| m.avoided[position]));
     }
-    DataFrame::new_infer_height(columns)
+    table.finish()
 }
 
 /// The bytes of sweep.csv.
 pub fn sweep_csv(study: &Study, rows: &[SweepRow]) -> Result<Vec<u8>, String> {
-    let mut frame = sweep_table(study, rows).map_err(|e| e.to_string())?;
-    csv_bytes(&mut frame).map_err(|e| e.to_string())
+    let frame = sweep_table(study, rows).map_err(|e| e.to_string())?;
+    csv_bytes(&frame).map_err(|e| e.to_string())
 }
 
 /// sweep_meta.json: what `merge` needs to check that shards fit together
@@ -390,5 +424,76 @@ mod tests {
         assert!(Shard::parse("0/3").is_err());
         assert!(Shard::parse("4/3").is_err());
         assert_eq!(Shard::parse("2/3"), Ok(Shard { index: 2, count: 3 }));
+    }
+
+    /// sweep.csv, resilience.csv and pareto.csv through their schemas: a
+    /// column out of order or of another kind fails here.
+    #[test]
+    fn every_study_table_follows_its_schema() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/scenarios/carbon-value.toml");
+        let study = crate::study::load_study(&path).unwrap();
+        let n_categories = study.base.categories().len();
+        let solved = SweepRow {
+            scenario: 1,
+            values: vec![54.0],
+            status: "optimal".to_string(),
+            metrics: Some(Metrics {
+                private_cost_eur: -0.0,
+                externality_eur: 2.0,
+                firm_value_eur: 3.0,
+                territory_value_eur: 4.0,
+                n_links: 5,
+                avoided: vec![1.0; n_categories],
+                mip_gap: None,
+            }),
+        };
+        let failed = SweepRow {
+            scenario: 0,
+            values: vec![0.0],
+            status: "infeasible".to_string(),
+            metrics: None,
+        };
+        let csv = String::from_utf8(sweep_csv(&study, &[solved, failed]).unwrap()).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert!(
+            lines[0].starts_with("scenario,externality.co2e_t,status,private_cost_eur,externality_eur,firm_value_eur,territory_value_eur,n_links,avoided_"),
+            "{csv}"
+        );
+        assert!(lines[1].starts_with("0,0.0,infeasible,,,,,,"), "{csv}");
+        assert!(lines[2].starts_with("1,54.0,optimal,0.0,2.0,3.0,4.0,5,1.0"), "{csv}");
+
+        let inventory = &study.base;
+        let firm = crate::model::FirmIdx(0);
+        let resilience = crate::study::ResilienceRow {
+            firm,
+            territory_value_eur: 1.0,
+            territory_value_lost_eur: -0.0,
+            firm_value_lost_eur: 2.0,
+            links_lost: 3,
+            firms_affected: 4,
+        };
+        let frame = crate::study::resilience_table(inventory, &[resilience]).unwrap();
+        assert_eq!(
+            String::from_utf8(csv_bytes(&frame).unwrap()).unwrap(),
+            format!(
+                "firm_id,territory_value_eur,territory_value_lost_eur,firm_value_lost_eur,links_lost,firms_affected\n{},1.0,0.0,2.0,3,4\n",
+                inventory.firm(firm).id
+            )
+        );
+        let point = crate::study::ParetoPoint {
+            private_cost_eur: 1.0,
+            externality_eur: -0.0,
+        };
+        let front = crate::study::ParetoFront {
+            points: vec![point],
+            private_optimum: point,
+            externalities_optimum: point,
+            social_optimum: point,
+        };
+        let frame = crate::study::pareto_table(&front).unwrap();
+        assert_eq!(
+            String::from_utf8(csv_bytes(&frame).unwrap()).unwrap(),
+            "private_cost_eur,externality_eur\n1.0,0.0\n"
+        );
     }
 }
