@@ -90,3 +90,85 @@ fn every_module_uses_only_the_stages_before_it() {
     // The check sees the files it is meant to see.
     assert!(files.len() > 20, "only {} files under src/", files.len());
 }
+
+/// The heavy libraries and the one top-level folder of `src/` allowed to
+/// name each: tables reach polars through `io::frame`, the LP reaches
+/// HiGHS through `solve`. The binary (`src/cli/`, `src/main.rs`) may not
+/// name them either.
+const OWNED_LIBRARIES: &[(&str, &str)] = &[("polars", "io"), ("highs", "solve"), ("good_lp", "solve")];
+
+/// `line` without its `//` comment (a `//` inside a string literal, such
+/// as a URL, is code).
+fn code_of(line: &str) -> &str {
+    let mut in_string = false;
+    let mut escaped = false;
+    let bytes = line.as_bytes();
+    for (at, &byte) in bytes.iter().enumerate() {
+        match byte {
+            _ if escaped => escaped = false,
+            b'\\' if in_string => escaped = true,
+            b'"' => in_string = !in_string,
+            b'/' if !in_string && bytes.get(at + 1) == Some(&b'/') => return &line[..at],
+            _ => {}
+        }
+    }
+    line
+}
+
+/// Whether `code` names the crate `library`: `library::` or `use library`
+/// (`extern crate library` too), not as the tail of a longer name.
+fn names_library(code: &str, library: &str) -> bool {
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    code.match_indices(library).any(|(at, _)| {
+        let before = code[..at].chars().next_back();
+        let after = &code[at + library.len()..];
+        let starts_name = !before.is_some_and(is_name);
+        let path = after.starts_with("::");
+        let used = {
+            let head = code[..at].trim_end();
+            (head.ends_with("use") || head.ends_with("crate")) && !after.starts_with(is_name)
+        };
+        starts_name && (path || used)
+    })
+}
+
+#[test]
+fn heavy_libraries_are_named_only_in_their_module() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut problems = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(&src).unwrap();
+        let top = relative.components().next().unwrap().as_os_str().to_string_lossy();
+        let top = top.trim_end_matches(".rs");
+        let text = std::fs::read_to_string(file).unwrap();
+        for (number, line) in text.lines().enumerate() {
+            let code = code_of(line);
+            for (library, owner) in OWNED_LIBRARIES {
+                if top != *owner && names_library(code, library) {
+                    problems.push(format!(
+                        "{}:{}: names `{library}`, which only `src/{owner}/` may use",
+                        file.display(),
+                        number + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_library_is_found_in_code_not_in_comments() {
+    assert!(names_library("use polars::prelude::*;", "polars"));
+    assert!(names_library("    frame: polars::prelude::DataFrame,", "polars"));
+    assert!(names_library("use polars;", "polars"));
+    assert!(names_library("let m = highs::Model::new(p);", "highs"));
+    assert!(!names_library("let my_polars::x = 1;", "polars"));
+    assert!(!names_library("let text = \"polars writes\";", "polars"));
+    assert!(!names_library(code_of("/// readable by polars::prelude"), "polars"));
+    assert!(!names_library(code_of("let x = 1; // good_lp::Variable"), "good_lp"));
+    assert_eq!(code_of("let url = \"https://x\"; // note"), "let url = \"https://x\"; ");
+}
