@@ -7,7 +7,8 @@
 //! problem located by file, line and column. Does no I/O (`io` reads the
 //! files) and computes nothing beyond parsing.
 //!
-//! Invariant: a [`Results`] holds every required column, every number is
+//! Invariant: a [`Results`] holds every column that the table's schema
+//! ([`super::schema`]) marks [`Read::Required`], every number is
 //! finite, every link's firms are rows of firm_values.csv, and the row
 //! counts agree with summary.json.
 

@@ -94,11 +94,6 @@ impl TableSchema {
             .map(|column| column.name.as_ref())
             .collect()
     }
-
-    /// The column named `name`.
-    pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|column| column.name == name)
-    }
 }
 
 use Kind::{Count, Flag, Number, OptionalNumber, OptionalText, Text};

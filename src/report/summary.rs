@@ -282,3 +282,32 @@ fn json_key_line(bytes: &[u8], key: &str) -> usize {
     text.find(&quoted)
         .map_or(1, |position| 1 + text[..position].matches('\n').count())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OLDEST: &str = r#"{"objective":"private","status":"time_limit","supplier_share":0.5,
+        "baseline":{"private_cost_eur":10.0,"externality_eur":20.0},
+        "optimized":{"private_cost_eur":4.0,"externality_eur":5.0},
+        "firm_value_eur":6.0,"territory_value_eur":15.0,"n_links":1,"n_firms":2,"n_flows":2}"#;
+
+    #[test]
+    fn a_summary_reads_back_as_written_and_older_ones_still_read() {
+        let mut errors = Vec::new();
+        let oldest = parse_summary("summary.json", OLDEST.as_bytes(), &mut errors).unwrap();
+        assert_eq!((oldest.inventory.as_deref(), oldest.proven_optimal), (None, None));
+        let written = serde_json::to_vec_pretty(&oldest).unwrap();
+        assert_eq!(serde_json::from_slice::<Summary>(&written).unwrap(), oldest);
+        // Fields only `optimize` uses never made a summary unreadable.
+        let odd = OLDEST.replace(
+            "\"n_flows\":2",
+            "\"n_flows\":2,\"options\":\"x\",\"files\":3,\"mip_gap\":null",
+        );
+        assert_eq!(parse_summary("summary.json", odd.as_bytes(), &mut errors), Some(oldest));
+        // Those a report reads keep their types.
+        let bad = OLDEST.replace("\"n_flows\":2", "\"n_flows\":2,\"inventory\":3");
+        assert_eq!(parse_summary("summary.json", bad.as_bytes(), &mut errors), None);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+    }
+}
