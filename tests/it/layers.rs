@@ -63,12 +63,18 @@ fn crate_references(text: &str) -> Vec<(usize, String)> {
     found
 }
 
-#[test]
-fn every_module_uses_only_the_stages_before_it() {
+/// `src/` and every Rust file below it, sorted.
+fn source_files() -> (PathBuf, Vec<PathBuf>) {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     files.sort();
+    (src, files)
+}
+
+#[test]
+fn every_module_uses_only_the_stages_before_it() {
+    let (src, files) = source_files();
     let mut problems = Vec::new();
     for file in &files {
         let Some(module) = module_of(&src, file) else { continue };
@@ -134,10 +140,7 @@ fn names_library(code: &str, library: &str) -> bool {
 
 #[test]
 fn heavy_libraries_are_named_only_in_their_module() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
-    files.sort();
+    let (src, files) = source_files();
     let mut problems = Vec::new();
     for file in &files {
         let relative = file.strip_prefix(&src).unwrap();
