@@ -480,16 +480,6 @@ pub fn add_scaled(a: &mut ImpactVec, b: &[(CategoryIdx, f64)], scale: f64) {
     }
 }
 
-/// Firm id -> index, for callers holding ids.
-pub fn firm_indices(inventory: &Inventory) -> std::collections::HashMap<&str, FirmIdx> {
-    inventory
-        .firms()
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.id.as_str(), FirmIdx::from_index(i)))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

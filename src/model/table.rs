@@ -328,10 +328,6 @@ impl<'a> TableReader<'a> {
         self
     }
 
-    pub fn has_column(&self, column: &str) -> bool {
-        self.index.contains_key(column)
-    }
-
     /// The trimmed cell, `None` when the column is absent or the cell empty.
     pub fn cell<'r>(&self, row: &'r RawRow, column: &str) -> Option<&'r str> {
         let position = *self.index.get(column)?;

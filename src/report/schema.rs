@@ -361,6 +361,11 @@ impl<'s> TableBuilder<'s> {
     }
 
     /// The table, once every column the schema always has was pushed.
+    /// Hands the builder to `f` (a group of columns several tables share).
+    pub fn pipe(self, f: impl FnOnce(Self) -> Self) -> Self {
+        f(self)
+    }
+
     pub fn finish(self) -> Result<Frame, SchemaMismatch> {
         let missing = self.schema.columns[self.next..]
             .iter()

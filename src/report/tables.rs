@@ -10,7 +10,7 @@ use crate::candidates::Link;
 use crate::io::outputs::{self, Table};
 use crate::io::Frame;
 use crate::model::units::to_flow_unit;
-use crate::model::Inventory;
+use crate::model::{Flow, Inventory};
 use crate::value::allocation::ShapleyValues;
 use crate::value::Valuation;
 
@@ -117,19 +117,10 @@ pub fn flow_results_table(inventory: &Inventory, valuation: &Valuation) -> Resul
                 .map(|r| inventory.resource(flow(r).resource).id.clone())
                 .collect(),
         )
-        .text("unit", rows.iter().map(|r| flow(r).unit.clone()).collect())
-        .number(
-            "quantity",
-            rows.iter()
-                .map(|r| to_flow_unit(r.quantity, flow(r).unit_factor))
-                .collect(),
-        )
-        .number(
-            "matched",
-            rows.iter()
-                .map(|r| to_flow_unit(r.matched, flow(r).unit_factor))
-                .collect(),
-        )
+        .pipe(|builder| {
+            let amounts: Vec<_> = rows.iter().map(|r| (r.quantity, r.matched, flow(r))).collect();
+            unit_quantity_matched(builder, &amounts)
+        })
         // Empty for a process input and for a service supply given no route.
         .optional_text(
             "fallback",
@@ -137,19 +128,13 @@ pub fn flow_results_table(inventory: &Inventory, valuation: &Valuation) -> Resul
                 .map(|r| flow(r).fallback.map(|route| inventory.route(route).id.clone()))
                 .collect(),
         )
-        .number(
-            "fallback_quantity",
-            rows.iter()
-                .map(|r| to_flow_unit(r.fallback_quantity, flow(r).unit_factor))
-                .collect(),
-        )
-        // Per unit of the flow's own unit: EUR per resource unit * resource units per flow unit.
-        .number(
-            "shadow_price_eur_per_unit",
-            rows.iter()
-                .map(|r| r.shadow_price_eur_per_unit * flow(r).unit_factor)
-                .collect(),
-        )
+        .pipe(|builder| {
+            let tail: Vec<_> = rows
+                .iter()
+                .map(|r| (r.fallback_quantity, r.shadow_price_eur_per_unit, flow(r).unit_factor))
+                .collect();
+            fallback_and_price(builder, &tail)
+        })
         .finish()
 }
 
@@ -361,31 +346,17 @@ pub fn flow_slices_table(inventory: &Inventory, valuation: &Valuation) -> Result
         .text("flow_id", rows.iter().map(|r| flow(r).id.clone()).collect())
         .text("slice", rows.iter().map(|r| slice(r).id.clone()).collect())
         .number("hours", rows.iter().map(|r| slice(r).hours).collect())
-        .text("unit", rows.iter().map(|r| flow(r).unit.clone()).collect())
-        .number(
-            "quantity",
-            rows.iter()
-                .map(|r| to_flow_unit(r.quantity, flow(r).unit_factor))
-                .collect(),
-        )
-        .number(
-            "matched",
-            rows.iter()
-                .map(|r| to_flow_unit(r.matched, flow(r).unit_factor))
-                .collect(),
-        )
-        .number(
-            "fallback_quantity",
-            rows.iter()
-                .map(|r| to_flow_unit(r.fallback_quantity, flow(r).unit_factor))
-                .collect(),
-        )
-        .number(
-            "shadow_price_eur_per_unit",
-            rows.iter()
-                .map(|r| r.shadow_price_eur_per_unit * flow(r).unit_factor)
-                .collect(),
-        )
+        .pipe(|builder| {
+            let amounts: Vec<_> = rows.iter().map(|r| (r.quantity, r.matched, flow(r))).collect();
+            unit_quantity_matched(builder, &amounts)
+        })
+        .pipe(|builder| {
+            let tail: Vec<_> = rows
+                .iter()
+                .map(|r| (r.fallback_quantity, r.shadow_price_eur_per_unit, flow(r).unit_factor))
+                .collect();
+            fallback_and_price(builder, &tail)
+        })
         .finish()
 }
 
@@ -526,4 +497,42 @@ mod tests {
         }
         assert!(!valuation.processes.is_empty() && !valuation.flow_slices.is_empty());
     }
+}
+
+/// The last two columns of flow_results.csv and flow_slices.csv, in each
+/// flow's own unit, from (fallback quantity, shadow price, unit factor) per
+/// row: the fallback converted like every quantity, the price per unit of
+/// the flow's own unit (EUR per resource unit * resource units per flow unit).
+fn fallback_and_price<'s>(builder: TableBuilder<'s>, rows: &[(f64, f64, f64)]) -> TableBuilder<'s> {
+    builder
+        .number(
+            "fallback_quantity",
+            rows.iter()
+                .map(|(fallback, _, factor)| to_flow_unit(*fallback, *factor))
+                .collect(),
+        )
+        .number(
+            "shadow_price_eur_per_unit",
+            rows.iter().map(|(_, price, factor)| price * factor).collect(),
+        )
+}
+
+/// The unit, quantity and matched columns of flow_results.csv and
+/// flow_slices.csv, from (quantity, matched, flow) per row, quantities
+/// converted to the flow's own unit.
+fn unit_quantity_matched<'s>(builder: TableBuilder<'s>, rows: &[(f64, f64, &Flow)]) -> TableBuilder<'s> {
+    builder
+        .text("unit", rows.iter().map(|(_, _, flow)| flow.unit.clone()).collect())
+        .number(
+            "quantity",
+            rows.iter()
+                .map(|(quantity, _, flow)| to_flow_unit(*quantity, flow.unit_factor))
+                .collect(),
+        )
+        .number(
+            "matched",
+            rows.iter()
+                .map(|(_, matched, flow)| to_flow_unit(*matched, flow.unit_factor))
+                .collect(),
+        )
 }
