@@ -452,7 +452,7 @@ fn solution_of(
     inventory: &Inventory,
     layout: &Layout,
     stages: &lexicographic::Stages,
-    shares: &[Vec<f64>],
+    shares: &model::SliceShares,
     mip_gap: Option<f64>,
 ) -> LpSolution {
     let columns = &stages.columns;
@@ -501,7 +501,7 @@ fn solution_of(
             let weights = if inventory.flows()[flow].is_process_port() {
                 &hour_shares
             } else {
-                &shares[flow]
+                shares.of(flow)
             };
             (0..layout.n_slices)
                 .map(|slice| weights[slice] * slice_shadow_prices[slice][flow])

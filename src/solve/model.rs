@@ -191,36 +191,52 @@ impl Columns {
     }
 }
 
-/// Each flow's share of its annual quantity in each slice (docs/model.md B1).
+/// Each flow's share of its annual quantity in each slice (docs/model.md B1),
+/// flow by flow in one vector (one allocation whatever the number of flows).
 /// With one slice, the slice is the year and every share is exactly 1 (a
 /// profile's one share may differ from 1 by the loader's 1e-6 tolerance).
-pub(crate) fn slice_shares(inventory: &Inventory) -> Vec<Vec<f64>> {
-    if inventory.slices().len() == 1 {
-        return vec![vec![1.0]; inventory.flows().len()];
+pub(crate) struct SliceShares {
+    n_slices: usize,
+    values: Vec<f64>,
+}
+
+impl SliceShares {
+    /// The shares of `flow`, one per slice.
+    pub fn of(&self, flow: usize) -> &[f64] {
+        &self.values[flow * self.n_slices..(flow + 1) * self.n_slices]
     }
-    (0..inventory.flows().len())
-        .map(|flow| inventory.slice_shares(FlowIdx::from_index(flow)))
-        .collect()
+}
+
+pub(crate) fn slice_shares(inventory: &Inventory) -> SliceShares {
+    let n_slices = inventory.slices().len();
+    let values = if n_slices == 1 {
+        vec![1.0; inventory.flows().len()]
+    } else {
+        (0..inventory.flows().len())
+            .flat_map(|flow| inventory.slice_shares(FlowIdx::from_index(flow)))
+            .collect()
+    };
+    SliceShares { n_slices, values }
 }
 
 /// The quantity of a flow's balance row in a slice: its quantity times its
 /// slice share; 0 for a process port, whose quantity the activity sets.
-pub(crate) fn balance_quantity(inventory: &Inventory, flow: usize, shares: &[Vec<f64>], slice: usize) -> f64 {
+pub(crate) fn balance_quantity(inventory: &Inventory, flow: usize, shares: &SliceShares, slice: usize) -> f64 {
     let definition = &inventory.flows()[flow];
     if definition.is_process_port() {
         0.0
     } else {
-        definition.quantity * shares[flow][slice]
+        definition.quantity * shares.of(flow)[slice]
     }
 }
 
 /// The most a flow can carry in a slice: its quantity for a flow of
 /// flows.csv; per_activity * capacity_t for a process port (infinite
 /// without a capacity).
-pub(crate) fn slice_quantity(inventory: &Inventory, flow: usize, shares: &[Vec<f64>], slice: usize) -> f64 {
+pub(crate) fn slice_quantity(inventory: &Inventory, flow: usize, shares: &SliceShares, slice: usize) -> f64 {
     let definition = &inventory.flows()[flow];
     match definition.process {
-        None => definition.quantity * shares[flow][slice],
+        None => definition.quantity * shares.of(flow)[slice],
         Some(port) => match inventory.process(port.process).capacity {
             Some(capacity) => port.per_activity * capacity * hour_share(inventory, slice),
             None => f64::INFINITY,
@@ -240,7 +256,7 @@ pub(crate) struct ModelInputs<'a> {
     pub columns: &'a Columns,
     /// The costs the model starts with (one per column).
     pub costs: &'a [f64],
-    pub shares: &'a [Vec<f64>],
+    pub shares: &'a SliceShares,
     pub bound: Option<CriterionBound>,
 }
 
@@ -281,7 +297,9 @@ pub(crate) fn build(inputs: &ModelInputs) -> Result<Engine, SolveError> {
                 .collect(),
         );
     }
-    let mut link_rows: Vec<Option<Vec<highs::Row>>> = vec![None; links.len()];
+    // Indexed by link position, and only when some link has a binary.
+    let n_link_rows = if layout.binary_links.is_empty() { 0 } else { links.len() };
+    let mut link_rows: Vec<Option<Vec<highs::Row>>> = vec![None; n_link_rows];
     let mut link_most: Vec<Vec<f64>> = Vec::with_capacity(layout.binary_links.len());
     for &position in &layout.binary_links {
         let link = &links[position];
@@ -330,7 +348,7 @@ pub(crate) fn build(inputs: &ModelInputs) -> Result<Engine, SolveError> {
             } else {
                 factors.extend([(demand, link.ratio), (supply, 1.0)]);
             }
-            if let Some(rows) = &link_rows[position] {
+            if let Some(rows) = link_rows.get(position).and_then(Option::as_ref) {
                 factors.push((rows[slice], 1.0));
             }
             add(&mut problem, layout.link(slice, position), &mut factors);
