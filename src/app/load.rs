@@ -97,6 +97,12 @@ pub struct Validated {
     pub n_firms: usize,
     pub n_flows: usize,
     pub n_candidate_links: usize,
+    /// The territory's independent parts (`candidates::components`): parts
+    /// with a link or a process, flows in the largest part, and flows with
+    /// no link at all (each a part that needs no solve).
+    pub n_linked_parts: usize,
+    pub largest_part: usize,
+    pub n_unlinked_flows: usize,
     /// docs/model.md Part B: slices (when slices.csv is given) and processes.
     pub n_slices: Option<usize>,
     pub n_processes: usize,
@@ -106,10 +112,15 @@ pub struct Validated {
 /// `symbiose validate`: every problem at once, or the counts.
 pub fn validate(source: &InventorySource, dialect: CsvDialect) -> Result<Validated, LoadError> {
     let loaded = load_checked(source, dialect)?;
+    let links = candidate_links(&loaded.inventory);
+    let parts = crate::candidates::components(&loaded.inventory, &links);
     Ok(Validated {
         n_firms: loaded.inventory.firms().len(),
         n_flows: loaded.inventory.flows().len(),
-        n_candidate_links: candidate_links(&loaded.inventory).len(),
+        n_candidate_links: links.len(),
+        n_linked_parts: parts.n_linked(),
+        largest_part: parts.largest(),
+        n_unlinked_flows: parts.n_unlinked_flows(),
         n_slices: loaded
             .inventory
             .slices_given()

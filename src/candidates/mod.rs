@@ -23,6 +23,9 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+mod components;
+pub use components::{components, Components};
+
 use crate::model::{
     add_scaled, FirmIdx, Flow, FlowIdx, FlowKind, ImpactVec, Inventory, Resource, Substitution, SubstitutionIdx,
     EARTH_RADIUS_KM,

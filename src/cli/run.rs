@@ -32,6 +32,12 @@ pub fn run(cli: Cli) -> ExitCode {
                         counted(validated.n_flows, "flow", "flows"),
                         counted(validated.n_candidate_links, "candidate link", "candidate links")
                     );
+                    println!(
+                        "  {} to solve (largest: {}), {} without any candidate link",
+                        counted(validated.n_linked_parts, "independent part", "independent parts"),
+                        counted(validated.largest_part, "flow", "flows"),
+                        counted(validated.n_unlinked_flows, "flow", "flows")
+                    );
                     ExitCode::from(exit_code::OK)
                 }
                 Err(LoadError::Invalid { errors, warnings }) => {

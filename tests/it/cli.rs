@@ -282,7 +282,7 @@ fn validate_reports_counts_for_a_valid_inventory() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(
         String::from_utf8_lossy(&output.stdout).trim(),
-        "ok: 3 firms, 3 flows, 2 candidate links"
+        "ok: 3 firms, 3 flows, 2 candidate links\n  1 independent part to solve (largest: 3 flows), 0 flows without any candidate link"
     );
 }
 

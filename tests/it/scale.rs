@@ -377,3 +377,27 @@ fn summary_json_records_the_options_and_a_reduced_optimum() {
     let output = symbiose(&["report", "d"], dir.path());
     assert!(!String::from_utf8_lossy(&output.stdout).contains("kept links"));
 }
+
+/// The parts of `generate --firms 20000 --seed 1` against the figures the
+/// decomposition issue (13) reports, measured independently when it was
+/// filed: 98,055 flows, 782,737 candidate links, 6,785 connected
+/// components, 6,699 of them single flows with no link, the largest with
+/// "17 %" of the balance rows (17.7 % here: the issue truncated it).
+#[test]
+fn the_20000_firm_territory_falls_into_the_parts_the_issue_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in generate(&config(20_000, 1)).files {
+        fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    let inventory = load_inventory(&InventorySource::Folder(dir.path().to_path_buf()))
+        .unwrap()
+        .inventory;
+    let links = candidate_links(&inventory);
+    assert_eq!((inventory.flows().len(), links.len()), (98_055, 782_737));
+    let parts = symbiose::candidates::components(&inventory, &links);
+    assert_eq!(parts.parts.len(), 6_785);
+    assert_eq!(parts.n_unlinked_flows(), 6_699);
+    assert_eq!(parts.n_linked(), 6_785 - 6_699);
+    let largest_share = parts.largest() as f64 / inventory.flows().len() as f64;
+    assert!((0.17..0.18).contains(&largest_share), "largest part: {largest_share}");
+}
