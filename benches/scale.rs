@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, SamplingMode};
-use symbiose::app::{optimize, Allocation, OptimizeConfig};
+use symbiose::app::{optimize, Extras, OptimizeConfig};
 use symbiose::candidates::candidate_links;
 use symbiose::generate::{generate, GenerateConfig};
 use symbiose::io::{load_inventory, InventorySource};
@@ -150,15 +150,11 @@ fn scale(c: &mut Criterion) {
             time_limit_seconds: None,
             threads: None,
             out: out.clone(),
-            allocation: Allocation::Equal,
-            write_report: false,
             solver: None,
-            max_candidates: None,
-            write_mps: None,
             mip_gap: None,
             lexicographic_slack: symbiose::solve::LEXICOGRAPHIC_TOLERANCE,
-            format: symbiose::io::TableFormat::Csv,
             dialect: symbiose::io::CsvDialect::default(),
+            extras: Extras::default(),
         };
         group.bench_function(BenchmarkId::new("optimize", &label), |b| {
             b.iter(|| optimize(&config).expect("optimizes"))

@@ -30,19 +30,13 @@ pub struct OptimizeConfig {
     /// See [`SolveOptions::lexicographic_slack`].
     pub lexicographic_slack: f64,
     pub out: PathBuf,
-    pub allocation: Allocation,
-    /// Also write report.html into `out`.
-    pub write_report: bool,
-    /// Format of the four result tables.
-    pub format: TableFormat,
     /// How the inventory's CSV files are written.
     pub dialect: CsvDialect,
     /// HiGHS's LP algorithm (`None`: HiGHS's default).
     pub solver: Option<LpSolver>,
-    /// Keep only the K cheapest candidate links of each supply (an approximation).
-    pub max_candidates: Option<usize>,
-    /// Also write the first-stage LP to this file (MPS or LP format, by extension).
-    pub write_mps: Option<PathBuf>,
+    /// What is written beyond the A5 tables, and how the links are generated
+    /// (`inputs` is filled from `source`).
+    pub extras: Extras,
 }
 
 /// What `optimize` writes beyond the tables of docs/model.md A5, and how it
@@ -60,6 +54,8 @@ pub struct Extras {
     pub write_mps: Option<PathBuf>,
     /// The files and folders the run read, which no output may replace.
     pub inputs: Vec<PathBuf>,
+    /// No progress bar (`-q`): Shapley's permutations run silently.
+    pub quiet: bool,
 }
 
 /// Wall-clock seconds of each stage of one `optimize` run.
@@ -188,12 +184,8 @@ pub fn optimize_loaded(
         &options,
         config.supplier_share,
         Extras {
-            allocation: config.allocation,
-            write_report: config.write_report,
-            format: config.format,
-            max_candidates: config.max_candidates,
-            write_mps: config.write_mps.clone(),
             inputs: source_paths(&config.source),
+            ..config.extras.clone()
         },
         &config.out,
     )?;
@@ -219,6 +211,7 @@ pub fn optimize_and_write(
         max_candidates,
         write_mps,
         inputs,
+        quiet,
     } = extras;
     if let Allocation::Shapley { samples } = allocation {
         // Before the solve: a limit is no reason to wait for the optimum.
@@ -262,7 +255,7 @@ pub fn optimize_and_write(
             &inventory,
             options,
             samples,
-            &progress::Bars::new(false),
+            &progress::Bars::new(quiet),
         )?),
     };
     let info = RunInfo {

@@ -258,12 +258,12 @@ impl ResultsArgs {
             max_candidates: self.max_candidates.map(|k| usize::try_from(k).unwrap_or(usize::MAX)),
             write_mps: self.write_mps.clone(),
             inputs: Vec::new(),
+            quiet: self.quiet,
         }
     }
 
     /// `optimize`'s configuration: these options with the solve's.
     pub fn optimize_config(&self, source: InventorySource, solve: &SolveArgs, csv: CsvArgs) -> OptimizeConfig {
-        let extras = self.extras();
         OptimizeConfig {
             source,
             objective: solve.objective.into(),
@@ -273,13 +273,9 @@ impl ResultsArgs {
             mip_gap: solve.mip_gap,
             lexicographic_slack: solve.lexicographic_slack,
             out: self.out.clone(),
-            allocation: extras.allocation,
-            write_report: extras.write_report,
-            format: extras.format,
             dialect: csv.dialect(),
             solver: solve.solver.map(LpSolver::from),
-            max_candidates: extras.max_candidates,
-            write_mps: extras.write_mps,
+            extras: self.extras(),
         }
     }
 }

@@ -223,6 +223,8 @@ struct Base {
     files: Vec<Grid>,
 }
 
+/// The Part A files of `symbiose::io::INVENTORY_FILES` (the mutated bases
+/// are Part A inventories; Part B files are fuzzed by their own fixtures).
 const INVENTORY_FILES: [&str; 8] = [
     "firms.csv",
     "flows.csv",
@@ -245,6 +247,11 @@ fn grid(name: &'static str, text: &str) -> Grid {
             .map(|row| row.cells.iter().map(|c| c.clone().unwrap_or_default()).collect()),
     );
     Grid { name, rows }
+}
+
+#[test]
+fn the_fuzzed_files_are_the_part_a_files_the_loader_reads() {
+    assert_eq!(INVENTORY_FILES[..], symbiose::io::INVENTORY_FILES[..8]);
 }
 
 fn load_base(dir: &Path, label: &str) -> Base {
