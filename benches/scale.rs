@@ -153,6 +153,7 @@ fn scale(c: &mut Criterion) {
             solver: None,
             mip_gap: None,
             lexicographic_slack: symbiose::solve::LEXICOGRAPHIC_TOLERANCE,
+            decompose: true,
             dialect: symbiose::io::CsvDialect::default(),
             extras: Extras::default(),
         };

@@ -29,6 +29,8 @@ pub struct OptimizeConfig {
     pub mip_gap: Option<f64>,
     /// See [`SolveOptions::lexicographic_slack`].
     pub lexicographic_slack: f64,
+    /// See [`SolveOptions::decompose`] (`--no-decompose` sets it false).
+    pub decompose: bool,
     pub out: PathBuf,
     /// How the inventory's CSV files are written.
     pub dialect: CsvDialect,
@@ -176,6 +178,7 @@ pub fn optimize_loaded(
         mip_gap: config.mip_gap,
         solver: config.solver,
         lexicographic_slack: config.lexicographic_slack,
+        decompose: config.decompose,
     };
     let mut optimized = optimize_and_write(
         loaded.inventory,
@@ -269,6 +272,7 @@ pub fn optimize_and_write(
         options: RunOptions {
             objective: options.objective.as_str().to_string(),
             lexicographic_slack: options.lexicographic_slack,
+            decompose: options.decompose,
             supplier_share,
             max_candidates,
             solver: options.solver.map(|solver| {

@@ -195,6 +195,9 @@ pub struct SolveArgs {
     /// HiGHS's LP algorithm (default: HiGHS's own choice, dual simplex for these LPs)
     #[arg(long, value_enum)]
     pub solver: Option<SolverArg>,
+    /// Solve the territory as one model instead of its independent parts apart, in parallel (for comparison)
+    #[arg(long)]
+    pub no_decompose: bool,
 }
 
 impl SolveArgs {
@@ -205,6 +208,7 @@ impl SolveArgs {
             mip_gap: self.mip_gap,
             solver: self.solver.map(LpSolver::from),
             lexicographic_slack: self.lexicographic_slack,
+            decompose: !self.no_decompose,
             ..SolveOptions::default()
         }
     }
@@ -272,6 +276,7 @@ impl ResultsArgs {
             threads: None,
             mip_gap: solve.mip_gap,
             lexicographic_slack: solve.lexicographic_slack,
+            decompose: !solve.no_decompose,
             out: self.out.clone(),
             dialect: csv.dialect(),
             solver: solve.solver.map(LpSolver::from),

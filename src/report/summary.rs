@@ -43,6 +43,10 @@ pub struct RunOptions {
     pub objective: String,
     /// See `lp::SolveOptions::lexicographic_slack` (unused by `social`).
     pub lexicographic_slack: f64,
+    /// Whether the independent parts were solved apart (`--no-decompose`:
+    /// false); absent from older summaries, which solved one model.
+    #[serde(default)]
+    pub decompose: bool,
     pub supplier_share: f64,
     /// `--max-candidates`: the K cheapest candidate links kept per supply.
     pub max_candidates: Option<usize>,

@@ -51,6 +51,15 @@ pub(crate) struct Engine {
     model: highs::Model,
 }
 
+// SAFETY: an `Engine` owns its Highs instance alone (no copy of the pointer
+// escapes this file) and every call takes `&mut self`, so the instance is
+// never used from two threads at once. A Highs instance keeps no state tied
+// to the thread that created it: HiGHS's task scheduler is global, with
+// per-thread worker data set up by whichever thread calls `Highs_run`. A
+// decomposed solve (`parts.rs`) runs a model's stages on whichever rayon
+// worker is free, one stage at a time.
+unsafe impl Send for Engine {}
+
 /// A HiGHS model after a run: its status and solution, and the model
 /// itself, to change and run again.
 pub(crate) struct Solved {

@@ -1,8 +1,11 @@
 //! The one lexicographic driver (docs/model.md A3), for Part A and Part B, LP and
-//! MILP: minimise the first criterion, then, when the objective has a
-//! second and the first stage is optimal, the second among the solutions
-//! within the slack of the first optimum (one added row, removed
-//! afterwards so that the model keeps its rows for the next solve).
+//! MILP: minimise the first criterion ([`first_stage`]), then, when the
+//! objective has a second and the first stage is optimal, the second among
+//! the solutions whose first criterion stays within a bound
+//! ([`second_stage`]: one added row, removed afterwards so that the model
+//! keeps its rows for the next solve). The two are apart because a
+//! decomposed solve (`parts.rs`) must know every part's first optimum
+//! before it can share docs/model.md A3's slack between the parts.
 //!
 //! How a simplex solve starts is chosen for speed, never for the answer
 //! (issue 7; docs/performance.md): an LP with a second criterion first runs
@@ -34,8 +37,6 @@ pub(crate) struct Plan<'a> {
     pub second: Option<&'a [f64]>,
     /// Rows of the model before the second-stage row is added.
     pub n_rows: usize,
-    /// docs/model.md A3's slack: value <= v* + slack * max(1, |v*|).
-    pub slack: f64,
     pub time_limit_seconds: Option<f64>,
     /// A MILP: no guide, HiGHS's own MIP solver in both stages.
     pub is_mip: bool,
@@ -46,6 +47,14 @@ pub(crate) struct Plan<'a> {
     pub started: Instant,
 }
 
+impl Plan<'_> {
+    fn remaining(&self) -> f64 {
+        self.time_limit_seconds.map_or(f64::INFINITY, |limit| {
+            (limit - self.started.elapsed().as_secs_f64()).max(0.0)
+        })
+    }
+}
+
 /// What one lexicographic solve found.
 pub(crate) struct Stages {
     pub engine: Engine,
@@ -54,24 +63,21 @@ pub(crate) struct Stages {
     /// Duals of the rows in the first stage (meaningless for a MILP).
     pub row_duals: Vec<f64>,
     pub first_objective: f64,
-    /// Largest relative MIP gap over the stages (0 for an LP).
-    pub mip_gap: f64,
-    /// Wall-clock seconds of the guide run and of the second stage (0
-    /// without one).
+    /// The relative MIP gap HiGHS reported for the first stage, and for the
+    /// second with its objective value (0 and `None` for an LP).
+    pub first_mip_gap: f64,
+    pub second_mip_gap: Option<(f64, f64)>,
+    /// Wall-clock seconds of the guide run, of the first stage and of the
+    /// second stage (0 without one).
     pub guide_seconds: f64,
+    pub first_seconds: f64,
     pub second_seconds: f64,
 }
 
-/// Runs the stages of `plan` on `engine`. A first-stage failure is returned
-/// as HiGHS classified it (the caller knows whether the program may be
-/// infeasible); a second-stage failure other than the time limit is
-/// numerical trouble, since the first stage's solution is feasible for it.
-pub(crate) fn solve(mut engine: Engine, plan: &Plan) -> Result<Stages, SolveError> {
-    let remaining = || {
-        plan.time_limit_seconds.map_or(f64::INFINITY, |limit| {
-            (limit - plan.started.elapsed().as_secs_f64()).max(0.0)
-        })
-    };
+/// Runs the guide (when it applies) and the first stage of `plan` on
+/// `engine`. A failure is returned as HiGHS classified it (the caller knows
+/// whether the program may be infeasible).
+pub(crate) fn first_stage(mut engine: Engine, plan: &Plan) -> Result<Stages, SolveError> {
     let simplex_start = !plan.is_mip && plan.solver != Some(LpSolver::Ipm);
     if let Some(solver) = plan.solver.filter(|_| !plan.is_mip) {
         engine.set_option("solver", solver.highs_name())?;
@@ -88,74 +94,91 @@ pub(crate) fn solve(mut engine: Engine, plan: &Plan) -> Result<Stages, SolveErro
             .map(|(f, s)| f + GUIDE_WEIGHT * s)
             .collect();
         engine.change_costs(&blended)?;
-        engine.set_option("time_limit", remaining())?;
+        engine.set_option("time_limit", plan.remaining())?;
         let guide_started = Instant::now();
         engine = engine.run()?.into_engine();
         guide_seconds = guide_started.elapsed().as_secs_f64();
     }
     engine.change_costs(plan.first)?;
-    engine.set_option("time_limit", remaining())?;
+    engine.set_option("time_limit", plan.remaining())?;
+    let first_started = Instant::now();
     let solved = engine.run()?;
-    let mut status = classify(solved.status(), solved.primal_feasible())?;
-    let mut mip_gap = if plan.is_mip { solved.mip_gap() } else { 0.0 };
+    let first_seconds = first_started.elapsed().as_secs_f64();
+    let status = classify(solved.status(), solved.primal_feasible())?;
+    let first_mip_gap = if plan.is_mip { solved.mip_gap() } else { 0.0 };
     let first_objective = solved.objective_value();
-    let (mut columns, row_duals) = solved.solution();
-    let mut engine = solved.into_engine();
-    let mut second_seconds = 0.0;
-
-    if let (Some(second), SolutionStatus::Optimal) = (plan.second, status) {
-        let bound = first_objective + plan.slack * first_objective.abs().max(1.0);
-        let entries: Vec<(usize, f64)> = plan
-            .first
-            .iter()
-            .enumerate()
-            .filter(|(_, cost)| **cost != 0.0)
-            .map(|(column, cost)| (column, *cost))
-            .collect();
-        engine.add_row(f64::NEG_INFINITY, bound, &entries)?;
-        engine.change_costs(second)?;
-        engine.set_option("time_limit", remaining())?;
-        if !plan.is_mip {
-            // The primal simplex fits the first stage's basis: it stays
-            // primal feasible under the new row, while the new costs make it
-            // dual infeasible. (The dual simplex took 224 s against 0.26 s
-            // for the `private` objective at 10,000 firms; after the guide,
-            // 0.09 s at 2,000 firms and 4 slices: docs/performance.md.)
-            engine.set_option("solver", LpSolver::Simplex.highs_name())?;
-            engine.set_option("simplex_strategy", SIMPLEX_PRIMAL)?;
-        }
-        let second_started = Instant::now();
-        let solved = engine.run()?;
-        second_seconds = second_started.elapsed().as_secs_f64();
-        match classify(solved.status(), solved.primal_feasible()) {
-            Ok(second_status) => {
-                status = second_status;
-                columns = solved.columns();
-                if plan.is_mip {
-                    mip_gap = mip_gap.max(solved.mip_gap());
-                }
-            }
-            // The first stage's solution stands, flagged as not proven optimal overall.
-            Err(SolveError::TimeLimitWithoutSolution) => status = SolutionStatus::TimeLimit,
-            Err(other) => return Err(impossible_outcome(other, false)),
-        }
-        engine = solved.into_engine();
-        if !plan.is_mip {
-            engine.set_option("simplex_strategy", SIMPLEX_DUAL)?;
-            if let Some(solver) = plan.solver {
-                engine.set_option("solver", solver.highs_name())?;
-            }
-        }
-        engine.delete_row(plan.n_rows)?;
-    }
+    let (columns, row_duals) = solved.solution();
     Ok(Stages {
-        engine,
+        engine: solved.into_engine(),
         status,
         columns,
         row_duals,
         first_objective,
-        mip_gap,
+        first_mip_gap,
+        second_mip_gap: None,
         guide_seconds,
-        second_seconds,
+        first_seconds,
+        second_seconds: 0.0,
     })
+}
+
+/// Whether `plan` has a second stage to run after `stages`' first: a
+/// second criterion and an optimal first stage.
+pub(crate) fn has_second_stage(plan: &Plan, stages: &Stages) -> bool {
+    plan.second.is_some() && stages.status == SolutionStatus::Optimal
+}
+
+/// Minimises the second criterion of `plan` among the solutions whose first
+/// criterion is at most `bound` (EUR). A failure other than the time limit
+/// is numerical trouble, since the first stage's solution is feasible for
+/// it (`bound` is at least the first optimum).
+pub(crate) fn second_stage(mut stages: Stages, plan: &Plan, bound: f64) -> Result<Stages, SolveError> {
+    let Some(second) = plan.second else {
+        return Ok(stages);
+    };
+    let mut engine = stages.engine;
+    let entries: Vec<(usize, f64)> = plan
+        .first
+        .iter()
+        .enumerate()
+        .filter(|(_, cost)| **cost != 0.0)
+        .map(|(column, cost)| (column, *cost))
+        .collect();
+    engine.add_row(f64::NEG_INFINITY, bound, &entries)?;
+    engine.change_costs(second)?;
+    engine.set_option("time_limit", plan.remaining())?;
+    if !plan.is_mip {
+        // The primal simplex fits the first stage's basis: it stays
+        // primal feasible under the new row, while the new costs make it
+        // dual infeasible. (The dual simplex took 224 s against 0.26 s
+        // for the `private` objective at 10,000 firms; after the guide,
+        // 0.09 s at 2,000 firms and 4 slices: docs/performance.md.)
+        engine.set_option("solver", LpSolver::Simplex.highs_name())?;
+        engine.set_option("simplex_strategy", SIMPLEX_PRIMAL)?;
+    }
+    let second_started = Instant::now();
+    let solved = engine.run()?;
+    stages.second_seconds = second_started.elapsed().as_secs_f64();
+    match classify(solved.status(), solved.primal_feasible()) {
+        Ok(second_status) => {
+            stages.status = second_status;
+            stages.columns = solved.columns();
+            if plan.is_mip {
+                stages.second_mip_gap = Some((solved.mip_gap(), solved.objective_value()));
+            }
+        }
+        // The first stage's solution stands, flagged as not proven optimal overall.
+        Err(SolveError::TimeLimitWithoutSolution) => stages.status = SolutionStatus::TimeLimit,
+        Err(other) => return Err(impossible_outcome(other, false)),
+    }
+    engine = solved.into_engine();
+    if !plan.is_mip {
+        engine.set_option("simplex_strategy", SIMPLEX_DUAL)?;
+        if let Some(solver) = plan.solver {
+            engine.set_option("solver", solver.highs_name())?;
+        }
+    }
+    engine.delete_row(plan.n_rows)?;
+    stages.engine = engine;
+    Ok(stages)
 }

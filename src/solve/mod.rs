@@ -28,13 +28,16 @@ mod engine;
 mod explain;
 mod lexicographic;
 mod model;
+mod parts;
 
 pub use engine::write_model;
 pub use lexicographic::GUIDE_WEIGHT;
 pub use model::ModelBuilder;
 
 use engine::Engine;
-use model::{Columns, Layout, ModelInputs};
+use model::{Columns, Layout, ModelInputs, Scope};
+use parts::Part;
+pub use parts::BATCH_COLUMNS;
 
 /// What the optimizer minimises (docs/model.md A3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -91,6 +94,11 @@ pub struct SolveOptions {
     /// docs/model.md A3's 1e-6 by default ([`LEXICOGRAPHIC_TOLERANCE`]); 0 keeps
     /// the second stage on the first criterion's optimum.
     pub lexicographic_slack: f64,
+    /// Solve the territory's independent parts apart, in parallel
+    /// (`parts.rs`; default). `false` (`--no-decompose`) builds one model of
+    /// everything, as before; so does a criterion bound, which ties the
+    /// parts together.
+    pub decompose: bool,
 }
 
 impl Default for SolveOptions {
@@ -103,6 +111,7 @@ impl Default for SolveOptions {
             mip_gap: None,
             solver: None,
             lexicographic_slack: LEXICOGRAPHIC_TOLERANCE,
+            decompose: true,
         }
     }
 }
@@ -295,8 +304,13 @@ impl WarmStart {
                 extended: None,
             });
         }
-        let layout = Layout::new(inventory, links);
-        match self.solve_layout(inventory, links, options, &layout) {
+        let outcome = if options.decompose && options.bound.is_none() {
+            self.built += 1;
+            parts::solve_decomposed(inventory, links, options)
+        } else {
+            self.solve_whole(inventory, links, options)
+        };
+        match outcome {
             Ok(solution) => Ok(solution),
             Err(SolveError::Infeasible | SolveError::InfeasibleOrUnbounded) if explain::applies(inventory) => {
                 Err(explain::banned_infeasibility(inventory, links))
@@ -311,17 +325,18 @@ impl WarmStart {
         }
     }
 
-    fn solve_layout(
+    /// The monolithic solve: one model holding every flow, link and process,
+    /// kept for the next solve when it is a Part A model without a bound.
+    fn solve_whole(
         &mut self,
         inventory: &Inventory,
         links: &[Link],
         options: &SolveOptions,
-        layout: &Layout,
     ) -> Result<LpSolution, SolveError> {
-        let columns = Columns::new(inventory, links, layout);
-        let (first, second) = columns.stage_costs(options.objective);
+        let identity = model::identity(inventory.flows().len());
+        let scope = Scope::whole(inventory, links, &identity);
+        let layout = Layout::new(inventory, links, &scope);
         let shares = model::slice_shares(inventory);
-        let is_mip = layout.n_binaries() > 0;
         let keep = layout.is_part_a() && options.bound.is_none();
         let reusable = keep
             && self.engine.is_some()
@@ -332,10 +347,12 @@ impl WarmStart {
                 .iter()
                 .zip(links)
                 .all(|(pair, link)| *pair == (link.supply, link.demand));
-        let mut engine = match (reusable, self.engine.take()) {
+        let part = match (reusable, self.engine.take()) {
             (true, Some(mut engine)) => {
                 // Same columns and rows: change costs, quantities, fallback
                 // bounds and ratios in place.
+                let columns = Columns::new(inventory, links, &layout, &scope);
+                let (first, _) = columns.stage_costs(options.objective);
                 let quantities: Vec<f64> = inventory.flows().iter().map(|flow| flow.quantity).collect();
                 engine.change_costs(&first)?;
                 engine.change_row_bounds(0, &quantities, &quantities)?;
@@ -347,175 +364,30 @@ impl WarmStart {
                 for (position, link) in links.iter().enumerate() {
                     engine.change_coefficient(link.demand.index(), position, link.ratio)?;
                 }
+                parts::configure(&mut engine, options)?;
                 self.reused += 1;
-                engine
+                Part::new(scope, layout, columns, options.objective, engine)
             }
             _ => {
                 self.built += 1;
-                model::build(&ModelInputs {
-                    inventory,
-                    links,
-                    layout,
-                    columns: &columns,
-                    costs: &first,
-                    shares: &shares,
-                    bound: options.bound,
-                })?
+                Part::build(inventory, links, scope, &shares, options)?
             }
         };
-        let solver = options.solver.unwrap_or(LpSolver::Auto);
-        if !reusable && !is_mip && solver != LpSolver::Ipm {
-            let n_balance_rows = layout.n_balance_rows();
-            engine.set_basis(|column| layout.is_fallback(column), |row| row >= n_balance_rows)?;
-        }
-        engine.set_option("threads", options.threads.unwrap_or(1) as i32)?;
-        if let Some(gap) = options.mip_gap {
-            engine.set_option("mip_rel_gap", gap)?;
-        }
-        let n_rows = layout.n_rows(options.bound.is_some());
-        let started = Instant::now();
-        let mut plan = lexicographic::Plan {
-            first: &first,
-            second,
-            n_rows,
-            slack: options.lexicographic_slack,
-            time_limit_seconds: options.time_limit_seconds,
-            is_mip,
-            solver: (!is_mip).then_some(solver),
-            started,
+        let run = parts::Run {
+            options,
+            solver: options.solver.unwrap_or(LpSolver::Auto),
+            started: Instant::now(),
         };
-        let mut mip = None;
-        if is_mip {
-            let stages = lexicographic::solve(engine, &plan)?;
-            engine = stages.engine;
-            // Fix the binaries at their optimum and make them continuous:
-            // the LP left gives the shadow prices and the flows reported.
-            let rounded: Vec<f64> = stages.columns[layout.first_binary()..]
-                .iter()
-                .map(|y| if *y > 0.5 { 1.0 } else { 0.0 })
-                .collect();
-            engine.make_continuous_from(layout.first_binary())?;
-            engine.change_column_bounds(layout.first_binary(), &rounded, &rounded)?;
-            // With y = 1, the big-M rows (x_{l,t} <= U_{l,t}, a_{p,t} <=
-            // capacity_t) repeat what the balances and the column bounds
-            // already say, but their bound is data, not the flows': left
-            // in, a link that fills them would get a degenerate, arbitrary
-            // shadow price. Free them.
-            for (binary, built) in rounded.iter().enumerate() {
-                if *built == 0.0 {
-                    continue;
-                }
-                for slice in 0..layout.n_slices {
-                    let row = layout.big_m_row(binary, slice);
-                    engine.change_row_bounds(row, &[f64::NEG_INFINITY], &[f64::INFINITY])?;
-                }
-            }
-            mip = Some((stages.status, stages.mip_gap));
-            // The LP with the binaries fixed is quick: the time limit bounds the MILP.
-            plan.is_mip = false;
-            plan.time_limit_seconds = None;
-            plan.solver = Some(solver);
-        }
-        let stages = lexicographic::solve(engine, &plan)?;
-        let status = match (mip.map_or(SolutionStatus::Optimal, |(status, _)| status), stages.status) {
-            (SolutionStatus::Optimal, SolutionStatus::Optimal) => SolutionStatus::Optimal,
-            _ => SolutionStatus::TimeLimit,
-        };
-        let solve_seconds = started.elapsed().as_secs_f64();
-        let stage_seconds = StageSeconds {
-            guide: stages.guide_seconds,
-            // The MILP stages, when there are any, count in `first`.
-            first: solve_seconds - stages.guide_seconds - stages.second_seconds,
-            second: stages.second_seconds,
-        };
-        let solution = solution_of(inventory, layout, &stages, &shares, mip.map(|(_, gap)| gap));
+        let mut parts = [part];
+        let solution = parts::solve_parts(inventory, links.len(), &mut parts, &parts::Alone::none(), &shares, &run)?;
         if keep {
+            let [part] = parts;
             self.pairs = links.iter().map(|link| (link.supply, link.demand)).collect();
-            self.n_flows = layout.n_flows;
-            self.engine = Some(stages.engine);
+            self.n_flows = part.layout.n_flows;
+            self.engine = part.into_engine();
         }
-        Ok(LpSolution {
-            status,
-            solve_seconds,
-            stage_seconds,
-            first_stage_objective: stages.first_objective,
-            ..solution
-        })
+        Ok(solution)
     }
-}
-
-/// The flows, shadow prices and Part B details of a solved model. Annual
-/// link flows are the sums over the slices; the annual shadow price is
-/// d(objective)/d(Q_f) with Q_{f,t} = share_t Q_f. A Part A solution has no
-/// `extended` part, and its values are the columns and duals themselves.
-fn solution_of(
-    inventory: &Inventory,
-    layout: &Layout,
-    stages: &lexicographic::Stages,
-    shares: &model::SliceShares,
-    mip_gap: Option<f64>,
-) -> LpSolution {
-    let columns = &stages.columns;
-    let dual = |slice: usize, flow: usize| {
-        stages
-            .row_duals
-            .get(slice * layout.n_flows + flow)
-            .copied()
-            .unwrap_or(0.0)
-    };
-    let mut solution = LpSolution {
-        status: SolutionStatus::Optimal,
-        link_flows: columns[..layout.n_links].to_vec(),
-        shadow_prices: (0..layout.n_flows).map(|flow| dual(0, flow)).collect(),
-        first_stage_objective: stages.first_objective,
-        solve_seconds: 0.0,
-        stage_seconds: StageSeconds::default(),
-        extended: None,
-    };
-    if layout.is_part_a() {
-        return solution;
-    }
-    let slice_link_flows: Vec<Vec<f64>> = (0..layout.n_slices)
-        .map(|slice| {
-            (0..layout.n_links)
-                .map(|link| columns[layout.link(slice, link)])
-                .collect()
-        })
-        .collect();
-    let slice_shadow_prices: Vec<Vec<f64>> = (0..layout.n_slices)
-        .map(|slice| (0..layout.n_flows).map(|flow| dual(slice, flow)).collect())
-        .collect();
-    let activities: Vec<Vec<f64>> = (0..layout.n_processes)
-        .map(|process| {
-            (0..layout.n_slices)
-                .map(|slice| columns[layout.activity(process, slice)].max(0.0))
-                .collect()
-        })
-        .collect();
-    solution.link_flows = (0..layout.n_links)
-        .map(|link| slice_link_flows.iter().map(|flows| flows[link]).sum())
-        .collect();
-    let hour_shares = inventory.hour_shares();
-    solution.shadow_prices = (0..layout.n_flows)
-        .map(|flow| {
-            let weights = if inventory.flows()[flow].is_process_port() {
-                &hour_shares
-            } else {
-                shares.of(flow)
-            };
-            (0..layout.n_slices)
-                .map(|slice| weights[slice] * slice_shadow_prices[slice][flow])
-                .sum()
-        })
-        .collect();
-    solution.extended = Some(ExtendedSolution {
-        slice_link_flows,
-        slice_shadow_prices,
-        activities,
-        n_binaries: layout.n_binaries(),
-        mip_gap,
-    });
-    solution
 }
 
 /// The first-stage model of [`solve`], built with `builder` and not solved
@@ -526,13 +398,16 @@ pub fn first_stage_model(
     options: &SolveOptions,
     builder: ModelBuilder,
 ) -> Result<highs::Model, SolveError> {
-    let layout = Layout::new(inventory, links);
-    let columns = Columns::new(inventory, links, &layout);
+    let identity = model::identity(inventory.flows().len());
+    let scope = Scope::whole(inventory, links, &identity);
+    let layout = Layout::new(inventory, links, &scope);
+    let columns = Columns::new(inventory, links, &layout, &scope);
     let (first, _) = columns.stage_costs(options.objective);
     let shares = model::slice_shares(inventory);
     let inputs = ModelInputs {
         inventory,
         links,
+        scope: &scope,
         layout: &layout,
         columns: &columns,
         costs: &first,

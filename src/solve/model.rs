@@ -25,6 +25,46 @@ use super::{Criterion, CriterionBound, Objective, SolveError};
 use crate::candidates::Link;
 use crate::model::{FlowIdx, FlowKind, Inventory};
 
+/// The flows, links and processes one model is built for: the whole
+/// inventory, or a batch of its independent parts (`parts.rs`). Rows and
+/// columns follow these lists, which are in inventory (link) order;
+/// `position` maps a flow of the inventory to its row within its scope.
+/// Since a flow belongs to one scope only, all the scopes of one solve
+/// share one `position` vector.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Scope<'a> {
+    /// Flows of the inventory, ascending.
+    pub flows: Vec<usize>,
+    /// Positions in the candidate links, ascending.
+    pub links: Vec<usize>,
+    /// Processes of the inventory, ascending.
+    pub processes: Vec<usize>,
+    /// Per flow of the inventory, its position in its scope's `flows`.
+    pub position: &'a [usize],
+}
+
+impl<'a> Scope<'a> {
+    /// Every flow, link and process: the monolithic model. `identity` must
+    /// be `0..n_flows` (see [`identity`]).
+    pub fn whole(inventory: &Inventory, links: &[Link], identity: &'a [usize]) -> Self {
+        Scope {
+            flows: (0..inventory.flows().len()).collect(),
+            links: (0..links.len()).collect(),
+            processes: (0..inventory.processes().len()).collect(),
+            position: identity,
+        }
+    }
+    /// The row of a flow of the inventory within this scope.
+    pub fn row_of(&self, flow: FlowIdx) -> usize {
+        self.position[flow.index()]
+    }
+}
+
+/// `0..n`, the positions of the flows in the whole scope.
+pub(crate) fn identity(n: usize) -> Vec<usize> {
+    (0..n).collect()
+}
+
 /// Column and row positions.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Layout {
@@ -39,23 +79,27 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
-    pub fn new(inventory: &Inventory, links: &[Link]) -> Self {
+    pub fn new(inventory: &Inventory, links: &[Link], scope: &Scope) -> Self {
         Self {
-            n_links: links.len(),
-            n_flows: inventory.flows().len(),
+            n_links: scope.links.len(),
+            n_flows: scope.flows.len(),
             n_slices: inventory.slices().len(),
-            n_processes: inventory.processes().len(),
-            binary_links: links
+            n_processes: scope.processes.len(),
+            binary_links: scope
+                .links
                 .iter()
                 .enumerate()
-                .filter(|(_, link)| inventory.link_fixed_cost_eur(link.supply, link.distance_km) > 0.0)
+                .filter(|(_, link)| {
+                    let link = &links[**link];
+                    inventory.link_fixed_cost_eur(link.supply, link.distance_km) > 0.0
+                })
                 .map(|(position, _)| position)
                 .collect(),
-            binary_processes: inventory
-                .processes()
+            binary_processes: scope
+                .processes
                 .iter()
                 .enumerate()
-                .filter(|(_, process)| process.fixed_cost_eur_per_year > 0.0)
+                .filter(|(_, process)| inventory.processes()[**process].fixed_cost_eur_per_year > 0.0)
                 .map(|(position, _)| position)
                 .collect(),
         }
@@ -118,7 +162,7 @@ pub(crate) struct Columns {
 }
 
 impl Columns {
-    pub fn new(inventory: &Inventory, links: &[Link], layout: &Layout) -> Self {
+    pub fn new(inventory: &Inventory, links: &[Link], layout: &Layout, scope: &Scope) -> Self {
         let n = layout.n_columns();
         let mut columns = Columns {
             private: vec![0.0; n],
@@ -127,12 +171,14 @@ impl Columns {
             binary: vec![false; n],
         };
         for slice in 0..layout.n_slices {
-            for (position, link) in links.iter().enumerate() {
+            for (position, &link) in scope.links.iter().enumerate() {
+                let link = &links[link];
                 let column = layout.link(slice, position);
                 columns.private[column] = link.unit_cost_eur;
                 columns.externality[column] = inventory.monetise(&link.unit_impacts);
             }
-            for (position, flow) in inventory.flows().iter().enumerate() {
+            for (position, &flow) in scope.flows.iter().enumerate() {
+                let flow = &inventory.flows()[flow];
                 let column = layout.fallback(slice, position);
                 columns.private[column] = flow.fallback_cost_eur;
                 columns.externality[column] = inventory.monetise(&flow.fallback_impacts);
@@ -143,7 +189,8 @@ impl Columns {
                 }
             }
         }
-        for (position, process) in inventory.processes().iter().enumerate() {
+        for (position, &process) in scope.processes.iter().enumerate() {
+            let process = &inventory.processes()[process];
             for slice in 0..layout.n_slices {
                 let column = layout.activity(position, slice);
                 columns.private[column] = process.cost_eur_per_activity;
@@ -155,12 +202,12 @@ impl Columns {
         }
         let first_binary = layout.first_binary();
         for (i, &position) in layout.binary_links.iter().enumerate() {
-            let link = &links[position];
+            let link = &links[scope.links[position]];
             columns.private[first_binary + i] = inventory.link_fixed_cost_eur(link.supply, link.distance_km);
         }
         for (j, &position) in layout.binary_processes.iter().enumerate() {
             let column = first_binary + layout.binary_links.len() + j;
-            columns.private[column] = inventory.processes()[position].fixed_cost_eur_per_year;
+            columns.private[column] = inventory.processes()[scope.processes[position]].fixed_cost_eur_per_year;
         }
         for column in first_binary..n {
             columns.upper[column] = 1.0;
@@ -172,13 +219,20 @@ impl Columns {
     /// The costs of each stage of `objective` (docs/model.md A3): the first
     /// criterion, and the second for a lexicographic objective.
     pub fn stage_costs(&self, objective: Objective) -> (Vec<f64>, Option<&[f64]>) {
+        let first = match objective {
+            Objective::Externalities => self.externality.clone(),
+            Objective::Private => self.private.clone(),
+            Objective::Social => self.private.iter().zip(&self.externality).map(|(c, m)| c + m).collect(),
+        };
+        (first, self.second_stage_costs(objective))
+    }
+
+    /// The second criterion's costs of a lexicographic objective.
+    pub fn second_stage_costs(&self, objective: Objective) -> Option<&[f64]> {
         match objective {
-            Objective::Externalities => (self.externality.clone(), Some(&self.private)),
-            Objective::Private => (self.private.clone(), Some(&self.externality)),
-            Objective::Social => (
-                self.private.iter().zip(&self.externality).map(|(c, m)| c + m).collect(),
-                None,
-            ),
+            Objective::Externalities => Some(&self.private),
+            Objective::Private => Some(&self.externality),
+            Objective::Social => None,
         }
     }
 
@@ -252,6 +306,7 @@ fn hour_share(inventory: &Inventory, slice: usize) -> f64 {
 pub(crate) struct ModelInputs<'a> {
     pub inventory: &'a Inventory,
     pub links: &'a [Link],
+    pub scope: &'a Scope<'a>,
     pub layout: &'a Layout,
     pub columns: &'a Columns,
     /// The costs the model starts with (one per column).
@@ -265,6 +320,7 @@ pub(crate) fn build(inputs: &ModelInputs) -> Result<Engine, SolveError> {
     let ModelInputs {
         inventory,
         links,
+        scope,
         layout,
         columns,
         costs,
@@ -276,17 +332,17 @@ pub(crate) fn build(inputs: &ModelInputs) -> Result<Engine, SolveError> {
     let mut problem = highs::ColProblem::new();
     let mut balance: Vec<highs::Row> = Vec::with_capacity(layout.n_balance_rows());
     for slice in 0..n_slices {
-        for flow in 0..flows.len() {
+        for &flow in &scope.flows {
             let quantity = balance_quantity(inventory, flow, shares, slice);
             balance.push(problem.add_row(quantity..=quantity));
         }
     }
-    let balance_row = |slice: usize, flow: usize| balance[slice * layout.n_flows + flow];
+    let balance_row = |slice: usize, flow: FlowIdx| balance[slice * layout.n_flows + scope.row_of(flow)];
     // Big-M rows: (row per slice, coefficient of the binary per slice).
     let mut process_rows: Vec<Option<Vec<highs::Row>>> = vec![None; layout.n_processes];
     let mut process_capacity: Vec<Vec<f64>> = Vec::with_capacity(layout.binary_processes.len());
     for &position in &layout.binary_processes {
-        let process = &inventory.processes()[position];
+        let process = &inventory.processes()[scope.processes[position]];
         let capacity = process
             .capacity
             .ok_or_else(|| SolveError::Solver(format!("process {:?} has a fixed cost but no capacity", process.id)))?;
@@ -298,11 +354,15 @@ pub(crate) fn build(inputs: &ModelInputs) -> Result<Engine, SolveError> {
         );
     }
     // Indexed by link position, and only when some link has a binary.
-    let n_link_rows = if layout.binary_links.is_empty() { 0 } else { links.len() };
+    let n_link_rows = if layout.binary_links.is_empty() {
+        0
+    } else {
+        layout.n_links
+    };
     let mut link_rows: Vec<Option<Vec<highs::Row>>> = vec![None; n_link_rows];
     let mut link_most: Vec<Vec<f64>> = Vec::with_capacity(layout.binary_links.len());
     for &position in &layout.binary_links {
-        let link = &links[position];
+        let link = &links[scope.links[position]];
         let most: Vec<f64> = (0..n_slices)
             .map(|slice| {
                 slice_quantity(inventory, link.supply.index(), shares, slice)
@@ -335,12 +395,10 @@ pub(crate) fn build(inputs: &ModelInputs) -> Result<Engine, SolveError> {
         }
     };
     for slice in 0..n_slices {
-        for (position, link) in links.iter().enumerate() {
+        for (position, &link) in scope.links.iter().enumerate() {
+            let link = &links[link];
             factors.clear();
-            let (supply, demand) = (
-                balance_row(slice, link.supply.index()),
-                balance_row(slice, link.demand.index()),
-            );
+            let (supply, demand) = (balance_row(slice, link.supply), balance_row(slice, link.demand));
             // Row indices ascending within a column, as good_lp's transpose
             // gives them (the MPS files of the two builders are compared).
             if link.supply.index() < link.demand.index() {
@@ -353,18 +411,19 @@ pub(crate) fn build(inputs: &ModelInputs) -> Result<Engine, SolveError> {
             }
             add(&mut problem, layout.link(slice, position), &mut factors);
         }
-        for flow in 0..layout.n_flows {
+        for (position, &flow) in scope.flows.iter().enumerate() {
             factors.clear();
-            factors.push((balance_row(slice, flow), 1.0));
-            add(&mut problem, layout.fallback(slice, flow), &mut factors);
+            factors.push((balance_row(slice, FlowIdx::from_index(flow)), 1.0));
+            add(&mut problem, layout.fallback(slice, position), &mut factors);
         }
     }
-    for (position, process) in inventory.processes().iter().enumerate() {
+    for (position, &process) in scope.processes.iter().enumerate() {
+        let process = &inventory.processes()[process];
         for slice in 0..n_slices {
             factors.clear();
             for port in &process.ports {
                 let per_activity = flows[port.index()].process.map_or(0.0, |port| port.per_activity);
-                factors.push((balance_row(slice, port.index()), -per_activity));
+                factors.push((balance_row(slice, *port), -per_activity));
             }
             if let Some(rows) = &process_rows[position] {
                 factors.push((rows[slice], 1.0));
@@ -423,9 +482,9 @@ pub(crate) fn build_good_lp(inputs: &ModelInputs) -> Result<Engine, SolveError> 
         bound,
         ..
     } = *inputs;
-    if !layout.is_part_a() {
+    if !layout.is_part_a() || layout.n_flows != inventory.flows().len() || layout.n_links != links.len() {
         return Err(SolveError::Solver(
-            "the good_lp builder writes Part A models only (one slice, no process, no investment)".into(),
+            "the good_lp builder writes whole Part A models only (one slice, no process, no investment)".into(),
         ));
     }
     let flows = inventory.flows();

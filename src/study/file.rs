@@ -210,6 +210,7 @@ impl Study {
             mip_gap: self.mip_gap,
             solver: None,
             lexicographic_slack: crate::solve::LEXICOGRAPHIC_TOLERANCE,
+            decompose: true,
         }
     }
 }

@@ -65,6 +65,7 @@ pub fn pareto_front(
             mip_gap: None,
             solver: None,
             lexicographic_slack: crate::solve::LEXICOGRAPHIC_TOLERANCE,
+            decompose: true,
         };
         let (_, _, valuation) = optimize_inventory(inventory, &options, 0.5)?;
         Ok(ParetoPoint {

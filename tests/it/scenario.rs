@@ -114,7 +114,11 @@ fn warm_started_sweeps_reach_the_same_optima() {
     let mut warm = symbiose::solve::WarmStart::default();
     for index in 0..study.n_scenarios() {
         let (inventory, share) = study.instance(index).unwrap();
-        let options = study.solve_options(None);
+        // The monolithic model is the one a WarmStart keeps.
+        let options = symbiose::solve::SolveOptions {
+            decompose: false,
+            ..study.solve_options(None)
+        };
         let (_, cold, cold_values) = optimize_inventory(&inventory, &options, share).unwrap();
         let (_, hot, _) = app::optimize_inventory_warm(&inventory, &options, share, &mut warm).unwrap();
         assert_close(
