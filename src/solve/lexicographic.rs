@@ -55,14 +55,24 @@ impl Plan<'_> {
     }
 }
 
-/// What one lexicographic solve found.
+/// A model after its stages, and what they found.
 pub(crate) struct Stages {
     pub engine: Engine,
+    pub found: Found,
+}
+
+/// What one lexicographic solve found (kept without its model when a part
+/// is reused, `parts.rs`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Found {
     pub status: SolutionStatus,
     pub columns: Vec<f64>,
     /// Duals of the rows in the first stage (meaningless for a MILP).
     pub row_duals: Vec<f64>,
     pub first_objective: f64,
+    /// The bound the second stage kept the first criterion under (`None`
+    /// without a second stage).
+    pub second_bound: Option<f64>,
     /// The relative MIP gap HiGHS reported for the first stage, and for the
     /// second with its objective value (0 and `None` for an LP).
     pub first_mip_gap: f64,
@@ -110,33 +120,37 @@ pub(crate) fn first_stage(mut engine: Engine, plan: &Plan) -> Result<Stages, Sol
     let (columns, row_duals) = solved.solution();
     Ok(Stages {
         engine: solved.into_engine(),
-        status,
-        columns,
-        row_duals,
-        first_objective,
-        first_mip_gap,
-        second_mip_gap: None,
-        guide_seconds,
-        first_seconds,
-        second_seconds: 0.0,
+        found: Found {
+            status,
+            columns,
+            row_duals,
+            first_objective,
+            second_bound: None,
+            first_mip_gap,
+            second_mip_gap: None,
+            guide_seconds,
+            first_seconds,
+            second_seconds: 0.0,
+        },
     })
 }
 
 /// Whether `plan` has a second stage to run after `stages`' first: a
 /// second criterion and an optimal first stage.
-pub(crate) fn has_second_stage(plan: &Plan, stages: &Stages) -> bool {
-    plan.second.is_some() && stages.status == SolutionStatus::Optimal
+pub(crate) fn has_second_stage(plan: &Plan, found: &Found) -> bool {
+    plan.second.is_some() && found.status == SolutionStatus::Optimal
 }
 
 /// Minimises the second criterion of `plan` among the solutions whose first
 /// criterion is at most `bound` (EUR). A failure other than the time limit
 /// is numerical trouble, since the first stage's solution is feasible for
 /// it (`bound` is at least the first optimum).
-pub(crate) fn second_stage(mut stages: Stages, plan: &Plan, bound: f64) -> Result<Stages, SolveError> {
+pub(crate) fn second_stage(stages: Stages, plan: &Plan, bound: f64) -> Result<Stages, SolveError> {
     let Some(second) = plan.second else {
         return Ok(stages);
     };
-    let mut engine = stages.engine;
+    let Stages { mut engine, mut found } = stages;
+    found.second_bound = Some(bound);
     let entries: Vec<(usize, f64)> = plan
         .first
         .iter()
@@ -158,17 +172,17 @@ pub(crate) fn second_stage(mut stages: Stages, plan: &Plan, bound: f64) -> Resul
     }
     let second_started = Instant::now();
     let solved = engine.run()?;
-    stages.second_seconds = second_started.elapsed().as_secs_f64();
+    found.second_seconds = second_started.elapsed().as_secs_f64();
     match classify(solved.status(), solved.primal_feasible()) {
         Ok(second_status) => {
-            stages.status = second_status;
-            stages.columns = solved.columns();
+            found.status = second_status;
+            found.columns = solved.columns();
             if plan.is_mip {
-                stages.second_mip_gap = Some((solved.mip_gap(), solved.objective_value()));
+                found.second_mip_gap = Some((solved.mip_gap(), solved.objective_value()));
             }
         }
         // The first stage's solution stands, flagged as not proven optimal overall.
-        Err(SolveError::TimeLimitWithoutSolution) => stages.status = SolutionStatus::TimeLimit,
+        Err(SolveError::TimeLimitWithoutSolution) => found.status = SolutionStatus::TimeLimit,
         Err(other) => return Err(impossible_outcome(other, false)),
     }
     engine = solved.into_engine();
@@ -179,6 +193,5 @@ pub(crate) fn second_stage(mut stages: Stages, plan: &Plan, bound: f64) -> Resul
         }
     }
     engine.delete_row(plan.n_rows)?;
-    stages.engine = engine;
-    Ok(stages)
+    Ok(Stages { engine, found })
 }

@@ -17,8 +17,6 @@
 //! flows reported. A Part A model is kept between solves ([`WarmStart`])
 //! and changed in place for scenarios that share its links.
 
-use std::time::Instant;
-
 use highs::HighsModelStatus;
 
 use crate::candidates::Link;
@@ -37,7 +35,7 @@ pub use model::ModelBuilder;
 use engine::Engine;
 use model::{Columns, Layout, ModelInputs, Scope};
 use parts::Part;
-pub use parts::BATCH_COLUMNS;
+pub use parts::{Reuse, Reused, BATCH_COLUMNS};
 
 /// What the optimizer minimises (docs/model.md A3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -310,19 +308,7 @@ impl WarmStart {
         } else {
             self.solve_whole(inventory, links, options)
         };
-        match outcome {
-            Ok(solution) => Ok(solution),
-            Err(SolveError::Infeasible | SolveError::InfeasibleOrUnbounded) if explain::applies(inventory) => {
-                Err(explain::banned_infeasibility(inventory, links))
-            }
-            // Without banned routes, processes (whose inputs have no
-            // fallback) or a bound on a criterion, falling back on every
-            // route is feasible.
-            Err(error) => Err(impossible_outcome(
-                error,
-                options.bound.is_some() || !inventory.processes().is_empty(),
-            )),
-        }
+        explained(inventory, links, options, outcome)
     }
 
     /// The monolithic solve: one model holding every flow, link and process,
@@ -370,16 +356,12 @@ impl WarmStart {
             }
             _ => {
                 self.built += 1;
-                Part::build(inventory, links, scope, &shares, options)?
+                Part::prepare(inventory, links, scope, &shares, options, false)
             }
         };
-        let run = parts::Run {
-            options,
-            solver: options.solver.unwrap_or(LpSolver::Auto),
-            started: Instant::now(),
-        };
+        let mut run = parts::Run::new(inventory, links, &shares, options);
         let mut parts = [part];
-        let solution = parts::solve_parts(inventory, links.len(), &mut parts, &parts::Alone::none(), &shares, &run)?;
+        let solution = parts::solve_parts(&mut parts, &parts::Alone::none(), &mut run)?;
         if keep {
             let [part] = parts;
             self.pairs = links.iter().map(|link| (link.supply, link.demand)).collect();
@@ -387,6 +369,30 @@ impl WarmStart {
             self.engine = part.into_engine();
         }
         Ok(solution)
+    }
+}
+
+/// A solve's outcome with its failures said as the program can have them:
+/// banned routes explained by the flows they leave over; outcomes the
+/// model cannot have read as numerical trouble ([`impossible_outcome`]).
+pub(crate) fn explained(
+    inventory: &Inventory,
+    links: &[Link],
+    options: &SolveOptions,
+    outcome: Result<LpSolution, SolveError>,
+) -> Result<LpSolution, SolveError> {
+    match outcome {
+        Ok(solution) => Ok(solution),
+        Err(SolveError::Infeasible | SolveError::InfeasibleOrUnbounded) if explain::applies(inventory) => {
+            Err(explain::banned_infeasibility(inventory, links))
+        }
+        // Without banned routes, processes (whose inputs have no
+        // fallback) or a bound on a criterion, falling back on every
+        // route is feasible.
+        Err(error) => Err(impossible_outcome(
+            error,
+            options.bound.is_some() || !inventory.processes().is_empty(),
+        )),
     }
 }
 

@@ -453,6 +453,78 @@ pub(crate) fn build(inputs: &ModelInputs) -> Result<Engine, SolveError> {
     Engine::from_problem(problem)
 }
 
+/// Everything [`build`] hands to HiGHS: the structure (flows, link pairs,
+/// processes), the columns' costs, bounds and kinds, and every other
+/// number (balance quantities, link ratios, process coefficients and
+/// capacities, big-M bounds, the criterion bound). Two scopes with equal
+/// signatures give the same model, so a part whose signature did not
+/// change since it was solved needs no new solve (`parts.rs`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Signature {
+    flows: Vec<usize>,
+    pairs: Vec<(FlowIdx, FlowIdx)>,
+    processes: Vec<usize>,
+    columns: Columns,
+    numbers: Vec<f64>,
+    bound: Option<CriterionBound>,
+}
+
+/// The signature of the model [`build`] would make of `inputs` (its
+/// `costs` are part of `columns`).
+pub(crate) fn signature(inputs: &ModelInputs) -> Signature {
+    let ModelInputs {
+        inventory,
+        links,
+        scope,
+        layout,
+        columns,
+        shares,
+        bound,
+        ..
+    } = *inputs;
+    let flows = inventory.flows();
+    let mut numbers = Vec::with_capacity(layout.n_balance_rows() + layout.n_links);
+    for slice in 0..layout.n_slices {
+        numbers.extend(
+            scope
+                .flows
+                .iter()
+                .map(|&flow| balance_quantity(inventory, flow, shares, slice)),
+        );
+    }
+    numbers.extend(scope.links.iter().map(|&link| links[link].ratio));
+    for &position in &layout.binary_links {
+        let link = &links[scope.links[position]];
+        numbers.extend((0..layout.n_slices).map(|slice| {
+            slice_quantity(inventory, link.supply.index(), shares, slice)
+                .min(slice_quantity(inventory, link.demand.index(), shares, slice) / link.ratio)
+        }));
+    }
+    for &process in &scope.processes {
+        let process = &inventory.processes()[process];
+        for port in &process.ports {
+            // The row the coefficient goes in, then the coefficient.
+            numbers.push(port.index() as f64);
+            numbers.push(flows[port.index()].process.map_or(0.0, |port| port.per_activity));
+        }
+        numbers.extend(
+            (0..layout.n_slices).map(|slice| process.capacity.map_or(-1.0, |c| c * hour_share(inventory, slice))),
+        );
+    }
+    Signature {
+        flows: scope.flows.clone(),
+        pairs: scope
+            .links
+            .iter()
+            .map(|&link| (links[link].supply, links[link].demand))
+            .collect(),
+        processes: scope.processes.clone(),
+        columns: columns.clone(),
+        numbers,
+        bound,
+    }
+}
+
 /// Two ways of handing the Part A model to HiGHS, kept side by side so that
 /// `cargo bench --bench scale` can compare them on the same links.
 ///

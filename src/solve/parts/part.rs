@@ -1,0 +1,229 @@
+//! One model of a solve and where it stands: prepared (its layout, column
+//! data and, when parts are to be reused, its signature), built (a HiGHS
+//! model), solved (the model and what its stages found), or kept (what an
+//! earlier solve of the same model found, with no model).
+//!
+//! **Invariant:** a part's stages run in one order (build, first stage,
+//! second stage; for a MILP then binaries fixed, first and second stage
+//! again), each taking the state the step before left.
+
+use super::Run;
+use crate::candidates::Link;
+use crate::model::Inventory;
+use crate::solve::engine::Engine;
+use crate::solve::lexicographic::{self, Found, Plan};
+use crate::solve::model::{self, Columns, Layout, ModelInputs, Scope, Signature, SliceShares};
+use crate::solve::{LpSolver, Objective, SolveError, SolveOptions};
+
+/// One model of a solve (module documentation).
+pub(crate) struct Part<'a> {
+    pub scope: Scope<'a>,
+    pub layout: Layout,
+    pub columns: Columns,
+    /// The first criterion's costs.
+    pub first: Vec<f64>,
+    /// Everything the model is made of, when parts are compared with a kept
+    /// solve (`reuse.rs`).
+    pub signature: Option<Signature>,
+    state: State,
+}
+
+enum State {
+    Prepared,
+    Built(Engine),
+    Solved(lexicographic::Stages),
+    Kept(Found),
+    /// Between two steps (a step takes the state and puts the next back).
+    Moving,
+}
+
+impl<'a> Part<'a> {
+    /// A part over `engine`, built for `scope` with `columns`' costs.
+    pub fn new(scope: Scope<'a>, layout: Layout, columns: Columns, objective: Objective, engine: Engine) -> Self {
+        let (first, _) = columns.stage_costs(objective);
+        Part {
+            scope,
+            layout,
+            columns,
+            first,
+            signature: None,
+            state: State::Built(engine),
+        }
+    }
+
+    /// The layout and column data of `scope`, and its signature when asked.
+    pub fn prepare(
+        inventory: &Inventory,
+        links: &[Link],
+        scope: Scope<'a>,
+        shares: &SliceShares,
+        options: &SolveOptions,
+        with_signature: bool,
+    ) -> Self {
+        let layout = Layout::new(inventory, links, &scope);
+        let columns = Columns::new(inventory, links, &layout, &scope);
+        let (first, _) = columns.stage_costs(options.objective);
+        let mut part = Part {
+            scope,
+            layout,
+            columns,
+            first,
+            signature: None,
+            state: State::Prepared,
+        };
+        if with_signature {
+            part.signature = Some(model::signature(&part.inputs(inventory, links, shares, options)));
+        }
+        part
+    }
+
+    fn inputs<'b>(
+        &'b self,
+        inventory: &'b Inventory,
+        links: &'b [Link],
+        shares: &'b SliceShares,
+        options: &SolveOptions,
+    ) -> ModelInputs<'b> {
+        ModelInputs {
+            inventory,
+            links,
+            scope: &self.scope,
+            layout: &self.layout,
+            columns: &self.columns,
+            costs: &self.first,
+            shares,
+            bound: options.bound,
+        }
+    }
+
+    /// Builds the HiGHS model of a prepared part, at the fallback basis when
+    /// it is an LP started by the simplex.
+    pub fn build(&mut self, run: &Run) -> Result<(), SolveError> {
+        let mut engine = model::build(&self.inputs(run.inventory, run.links, run.shares, run.options))?;
+        let layout = &self.layout;
+        if layout.n_binaries() == 0 && run.options.solver != Some(LpSolver::Ipm) {
+            let n_balance_rows = layout.n_balance_rows();
+            engine.set_basis(|column| layout.is_fallback(column), |row| row >= n_balance_rows)?;
+        }
+        configure(&mut engine, run.options)?;
+        self.state = State::Built(engine);
+        Ok(())
+    }
+
+    /// Back to prepared, to be built and solved again.
+    pub fn reset(&mut self) {
+        self.state = State::Prepared;
+    }
+
+    /// Takes what an earlier solve of the same model found.
+    pub fn keep(&mut self, found: Found) {
+        self.state = State::Kept(found);
+    }
+
+    pub fn is_prepared(&self) -> bool {
+        matches!(self.state, State::Prepared)
+    }
+
+    pub fn is_kept(&self) -> bool {
+        matches!(self.state, State::Kept(_))
+    }
+
+    pub fn is_mip(&self) -> bool {
+        self.layout.n_binaries() > 0
+    }
+
+    /// What the part's stages found, so far.
+    pub fn found(&self) -> &Found {
+        match &self.state {
+            State::Solved(stages) => &stages.found,
+            State::Kept(found) => found,
+            _ => unreachable!("a part's solution is read only after its first stage"),
+        }
+    }
+
+    pub fn plan(&self, run: &Run, is_mip: bool) -> Plan<'_> {
+        Plan {
+            first: &self.first,
+            second: self.columns.second_stage_costs(run.options.objective),
+            n_rows: self.layout.n_rows(run.options.bound.is_some()),
+            time_limit_seconds: if is_mip || !self.is_mip() {
+                run.options.time_limit_seconds
+            } else {
+                // The LP with the binaries fixed is quick: the time limit bounds the MILP.
+                None
+            },
+            is_mip,
+            solver: (!is_mip).then_some(run.solver),
+            started: run.started,
+        }
+    }
+
+    pub fn first_stage(&mut self, run: &Run, is_mip: bool) -> Result<(), SolveError> {
+        let State::Built(engine) = std::mem::replace(&mut self.state, State::Moving) else {
+            unreachable!("a first stage runs on a built model");
+        };
+        let stages = lexicographic::first_stage(engine, &self.plan(run, is_mip))?;
+        self.state = State::Solved(stages);
+        Ok(())
+    }
+
+    pub fn second_stage(&mut self, run: &Run, is_mip: bool, bound: f64) -> Result<(), SolveError> {
+        let State::Solved(stages) = std::mem::replace(&mut self.state, State::Moving) else {
+            unreachable!("a second stage runs after a first");
+        };
+        let stages = lexicographic::second_stage(stages, &self.plan(run, is_mip), bound)?;
+        self.state = State::Solved(stages);
+        Ok(())
+    }
+
+    /// Fixes the binaries of a solved MILP at their optimum, rounded, and
+    /// makes them continuous: the LP left gives the shadow prices and the
+    /// flows reported.
+    pub fn fix_binaries(&mut self) -> Result<(), SolveError> {
+        let State::Solved(stages) = std::mem::replace(&mut self.state, State::Moving) else {
+            unreachable!("binaries are fixed after the MILP's stages");
+        };
+        let layout = &self.layout;
+        let mut engine = stages.engine;
+        let rounded: Vec<f64> = stages.found.columns[layout.first_binary()..]
+            .iter()
+            .map(|y| if *y > 0.5 { 1.0 } else { 0.0 })
+            .collect();
+        engine.make_continuous_from(layout.first_binary())?;
+        engine.change_column_bounds(layout.first_binary(), &rounded, &rounded)?;
+        // With y = 1, the big-M rows (x_{l,t} <= U_{l,t}, a_{p,t} <=
+        // capacity_t) repeat what the balances and the column bounds
+        // already say, but their bound is data, not the flows': left
+        // in, a link that fills them would get a degenerate, arbitrary
+        // shadow price. Free them.
+        for (binary, built) in rounded.iter().enumerate() {
+            if *built == 0.0 {
+                continue;
+            }
+            for slice in 0..layout.n_slices {
+                let row = layout.big_m_row(binary, slice);
+                engine.change_row_bounds(row, &[f64::NEG_INFINITY], &[f64::INFINITY])?;
+            }
+        }
+        self.state = State::Built(engine);
+        Ok(())
+    }
+
+    /// The model after its last stage, to keep for the next solve.
+    pub fn into_engine(self) -> Option<Engine> {
+        match self.state {
+            State::Solved(stages) => Some(stages.engine),
+            State::Built(engine) => Some(engine),
+            State::Prepared | State::Kept(_) | State::Moving => None,
+        }
+    }
+}
+
+/// HiGHS options every model of a solve gets.
+pub(crate) fn configure(engine: &mut Engine, options: &SolveOptions) -> Result<(), SolveError> {
+    engine.set_option("threads", options.threads.unwrap_or(1) as i32)?;
+    if let Some(gap) = options.mip_gap {
+        engine.set_option("mip_rel_gap", gap)?;
+    }
+    Ok(())
+}
