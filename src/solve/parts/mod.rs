@@ -4,9 +4,11 @@
 //! share no row, column or binary, so each is a model of its own.
 //!
 //! [`group`] puts them in models: a part with at least [`BATCH_COLUMNS`]
-//! columns alone, smaller parts together in inventory order until a batch
-//! reaches that size (a HiGHS run has a fixed cost that a tiny part would
-//! not repay); a flow with no link and no process whose fallback is allowed
+//! columns alone, smaller parts together when their first flows lie in the
+//! same window of [`BATCH_FLOWS`] flows of the inventory (a HiGHS run has a
+//! fixed cost that a tiny part would not repay; fixed windows keep the
+//! batches of the parts a what-if does not touch as they were, so that
+//! `reuse.rs` finds them unchanged); a flow with no link and no process whose fallback is allowed
 //! is in no model: it falls back, at its fallback's cost, and its shadow
 //! price is that cost. [`solve_parts`] runs the models' stages in parallel
 //! (rayon, one HiGHS thread each; `part.rs` holds one model's steps) and
@@ -54,6 +56,10 @@ pub use reuse::{Reuse, Reused};
 /// Columns (links + flows) from which a part is solved alone, and up to
 /// which smaller parts are batched into one model.
 pub const BATCH_COLUMNS: usize = 2_000;
+
+/// Smaller parts whose first flows lie in one window of this many flows
+/// (in inventory order) are solved as one model.
+pub const BATCH_FLOWS: usize = 1_000;
 
 /// The flows, links and processes of one model (the lists of a [`Scope`]).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -127,28 +133,33 @@ pub(crate) fn group(inventory: &Inventory, links: &[Link]) -> Grouping {
     }
     let flows = inventory.flows();
     let mut alone = Vec::new();
-    let mut groups: Vec<Group> = Vec::new();
-    let mut batch = Group::default();
+    // A large part keyed by its first flow; a batch by its window (the
+    // second key tells them apart).
+    let mut keyed: std::collections::BTreeMap<(usize, bool), Group> = std::collections::BTreeMap::new();
     for (part, group) in of_part.into_iter().enumerate() {
         let solved = parts.linked[part] || group.flows.iter().any(|&flow| inventory.fallback_banned(&flows[flow]));
+        let first = group.flows[0];
         if !solved {
             alone.extend(group.flows);
         } else if group.size() >= BATCH_COLUMNS {
-            groups.push(group);
+            keyed.insert((first, false), group);
         } else {
-            batch.append(group);
-            if batch.size() >= BATCH_COLUMNS {
-                groups.push(std::mem::take(&mut batch).sorted());
-            }
+            keyed
+                .entry((first / BATCH_FLOWS * BATCH_FLOWS, true))
+                .or_default()
+                .append(group);
         }
     }
-    if batch.size() > 0 || !portless.is_empty() && groups.is_empty() {
-        groups.push(batch.sorted());
+    let mut groups: Vec<Group> = keyed.into_values().map(Group::sorted).collect();
+    groups.sort_by_key(|group| group.flows[0]);
+    if groups.is_empty() && !portless.is_empty() {
+        groups.push(Group::default());
     }
     if let Some(first) = groups.first_mut() {
         first.processes.extend(portless);
         first.processes.sort_unstable();
     }
+    alone.sort_unstable();
     let mut position = vec![usize::MAX; flows.len()];
     for group in &groups {
         for (row, &flow) in group.flows.iter().enumerate() {
