@@ -3,20 +3,26 @@
 //! Owns: [`resilience`], [`ResilienceRow`], resilience.csv
 //! ([`resilience_table`]).
 //!
-//! Invariant: each firm's exit is solved from the same base inventory,
+//! Each exit is a what-if of the base solve (`solve::Reuse`): the links
+//! are the base's without the firm's (`candidates::links_without_firms`,
+//! no new search), and only the parts whose model the exit changes are
+//! solved again; the others keep the base's solution.
+//!
+//! Invariant: each firm's exit is solved from the same base solve,
 //! independently of the others, so the rows do not depend on thread order.
 
 use std::borrow::Cow;
 
 use rayon::prelude::*;
 
+use crate::candidates::{candidate_links, links_without_firms};
 use crate::io::outputs::RESILIENCE_CSV;
 use crate::io::{Frame, Kind};
 use crate::model::{Edit, FirmIdx, FlowIdx, Inventory};
 use crate::progress::Progress;
 use crate::report::schema::{Column, Read, SchemaMismatch, TableBuilder, TableSchema};
-use crate::solve::{SolveError, SolveOptions};
-use crate::value::optimize_inventory;
+use crate::solve::{Reuse, SolveError, SolveOptions};
+use crate::value::value_lp_solution;
 
 /// One row of resilience.csv: what the territory loses when a firm leaves.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,7 +44,9 @@ pub fn resilience(
 ) -> Result<Vec<ResilienceRow>, SolveError> {
     let mut single = options.clone();
     single.threads = Some(1);
-    let (_, _, base) = optimize_inventory(inventory, &single, supplier_share)?;
+    let links = candidate_links(inventory);
+    let (solution, reuse) = Reuse::solve(inventory, &links, &single)?;
+    let base = value_lp_solution(inventory, &links, &solution, supplier_share);
     let base_links: Vec<(FlowIdx, FlowIdx)> = base.links.iter().map(|l| (l.supply, l.demand)).collect();
     progress.start(inventory.firms().len(), "firm exits");
     let rows: Result<Vec<ResilienceRow>, SolveError> = (0..inventory.firms().len())
@@ -48,9 +56,15 @@ pub fn resilience(
             let without = inventory
                 .edited(&[Edit::RemoveFirm(firm)])
                 .expect("removing a firm is never refused (model::edit)");
-            let (_, _, valuation) = optimize_inventory(&without, &single, supplier_share)?;
-            let active: Vec<(FlowIdx, FlowIdx)> = valuation.links.iter().map(|l| (l.supply, l.demand)).collect();
-            let links_lost = base_links.iter().filter(|pair| !active.contains(pair)).count();
+            let links = links_without_firms(inventory, &links, |gone| gone == firm);
+            let (solution, _) = reuse.resolve(&without, &links, &single)?;
+            let valuation = value_lp_solution(&without, &links, &solution, supplier_share);
+            let mut active: Vec<(FlowIdx, FlowIdx)> = valuation.links.iter().map(|l| (l.supply, l.demand)).collect();
+            active.sort_unstable();
+            let links_lost = base_links
+                .iter()
+                .filter(|pair| active.binary_search(pair).is_err())
+                .count();
             let firms_affected = base
                 .firms
                 .iter()
