@@ -262,3 +262,195 @@ fn ci_values_that_require_tools() {
     let in_ci = std::panic::catch_unwind(|| tool_decision(false, true, "/nonexistent/tool", "install it"));
     assert!(in_ci.is_err(), "a missing tool under CI must fail the test");
 }
+
+/// As [`run_inventory`], with the solve's options given.
+pub fn run_inventory_with(inventory: Inventory, options: &SolveOptions, supplier_share: f64) -> Run {
+    let (links, solution, valuation) = optimize_inventory(&inventory, options, supplier_share).expect("solves");
+    Run {
+        inventory,
+        links,
+        solution,
+        valuation,
+    }
+}
+
+/// A CSV text as a read table.
+pub fn csv_table(name: &str, text: &str) -> symbiose::model::RawTable {
+    parse_csv(name, text.as_bytes()).expect("generated CSV parses")
+}
+
+/// A random territory of several independent parts (issue 13), drawn from
+/// `seed` with the generator's own PRNG: 2 to 5 clusters of 2 to 4 firms
+/// each, 111 km apart (1 degree of latitude), every firm within about 5 km
+/// of its cluster's centre; the two linkable resources (r0, r1, with the
+/// substitution r0 > r1) have a `max_distance_km` of 20 to 40 km, so no
+/// link joins two clusters. Each cluster holds a supply and a demand of r0
+/// at two of its firms without a quality, so each has at least one link;
+/// other flows are random (r2 has no demand: its supplies are linked to
+/// nothing). Built with an empty default catalogue, so only these numbers
+/// are in play.
+///
+/// With `part_b`, docs/model.md Part B too: 2 or 3 slices and a profile
+/// some flows follow (B1), in about 60 % of the clusters a hub turning r0
+/// into r1 with a capacity and, for half of them, a fixed cost (B3, B4),
+/// and a fixed cost per km on every r1 link (B4), so the model is a MILP.
+/// Every cost and impact is then >= 0, so every part's optimum is >= 0
+/// (the MIP gaps of the parts add up to at most the whole's).
+pub fn clustered_tables(seed: u64, part_b: bool) -> symbiose::model::InventoryTables {
+    use symbiose::generate::Rng;
+    use symbiose::model::build::CatalogueTables;
+    use symbiose::model::{InventoryTables, TableFile};
+    let mut rng = Rng::new(seed);
+    let n_clusters = 2 + rng.below(4);
+    let mut firms = String::from("firm_id,name,lat,lon\n");
+    let mut flows = String::from("flow_id,firm_id,kind,resource,quantity,fallback,quality,profile\n");
+    let mut processes = String::from("process_id,firm_id,capacity,cost_eur_per_activity,fixed_cost_eur_per_year\n");
+    let mut process_io = String::from("process_id,resource,direction,per_activity,fallback\n");
+    let mut impacts = String::from("subject,category,amount_per_unit\n");
+    let (mut n_firms, mut n_flows) = (0, 0);
+    let flow = |flows: &mut String, n_flows: &mut usize, rng: &mut Rng, firm: usize, supply: bool, resource: usize| {
+        let (kind, route) = if supply {
+            ("supply", "dispose")
+        } else {
+            ("demand", "source")
+        };
+        let quantity = if rng.chance(0.05) { 0.0 } else { rng.range(1.0, 1000.0) };
+        let quality = if rng.chance(0.3) {
+            rng.range(20.0, 120.0).to_string()
+        } else {
+            String::new()
+        };
+        let profile = if part_b && rng.chance(0.5) { "p" } else { "" };
+        *flows += &format!("q{n_flows},f{firm},{kind},r{resource},{quantity},{route},{quality},{profile}\n");
+        *n_flows += 1;
+    };
+    for cluster in 0..n_clusters {
+        let first = n_firms;
+        let n_in_cluster = 2 + rng.below(3);
+        for _ in 0..n_in_cluster {
+            let lat = 45.0 + cluster as f64 + rng.range(-0.03, 0.03);
+            let lon = 2.0 + rng.range(-0.04, 0.04);
+            firms += &format!("f{n_firms},Firm {n_firms},{lat},{lon}\n");
+            n_firms += 1;
+        }
+        // The pair that makes sure the cluster has a link (a positive
+        // quantity each, no quality).
+        for (firm, supply) in [(first, true), (first + 1, false)] {
+            let (kind, route) = if supply {
+                ("supply", "dispose")
+            } else {
+                ("demand", "source")
+            };
+            let quantity = rng.range(1.0, 1000.0);
+            flows += &format!("q{n_flows},f{firm},{kind},r0,{quantity},{route},,\n");
+            n_flows += 1;
+        }
+        for _ in 0..rng.below(5) {
+            let firm = first + rng.below(n_in_cluster);
+            let supply = rng.chance(0.5);
+            let resource = if rng.chance(0.1) { 2 } else { rng.below(2) };
+            flow(
+                &mut flows,
+                &mut n_flows,
+                &mut rng,
+                firm,
+                supply || resource == 2,
+                resource,
+            );
+        }
+        if part_b && rng.chance(0.6) {
+            let firm = first + rng.below(n_in_cluster);
+            let fixed = if rng.chance(0.5) { rng.range(100.0, 5000.0) } else { 0.0 };
+            processes += &format!(
+                "h{cluster},f{firm},{},{},{fixed}\n",
+                rng.range(100.0, 1500.0),
+                rng.range(0.0, 20.0)
+            );
+            process_io += &format!(
+                "h{cluster},r0,in,1,\nh{cluster},r1,out,{},dispose\n",
+                rng.range(0.5, 0.9)
+            );
+            impacts += &format!("process:h{cluster},ghg,{}\n", rng.range(0.0, 0.05));
+        }
+    }
+    // Part B: no negative cost or impact (see above).
+    let low = if part_b { 0.0 } else { -0.5 };
+    let mut resources = String::from(
+        "resource,category,unit,transport_cost_eur_per_unit_km,max_distance_km,link_fixed_cost_eur_per_km_year\n",
+    );
+    for resource in 0..3 {
+        let fixed = if part_b && resource == 1 {
+            rng.range(10.0, 200.0).to_string()
+        } else {
+            String::new()
+        };
+        resources += &format!(
+            "r{resource},material,t,{},{},{fixed}\n",
+            rng.range(0.0, 2.0),
+            rng.range(20.0, 40.0)
+        );
+        impacts += &format!("transport:r{resource},harm,{}\n", rng.range(0.0, 0.2));
+    }
+    impacts += &format!(
+        "substitution:r0>r1,ghg,{}\nroute:dispose,harm,{}\nroute:source,ghg,{}\n",
+        rng.range(low, 0.5),
+        rng.range(0.0, 3.0),
+        rng.range(0.0, 1.0)
+    );
+    let routes = format!(
+        "route,kind,unit,cost_eur_per_unit\ndispose,disposal,t,{}\nsource,sourcing,t,{}\n",
+        rng.range(0.0, 50.0),
+        rng.range(0.0, 80.0)
+    );
+    let substitutions = format!(
+        "supply_resource,demand_resource,ratio,processing_cost_eur_per_unit\nr0,r1,{},{}\n",
+        rng.range(0.5, 1.5),
+        rng.range(0.0, 5.0)
+    );
+    let externalities = format!(
+        "category,unit,value_eur_per_unit,scope\nharm,u,{},local\nghg,t,{},global\n",
+        rng.range(0.0, 20.0),
+        rng.range(0.0, 300.0)
+    );
+    let mut tables = InventoryTables {
+        firms: TableFile::Read(csv_table("firms.csv", &firms)),
+        flows: TableFile::Read(csv_table("flows.csv", &flows)),
+        default_catalogue: CatalogueTables::default(),
+        catalogue_overrides: CatalogueTables {
+            resources: TableFile::Read(csv_table("resources.csv", &resources)),
+            routes: TableFile::Read(csv_table("routes.csv", &routes)),
+            substitutions: TableFile::Read(csv_table("substitutions.csv", &substitutions)),
+            impacts: TableFile::Read(csv_table("impacts.csv", &impacts)),
+            externalities: TableFile::Read(csv_table("externalities.csv", &externalities)),
+        },
+        distances: TableFile::Absent,
+        ..InventoryTables::default()
+    };
+    if part_b {
+        let n_slices = 2 + rng.below(2);
+        let raw: Vec<f64> = (0..n_slices).map(|_| rng.range(0.05, 1.0)).collect();
+        let total: f64 = raw.iter().sum();
+        let mut slices = String::from("slice,hours\n");
+        let mut profiles = String::from("profile,slice,share\n");
+        for (slice, share) in raw.iter().enumerate() {
+            slices += &format!("t{slice},{}\n", rng.range(500.0, 4000.0));
+            profiles += &format!("p,t{slice},{}\n", share / total);
+        }
+        tables.slices = TableFile::Read(csv_table("slices.csv", &slices));
+        tables.profiles = TableFile::Read(csv_table("profiles.csv", &profiles));
+        if processes.lines().count() > 1 {
+            tables.processes = TableFile::Read(csv_table("processes.csv", &processes));
+            tables.process_io = TableFile::Read(csv_table("process_io.csv", &process_io));
+        }
+    }
+    tables
+}
+
+/// [`clustered_tables`] built into an inventory.
+pub fn clustered_inventory(seed: u64, part_b: bool) -> Inventory {
+    let (result, _warnings) = symbiose::model::build_inventory(&clustered_tables(seed, part_b));
+    match result {
+        Ok(inventory) => inventory,
+        Err(errors) => panic!("clustered territory {seed} (part_b {part_b}) does not load: {errors:?}"),
+    }
+}

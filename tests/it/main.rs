@@ -6,6 +6,7 @@
 mod common;
 
 mod cli;
+mod decompose;
 mod fixtures;
 mod formats;
 mod fuzz;

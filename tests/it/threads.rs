@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Every file of a folder; summary.json with solve_seconds set to 0.
-fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
     for entry in fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display())) {
         let entry = entry.expect("readable entry");
@@ -25,7 +25,7 @@ fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 /// Runs `symbiose ARGS --out DIR` with RAYON_NUM_THREADS=threads.
-fn run(args: &[&str], threads: usize, out: &Path) {
+pub(crate) fn run(args: &[&str], threads: usize, out: &Path) {
     let output = Command::new(env!("CARGO_BIN_EXE_symbiose"))
         .args(args)
         .arg("--out")
