@@ -37,7 +37,7 @@ pub use parameter::{
 pub use pareto::{pareto_chart, pareto_front, pareto_table, ParetoFront, ParetoPoint};
 pub use resilience::{resilience, resilience_table, ResilienceRow};
 pub use sweep::{
-    check_grid, run_sweep, solve_point, status_word, sweep_csv, sweep_table, Metrics, Shard, SweepMeta, SweepRow,
-    VariedParameter, MAX_SWEEP_SCENARIOS,
+    check_grid, run_sweep, solve_point, status_word, sweep_csv, sweep_table, Metrics, Shard, Start, SweepMeta,
+    SweepRow, VariedParameter, MAX_SWEEP_SCENARIOS,
 };
 pub use sweep_chart::{sweep_chart, MAX_SWEEP_CHART_LINES};

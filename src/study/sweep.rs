@@ -16,14 +16,15 @@ use serde::Deserialize;
 
 use super::file::{ScenarioError, Study};
 use super::parameter::{with_parameters, Parameter};
+use crate::candidates::candidate_links;
 use crate::io::outputs::SWEEP_CSV;
 use crate::io::{csv_bytes, Frame, Kind};
 use crate::model::Inventory;
 use crate::progress::Progress;
 use crate::report::schema::{Column, SchemaMismatch, TableBuilder, TableSchema};
-use crate::solve::{SolveError, WarmStart};
+use crate::solve::{Reuse, SolveError, WarmStart};
 use crate::value::Valuation;
-use crate::value::{optimize_inventory, optimize_inventory_warm};
+use crate::value::{optimize_inventory, optimize_inventory_reusing, optimize_inventory_warm};
 
 impl Study {
     /// Number of scenarios in the grid (1 without `[[vary]]`); `None` when
@@ -186,15 +187,24 @@ impl Metrics {
     }
 }
 
-/// Solves one grid point with one HiGHS thread, reusing `warm`'s model
-/// when given one.
-pub fn solve_point(study: &Study, scenario: usize, warm: Option<&mut WarmStart>) -> Result<SweepRow, ScenarioError> {
+/// How a grid point's solve starts: from scratch, from a worker's kept
+/// model ([`WarmStart`], `--warm-start`), or from the base inventory's
+/// solve, re-solving only the parts the point changes ([`Reuse`]).
+pub enum Start<'a> {
+    Cold,
+    Warm(&'a mut WarmStart),
+    Base(&'a Reuse),
+}
+
+/// Solves one grid point with one HiGHS thread, started as `start` says.
+pub fn solve_point(study: &Study, scenario: usize, start: Start) -> Result<SweepRow, ScenarioError> {
     let (inventory, share) = study.instance(scenario)?;
     let values = study.point(scenario);
     let options = study.solve_options(Some(1));
-    let result = match warm {
-        Some(warm) => optimize_inventory_warm(&inventory, &options, share, warm),
-        None => optimize_inventory(&inventory, &options, share),
+    let result = match start {
+        Start::Cold => optimize_inventory(&inventory, &options, share),
+        Start::Warm(warm) => optimize_inventory_warm(&inventory, &options, share, warm),
+        Start::Base(reuse) => optimize_inventory_reusing(&inventory, &options, share, reuse),
     };
     let row = match result {
         Ok((_, solution, valuation)) => SweepRow {
@@ -232,9 +242,12 @@ pub fn status_word(error: &SolveError) -> &'static str {
 }
 
 /// Solves the grid points of `shard` (all when `None`) in parallel on the
-/// current rayon pool, reporting to `progress`. With `warm_start`,
-/// each worker keeps its HiGHS model from one scenario to the next (see
-/// [`WarmStart`] for what that may change).
+/// current rayon pool, reporting to `progress`. Each point is a what-if of
+/// the base inventory's solve (one solve first, in every shard), whose
+/// parts it does not change it keeps ([`Reuse`]): a point's row depends on
+/// the study and the point alone, whatever the shard or the thread. With
+/// `warm_start`, each worker keeps its whole HiGHS model from one scenario
+/// to the next instead (see [`WarmStart`] for what that may change).
 pub fn run_sweep(
     study: &Study,
     shard: Option<Shard>,
@@ -245,11 +258,23 @@ pub fn run_sweep(
     // is as cheap to start as its shard is small.
     let shard = shard.unwrap_or(Shard { index: 1, count: 1 });
     let n_in_run = shard.len_of(study.n_scenarios());
+    // A base that does not solve leaves every point to solve cold (and
+    // report its own status).
+    let base_options = study.solve_options(Some(1));
+    let reuse = (!warm_start)
+        .then(|| Reuse::solve(&study.base, &candidate_links(&study.base), &base_options).ok())
+        .flatten()
+        .map(|(_, reuse)| reuse);
     progress.start(n_in_run, "scenarios");
     let rows: Result<Vec<SweepRow>, ScenarioError> = (0..n_in_run)
         .into_par_iter()
         .map_init(WarmStart::default, |warm, position| {
-            let row = solve_point(study, shard.scenario(position), warm_start.then_some(warm));
+            let start = match (&reuse, warm_start) {
+                (_, true) => Start::Warm(warm),
+                (Some(reuse), false) => Start::Base(reuse),
+                (None, false) => Start::Cold,
+            };
+            let row = solve_point(study, shard.scenario(position), start);
             progress.advance(1);
             row
         })

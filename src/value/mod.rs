@@ -26,7 +26,7 @@ use crate::model::{
     add_scaled, CategoryIdx, FirmIdx, FlowIdx, FlowKind, ImpactVec, Inventory, ProcessIdx, ResourceCategory,
     ResourceIdx, Scope, SliceIdx,
 };
-use crate::solve::{ExtendedSolution, LpSolution, SolveError, SolveOptions, WarmStart};
+use crate::solve::{ExtendedSolution, LpSolution, Reuse, SolveError, SolveOptions, WarmStart};
 
 /// The pipeline up to the values, for an already loaded inventory (no I/O):
 /// candidate links, the solve, the valuation.
@@ -48,6 +48,21 @@ pub fn optimize_inventory_warm(
 ) -> Result<(Vec<Link>, LpSolution, Valuation), SolveError> {
     let links = candidate_links(inventory);
     let solution = warm.solve(inventory, &links, options)?;
+    let valuation = value_lp_solution(inventory, &links, &solution, supplier_share);
+    Ok((links, solution, valuation))
+}
+
+/// As [`optimize_inventory`] for a what-if of the inventory `reuse` was
+/// kept from: only the parts whose model the what-if changes are solved
+/// (`solve::Reuse`).
+pub fn optimize_inventory_reusing(
+    inventory: &Inventory,
+    options: &SolveOptions,
+    supplier_share: f64,
+    reuse: &Reuse,
+) -> Result<(Vec<Link>, LpSolution, Valuation), SolveError> {
+    let links = candidate_links(inventory);
+    let (solution, _) = reuse.resolve(inventory, &links, options)?;
     let valuation = value_lp_solution(inventory, &links, &solution, supplier_share);
     Ok((links, solution, valuation))
 }

@@ -612,3 +612,76 @@ fn optimize_no_decompose_gives_the_same_totals_as_the_default() {
         }
     }
 }
+
+/// Issue 13, item 2: a what-if re-solves only the parts whose model it
+/// changes (`solve::Reuse`). A firm's exit from a generated territory of
+/// several models keeps every other part's solution: under `social` (one
+/// stage, no slack to share) the answer is then bit for bit a fresh
+/// decomposed solve's, since a kept part's model is exactly the one a fresh
+/// solve would build; under `externalities` the first optimum is the fresh
+/// one's within 1e-9 relative (the same LP) and the A4 identities hold.
+#[test]
+fn a_firms_exit_re_solves_only_the_parts_it_changes() {
+    use symbiose::candidates::links_without_firms;
+    use symbiose::model::{Edit, FirmIdx};
+    use symbiose::solve::Reuse;
+    use symbiose::value::value_lp_solution;
+    let work = tempfile::tempdir().unwrap();
+    // Large enough for several models (windows of BATCH_FLOWS flows).
+    let inventory = load(&generated_folder(work.path(), 1000, 3));
+    let links = candidate_links(&inventory);
+    assert_several_parts(&inventory, "1,000 generated firms");
+    for objective in [Objective::Social, Objective::Externalities] {
+        let options = options(objective, true);
+        let (_, reuse) = Reuse::solve(&inventory, &links, &options).unwrap();
+        let mut kept = 0;
+        for firm in (0..inventory.firms().len()).step_by(111).map(FirmIdx::from_index) {
+            let without = inventory.edited(&[Edit::RemoveFirm(firm)]).unwrap();
+            let links = links_without_firms(&inventory, &links, |gone| gone == firm);
+            assert_eq!(links, candidate_links(&without));
+            let (reused, counts) = reuse.resolve(&without, &links, &options).unwrap();
+            let fresh = solve(&without, &links, &options).unwrap();
+            assert!(counts.solved + counts.kept >= 1);
+            kept += counts.kept;
+            if objective == Objective::Social {
+                assert_eq!(bits(&reused), bits(&fresh), "firm {firm:?}");
+            } else {
+                assert_relative(
+                    reused.first_stage_objective,
+                    fresh.first_stage_objective,
+                    1e-9,
+                    &format!("{objective:?}, firm {firm:?}: first optimum"),
+                );
+            }
+            let valuation = value_lp_solution(&without, &links, &reused, 0.5);
+            let sum: f64 = valuation.firms.iter().map(|firm| firm.value_eur).sum();
+            assert_close(
+                sum,
+                valuation.baseline.private_cost_eur - valuation.optimized.private_cost_eur,
+                1e-9,
+                "sum V_f = C_base - C",
+            );
+        }
+        // A firm in the largest part changes it, and may change them all
+        // (at 1,000 firms there are three models); most exits keep some.
+        assert!(kept >= 5, "{objective:?}: {kept} models kept over ten exits");
+    }
+}
+
+/// A sweep point started from the base's solve (`Start::Base`, the
+/// default) gives the row a cold solve gives: Dunkirk's 3 x 4 grid under
+/// `social` (one stage, so kept parts are exactly what a cold solve finds).
+#[test]
+fn sweep_points_from_the_base_solve_are_the_cold_solves() {
+    use symbiose::solve::Reuse;
+    use symbiose::study::{load_study, solve_point, Start};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenarios/grid.toml");
+    let study = load_study(&path).unwrap();
+    let options = study.solve_options(Some(1));
+    let (_, reuse) = Reuse::solve(&study.base, &candidate_links(&study.base), &options).unwrap();
+    for scenario in 0..study.n_scenarios() {
+        let cold = solve_point(&study, scenario, Start::Cold).unwrap();
+        let based = solve_point(&study, scenario, Start::Base(&reuse)).unwrap();
+        assert_eq!(based, cold, "scenario {scenario}");
+    }
+}
