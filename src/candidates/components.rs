@@ -168,28 +168,6 @@ mod tests {
         parts
     }
 
-    /// `links_without_firms` against a fresh search of the edited
-    /// inventory, for every firm's exit and every firm forbidden to exchange.
-    #[test]
-    fn links_without_a_firm_are_the_links_of_the_inventory_without_it() {
-        use crate::candidates::links_without_firms;
-        use crate::model::{Edit, FirmIdx};
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
-        for territory in ["dunkirk", "kalundborg", "union-roubaix", "dunkirk-seasonal"] {
-            let inventory = load_inventory(&InventorySource::Folder(root.join(territory)))
-                .unwrap()
-                .inventory;
-            let links = candidate_links(&inventory);
-            for firm in (0..inventory.firms().len()).map(FirmIdx::from_index) {
-                for edit in [Edit::RemoveFirm(firm), Edit::ForbidExchange(firm)] {
-                    let edited = inventory.edited(&[edit]).unwrap();
-                    let filtered = links_without_firms(&inventory, &links, |gone| gone == firm);
-                    assert_eq!(filtered, candidate_links(&edited), "{territory}, {edit:?}");
-                }
-            }
-        }
-    }
-
     #[test]
     fn parts_match_a_breadth_first_search_on_every_bundled_territory() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");

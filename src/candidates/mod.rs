@@ -88,22 +88,6 @@ pub fn candidate_links_with(inventory: &Inventory, options: &CandidateOptions) -
     links
 }
 
-/// The candidate links left when the firms `gone` says of may no longer
-/// exchange (a firm's exit or a coalition's outsiders): `links` without
-/// those touching a flow of theirs. A2 keeps a pair only when both flows
-/// have a positive quantity and firms that may exchange, and a link's data
-/// depend on its two flows alone, so with every link kept
-/// (`max_per_supply: None`) this is exactly [`candidate_links`] of the
-/// inventory with those firms removed or forbidden, in the same order,
-/// without searching again (a test checks it on every bundled territory).
-pub fn links_without_firms(inventory: &Inventory, links: &[Link], gone: impl Fn(FirmIdx) -> bool + Sync) -> Vec<Link> {
-    links
-        .iter()
-        .filter(|link| !gone(inventory.flow(link.supply).firm) && !gone(inventory.flow(link.demand).firm))
-        .cloned()
-        .collect()
-}
-
 /// The ranking of `--max-candidates`: the link's own social cost per supply
 /// unit (k_l + m_l, m_l the monetised unit impacts) minus what it saves on
 /// the demand's fallback (r_l times the fallback's private cost plus its

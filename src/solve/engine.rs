@@ -46,6 +46,13 @@ enum Axis {
 type ChangeBoundsByRange =
     unsafe extern "C" fn(*mut std::os::raw::c_void, HighsInt, HighsInt, *const f64, *const f64) -> HighsInt;
 
+/// A simplex basis: HiGHS's status of every column and row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Basis {
+    pub columns: Vec<HighsInt>,
+    pub rows: Vec<HighsInt>,
+}
+
 /// A HiGHS model ready to be changed or run.
 pub(crate) struct Engine {
     model: highs::Model,
@@ -261,14 +268,51 @@ impl Engine {
     ) -> Result<(), SolveError> {
         // HiGHS's HighsBasisStatus: 0 lower, 1 basic.
         let status = |basic: bool| if basic { 1 as HighsInt } else { 0 as HighsInt };
-        let columns: Vec<HighsInt> = (0..self.n_columns()).map(|c| status(column_basic(c))).collect();
-        let rows: Vec<HighsInt> = (0..self.n_rows()).map(|r| status(row_basic(r))).collect();
+        let basis = Basis {
+            columns: (0..self.n_columns()).map(|c| status(column_basic(c))).collect(),
+            rows: (0..self.n_rows()).map(|r| status(row_basic(r))).collect(),
+        };
+        self.set_basis_statuses(&basis)
+    }
+
+    /// Sets a basis read from a model of the same shape ([`Engine::basis`]).
+    pub(crate) fn set_basis_statuses(&mut self, basis: &Basis) -> Result<(), SolveError> {
+        if basis.columns.len() != self.n_columns() || basis.rows.len() != self.n_rows() {
+            return Err(SolveError::Solver(format!(
+                "a basis of {} columns and {} rows does not fit a model of {} and {}",
+                basis.columns.len(),
+                basis.rows.len(),
+                self.n_columns(),
+                self.n_rows()
+            )));
+        }
         // SAFETY: live Highs instance; the slices have exactly one entry per
-        // column and per row of its model.
+        // column and per row of its model (checked above).
         check_call(
-            unsafe { highs_sys::Highs_setBasis(self.model.as_mut_ptr(), columns.as_ptr(), rows.as_ptr()) },
+            unsafe { highs_sys::Highs_setBasis(self.model.as_mut_ptr(), basis.columns.as_ptr(), basis.rows.as_ptr()) },
             "take the starting basis",
         )
+    }
+
+    /// The model's current basis (after a run: the optimal one).
+    pub(crate) fn basis(&mut self) -> Result<Basis, SolveError> {
+        let mut basis = Basis {
+            columns: vec![0; self.n_columns()],
+            rows: vec![0; self.n_rows()],
+        };
+        // SAFETY: live Highs instance; the buffers have exactly one entry per
+        // column and per row of its model, which HiGHS fills.
+        check_call(
+            unsafe {
+                highs_sys::Highs_getBasis(
+                    self.model.as_mut_ptr(),
+                    basis.columns.as_mut_ptr(),
+                    basis.rows.as_mut_ptr(),
+                )
+            },
+            "give its basis",
+        )?;
+        Ok(basis)
     }
 
     /// Runs HiGHS with its clocks zeroed. A HiGHS instance keeps one clock

@@ -19,7 +19,7 @@
 
 use std::time::Instant;
 
-use super::engine::Engine;
+use super::engine::{Basis, Engine};
 use super::{classify, impossible_outcome, LpSolver, SolutionStatus, SolveError};
 
 /// Weight of the second criterion in the guide run (module documentation).
@@ -45,6 +45,11 @@ pub(crate) struct Plan<'a> {
     pub solver: Option<LpSolver>,
     /// When the whole solve started (the time limit counts from there).
     pub started: Instant,
+    /// The model starts from a kept basis, not from the fallback basis: no
+    /// guide run (the kept basis is a better start than any guide).
+    pub warm: bool,
+    /// Keep the first stage's optimal basis in [`Found`] (for `reuse.rs`).
+    pub keep_basis: bool,
 }
 
 impl Plan<'_> {
@@ -73,6 +78,8 @@ pub(crate) struct Found {
     /// The bound the second stage kept the first criterion under (`None`
     /// without a second stage).
     pub second_bound: Option<f64>,
+    /// The first stage's optimal basis, when the plan asked to keep it.
+    pub first_basis: Option<Basis>,
     /// The relative MIP gap HiGHS reported for the first stage, and for the
     /// second with its objective value (0 and `None` for an LP).
     pub first_mip_gap: f64,
@@ -88,7 +95,7 @@ pub(crate) struct Found {
 /// `engine`. A failure is returned as HiGHS classified it (the caller knows
 /// whether the program may be infeasible).
 pub(crate) fn first_stage(mut engine: Engine, plan: &Plan) -> Result<Stages, SolveError> {
-    let simplex_start = !plan.is_mip && plan.solver != Some(LpSolver::Ipm);
+    let simplex_start = !plan.is_mip && plan.solver != Some(LpSolver::Ipm) && !plan.warm;
     if let Some(solver) = plan.solver.filter(|_| !plan.is_mip) {
         engine.set_option("solver", solver.highs_name())?;
         engine.set_option("simplex_strategy", SIMPLEX_DUAL)?;
@@ -118,14 +125,21 @@ pub(crate) fn first_stage(mut engine: Engine, plan: &Plan) -> Result<Stages, Sol
     let first_mip_gap = if plan.is_mip { solved.mip_gap() } else { 0.0 };
     let first_objective = solved.objective_value();
     let (columns, row_duals) = solved.solution();
+    let mut engine = solved.into_engine();
+    let first_basis = if plan.keep_basis && !plan.is_mip {
+        Some(engine.basis()?)
+    } else {
+        None
+    };
     Ok(Stages {
-        engine: solved.into_engine(),
+        engine,
         found: Found {
             status,
             columns,
             row_duals,
             first_objective,
             second_bound: None,
+            first_basis,
             first_mip_gap,
             second_mip_gap: None,
             guide_seconds,

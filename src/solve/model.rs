@@ -469,6 +469,19 @@ pub(crate) struct Signature {
     bound: Option<CriterionBound>,
 }
 
+impl Signature {
+    /// Whether two models have the same rows and columns (the same flows,
+    /// links, processes and binaries), whatever their numbers: a basis of
+    /// one is a basis of the other.
+    pub fn same_shape(&self, other: &Signature) -> bool {
+        self.flows == other.flows
+            && self.pairs == other.pairs
+            && self.processes == other.processes
+            && self.columns.binary == other.columns.binary
+            && self.bound.is_some() == other.bound.is_some()
+    }
+}
+
 /// The signature of the model [`build`] would make of `inputs` (its
 /// `costs` are part of `columns`).
 pub(crate) fn signature(inputs: &ModelInputs) -> Signature {

@@ -3,10 +3,13 @@
 //! Owns: [`resilience`], [`ResilienceRow`], resilience.csv
 //! ([`resilience_table`]).
 //!
-//! Each exit is a what-if of the base solve (`solve::Reuse`): the links
-//! are the base's without the firm's (`candidates::links_without_firms`,
-//! no new search), and only the parts whose model the exit changes are
-//! solved again; the others keep the base's solution.
+//! Each exit is a what-if of the base solve (`solve::Reuse`): the firm's
+//! flows carry nothing (`Edit::RemoveFirm` sets their quantities to 0) and
+//! the links stay the base's, so its links carry nothing either (a balance
+//! row of 0 bounds them) and the models keep their shape: the models the
+//! exit does not touch keep the base's solution, the others start from the
+//! base's optimal basis (the dual simplex then has a few rows to repair),
+//! with no new search for links.
 //!
 //! Invariant: each firm's exit is solved from the same base solve,
 //! independently of the others, so the rows do not depend on thread order.
@@ -15,7 +18,7 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
-use crate::candidates::{candidate_links, links_without_firms};
+use crate::candidates::candidate_links;
 use crate::io::outputs::RESILIENCE_CSV;
 use crate::io::{Frame, Kind};
 use crate::model::{Edit, FirmIdx, FlowIdx, Inventory};
@@ -56,7 +59,6 @@ pub fn resilience(
             let without = inventory
                 .edited(&[Edit::RemoveFirm(firm)])
                 .expect("removing a firm is never refused (model::edit)");
-            let links = links_without_firms(inventory, &links, |gone| gone == firm);
             let (solution, _) = reuse.resolve(&without, &links, &single)?;
             let valuation = value_lp_solution(&without, &links, &solution, supplier_share);
             let mut active: Vec<(FlowIdx, FlowIdx)> = valuation.links.iter().map(|l| (l.supply, l.demand)).collect();

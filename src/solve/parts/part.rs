@@ -10,7 +10,7 @@
 use super::Run;
 use crate::candidates::Link;
 use crate::model::Inventory;
-use crate::solve::engine::Engine;
+use crate::solve::engine::{Basis, Engine};
 use crate::solve::lexicographic::{self, Found, Plan};
 use crate::solve::model::{self, Columns, Layout, ModelInputs, Scope, Signature, SliceShares};
 use crate::solve::{LpSolver, Objective, SolveError, SolveOptions};
@@ -25,6 +25,9 @@ pub(crate) struct Part<'a> {
     /// Everything the model is made of, when parts are compared with a kept
     /// solve (`reuse.rs`).
     pub signature: Option<Signature>,
+    /// A kept first-stage basis of a model of the same shape to start from,
+    /// instead of the fallback basis (`reuse.rs`).
+    pub start: Option<Basis>,
     state: State,
 }
 
@@ -47,6 +50,7 @@ impl<'a> Part<'a> {
             columns,
             first,
             signature: None,
+            start: None,
             state: State::Built(engine),
         }
     }
@@ -69,6 +73,7 @@ impl<'a> Part<'a> {
             columns,
             first,
             signature: None,
+            start: None,
             state: State::Prepared,
         };
         if with_signature {
@@ -102,8 +107,13 @@ impl<'a> Part<'a> {
         let mut engine = model::build(&self.inputs(run.inventory, run.links, run.shares, run.options))?;
         let layout = &self.layout;
         if layout.n_binaries() == 0 && run.options.solver != Some(LpSolver::Ipm) {
-            let n_balance_rows = layout.n_balance_rows();
-            engine.set_basis(|column| layout.is_fallback(column), |row| row >= n_balance_rows)?;
+            match &self.start {
+                Some(basis) => engine.set_basis_statuses(basis)?,
+                None => {
+                    let n_balance_rows = layout.n_balance_rows();
+                    engine.set_basis(|column| layout.is_fallback(column), |row| row >= n_balance_rows)?;
+                }
+            }
         }
         configure(&mut engine, run.options)?;
         self.state = State::Built(engine);
@@ -155,6 +165,8 @@ impl<'a> Part<'a> {
             is_mip,
             solver: (!is_mip).then_some(run.solver),
             started: run.started,
+            warm: self.start.is_some() && !is_mip,
+            keep_basis: self.signature.is_some(),
         }
     }
 

@@ -16,6 +16,7 @@
 use super::{group, prepare, solve_parts, Alone, Part, Run};
 use crate::candidates::Link;
 use crate::model::Inventory;
+use crate::solve::engine::Basis;
 use crate::solve::lexicographic::Found;
 use crate::solve::model::{self, Signature};
 use crate::solve::{explained, LpSolution, SolutionStatus, SolveError, SolveOptions};
@@ -30,11 +31,19 @@ pub struct Reuse {
     kept: Vec<(Signature, Found)>,
 }
 
-/// How many parts a solve took from a [`Reuse`] and how many it solved.
+/// How many parts a solve took from a [`Reuse`], how many it solved from a
+/// kept basis, and how many it solved from the fallback basis.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Reused {
     pub kept: usize,
+    pub warm: usize,
     pub solved: usize,
+}
+
+enum Kept<'a> {
+    Same(&'a Found),
+    Basis(&'a Basis),
+    Nothing,
 }
 
 impl Reuse {
@@ -60,12 +69,29 @@ impl Reuse {
         Ok((solution, reused))
     }
 
-    /// The kept solution of the model `part` is now, if it is the same model.
-    fn found_for(&self, part: &Part) -> Option<&Found> {
-        let first = *part.scope.flows.first()?;
-        let kept = *self.part_of_flow.get(first)?;
-        let (signature, found) = self.kept.get(kept)?;
-        (part.signature.as_ref() == Some(signature) && found.status == SolutionStatus::Optimal).then_some(found)
+    /// What the kept solve has for the model `part` is now: its solution if
+    /// it is the same model, its first stage's basis if it has the same
+    /// shape (a what-if that changes numbers only, such as a firm's exit,
+    /// whose flows then carry nothing), nothing otherwise.
+    fn kept_for(&self, part: &Part) -> Kept<'_> {
+        let found = part
+            .scope
+            .flows
+            .first()
+            .and_then(|first| self.part_of_flow.get(*first))
+            .and_then(|kept| self.kept.get(*kept));
+        match (found, &part.signature) {
+            (Some((kept, found)), Some(signature)) if found.status == SolutionStatus::Optimal => {
+                if kept == signature {
+                    Kept::Same(found)
+                } else if kept.same_shape(signature) {
+                    found.first_basis.as_ref().map_or(Kept::Nothing, Kept::Basis)
+                } else {
+                    Kept::Nothing
+                }
+            }
+            _ => Kept::Nothing,
+        }
     }
 }
 
@@ -83,7 +109,14 @@ fn solve_reusing(
     if !options.decompose || options.bound.is_some() || inventory.flows().is_empty() {
         // One model of everything: nothing to keep apart.
         let solution = crate::solve::solve(inventory, links, options)?;
-        return Ok((solution, none(options), Reused { kept: 0, solved: 1 }));
+        return Ok((
+            solution,
+            none(options),
+            Reused {
+                solved: 1,
+                ..Reused::default()
+            },
+        ));
     }
     let base = base.filter(|base| base.options == *options);
     let grouping = group(inventory, links);
@@ -91,12 +124,16 @@ fn solve_reusing(
     let mut parts = prepare(inventory, links, &grouping, &shares, options, true);
     let mut reused = Reused::default();
     for part in &mut parts {
-        match base.and_then(|base| base.found_for(part)) {
-            Some(found) => {
+        match base.map_or(Kept::Nothing, |base| base.kept_for(part)) {
+            Kept::Same(found) => {
                 part.keep(found.clone());
                 reused.kept += 1;
             }
-            None => reused.solved += 1,
+            Kept::Basis(basis) => {
+                part.start = Some(basis.clone());
+                reused.warm += 1;
+            }
+            Kept::Nothing => reused.solved += 1,
         }
     }
     let alone = Alone::new(inventory, grouping.alone.clone(), options.objective, &shares);
