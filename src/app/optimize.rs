@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use rayon::prelude::*;
+
 use crate::candidates::{candidate_links_with, CandidateOptions, Link};
 use crate::io::outputs::{self, Family};
 use crate::io::{csv_bytes, load_inventory_with, parquet_bytes, CsvDialect, InventorySource, LoadError, TableFormat};
@@ -319,17 +321,24 @@ pub fn optimize_and_write(
         .map(str::to_string)
         .collect();
     summary.files.sort();
-    for (table, frame) in tables {
-        if format == TableFormat::Parquet {
-            parquet_files.push((
-                table.parquet.to_string(),
-                parquet_bytes(&frame).map_err(|e| output_error(e.to_string()))?,
-            ));
+    // Each table is encoded on its own rayon worker; the files keep the
+    // tables' order, and the first table that fails names the error.
+    let encoded: Vec<_> = tables
+        .into_par_iter()
+        .map(|(table, frame)| {
+            let parquet = (format == TableFormat::Parquet)
+                .then(|| parquet_bytes(&frame))
+                .transpose();
+            (table, csv_bytes(&frame), parquet)
+        })
+        .collect();
+    for (table, csv, parquet) in encoded {
+        let parquet = parquet.map_err(|e| output_error(e.to_string()))?;
+        let csv = csv.map_err(|e| output_error(e.to_string()))?;
+        if let Some(parquet) = parquet {
+            parquet_files.push((table.parquet.to_string(), parquet));
         }
-        files.push((
-            table.csv.to_string(),
-            csv_bytes(&frame).map_err(|e| output_error(e.to_string()))?,
-        ));
+        files.push((table.csv.to_string(), csv));
     }
     let mut json = serde_json::to_vec_pretty(&summary).map_err(|e| output_error(e.to_string()))?;
     json.push(b'\n');
