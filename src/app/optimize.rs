@@ -5,9 +5,15 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use rayon::prelude::*;
+
 use crate::candidates::{candidate_links_with, CandidateOptions, Link};
+use crate::io::outputs::Table;
 use crate::io::outputs::{self, Family};
-use crate::io::{csv_bytes, load_inventory_with, parquet_bytes, CsvDialect, InventorySource, LoadError, TableFormat};
+use crate::io::{
+    csv_bytes, load_inventory_with, parquet_bytes, CsvDialect, Frame, FrameError, InventorySource, LoadError,
+    TableFormat,
+};
 use crate::model::{InputWarning, Inventory};
 use crate::report::read::results_from_outputs;
 use crate::report::{human_summary, part_b_tables, result_tables, summary, RunInfo, RunOptions, Summary};
@@ -301,8 +307,6 @@ pub fn optimize_and_write(
         path: out.to_path_buf(),
         message,
     };
-    let mut files = Vec::new();
-    let mut parquet_files = Vec::new();
     // The A5 tables, then docs/model.md Part B's, only for inventories that use it.
     let tables = result_tables(&inventory, &links, &valuation, shapley.as_ref())
         .and_then(|mut tables| {
@@ -323,18 +327,7 @@ pub fn optimize_and_write(
         .map(str::to_string)
         .collect();
     summary.files.sort();
-    for (table, frame) in tables {
-        if format == TableFormat::Parquet {
-            parquet_files.push((
-                table.parquet.to_string(),
-                parquet_bytes(&frame).map_err(|e| output_error(e.to_string()))?,
-            ));
-        }
-        files.push((
-            table.csv.to_string(),
-            csv_bytes(&frame).map_err(|e| output_error(e.to_string()))?,
-        ));
-    }
+    let (mut files, parquet_files) = encode_tables(tables, format).map_err(|e| output_error(e.to_string()))?;
     let mut json = serde_json::to_vec_pretty(&summary).map_err(|e| output_error(e.to_string()))?;
     json.push(b'\n');
     files.push((outputs::SUMMARY.to_string(), json));
@@ -365,3 +358,29 @@ pub fn optimize_and_write(
         timings,
     })
 }
+
+/// (file name, bytes) per table, as CSV, and as Parquet when that is the
+/// format. Each table is encoded on its own rayon worker; the files keep
+/// the tables' order, and the first table that fails names the error.
+fn encode_tables(tables: Vec<(Table, Frame)>, format: TableFormat) -> Result<(NamedFiles, NamedFiles), FrameError> {
+    let encoded: Vec<_> = tables
+        .into_par_iter()
+        .map(|(table, frame)| {
+            let parquet = (format == TableFormat::Parquet)
+                .then(|| parquet_bytes(&frame))
+                .transpose();
+            (table, csv_bytes(&frame), parquet)
+        })
+        .collect();
+    let (mut csv_files, mut parquet_files) = (Vec::new(), Vec::new());
+    for (table, csv, parquet) in encoded {
+        if let Some(parquet) = parquet? {
+            parquet_files.push((table.parquet.to_string(), parquet));
+        }
+        csv_files.push((table.csv.to_string(), csv?));
+    }
+    Ok((csv_files, parquet_files))
+}
+
+/// Output files as (name, bytes).
+type NamedFiles = Vec<(String, Vec<u8>)>;

@@ -16,20 +16,26 @@ use super::*;
 
 /// territory_profile.json, firms.geojson, links.geojson and, when asked,
 /// report.html, from the result tables.
+/// The files are drawn on rayon's workers, each from the same `results`.
 pub fn derived_outputs(results: &Results, with_report: bool) -> serde_json::Result<Vec<(String, Vec<u8>)>> {
-    let profile = territory_profile(results);
-    let mut profile_json = serde_json::to_vec_pretty(&profile)?;
-    profile_json.push(b'\n');
+    let ((profile_json, page), (firms, links)) = rayon::join(
+        || {
+            let profile = territory_profile(results);
+            let profile_json = serde_json::to_vec_pretty(&profile).map(|mut bytes| {
+                bytes.push(b'\n');
+                bytes
+            });
+            (profile_json, with_report.then(|| html::render(results, &profile)))
+        },
+        || rayon::join(|| firms_geojson(results), || links_geojson(results)),
+    );
     let mut files = vec![
-        (outputs::PROFILE.to_string(), profile_json),
-        (outputs::FIRMS_GEOJSON.to_string(), firms_geojson(results)?),
-        (outputs::LINKS_GEOJSON.to_string(), links_geojson(results)?),
+        (outputs::PROFILE.to_string(), profile_json?),
+        (outputs::FIRMS_GEOJSON.to_string(), firms?),
+        (outputs::LINKS_GEOJSON.to_string(), links?),
     ];
-    if with_report {
-        files.push((
-            outputs::REPORT.to_string(),
-            html::render(results, &profile).into_bytes(),
-        ));
+    if let Some(page) = page {
+        files.push((outputs::REPORT.to_string(), page.into_bytes()));
     }
     Ok(files)
 }

@@ -11,6 +11,8 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use super::lock::{cannot_move_here, parent_and_name, OutputLock, INNER_LOCK};
 use super::manifest::{files_not_written_by_symbiose, Manifest, OUTPUT_MARKER};
 use super::outputs::{Family, SUMMARY};
@@ -165,12 +167,16 @@ fn write_set(dir: &Path, family: Family, files: &[(String, Vec<u8>)]) -> std::io
             Manifest::default()
         };
         let marker_entry = (OUTPUT_MARKER.to_string(), manifest.bytes());
-        for (file, bytes) in files.iter().chain(std::iter::once(&marker_entry)) {
+        // The files are written and fsynced on rayon's workers: none is
+        // visible before the folder is swapped in, whatever the order.
+        let entries: Vec<&(String, Vec<u8>)> = files.iter().chain(std::iter::once(&marker_entry)).collect();
+        entries.par_iter().try_for_each(|(file, bytes)| {
             let mut handle = fs::File::create(staging.join(file))?;
             handle.write_all(bytes)?;
             handle.sync_all()?;
             test_write_delay();
-        }
+            Ok::<(), std::io::Error>(())
+        })?;
         sync_folder(&staging)?;
         if exists {
             return swap_folders(&parent, &name, &staging, dir, pid);

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::model::units::conversion_factor;
-use crate::report::results::{CategoryRow, Results};
+use crate::report::results::{CategoryRow, FlowRow, Results};
 
 /// How many firms the profile names as those the network depends on most.
 pub const KEY_FIRMS: usize = 5;
@@ -257,14 +257,23 @@ fn resource_savings(results: &Results) -> ResourceSavings {
         entry.2 += link.delivered;
         entry.3 += 1;
     }
+    // The flows of each (kind, resource), in file order, so that each total
+    // adds the same terms in the same order as a scan of the table would.
+    let mut flows_of: BTreeMap<(&str, &str), Vec<&FlowRow>> = BTreeMap::new();
+    for flow in &results.flows {
+        flows_of
+            .entry((flow.kind.as_str(), flow.resource.as_str()))
+            .or_default()
+            .push(flow);
+    }
     let side = |entries: BTreeMap<&str, (&str, &str, f64, usize)>, kind: &str| -> Vec<ResourceQuantity> {
         entries
             .into_iter()
             .map(|(resource, (category, unit, quantity, n_links))| {
-                let total_quantity = results
-                    .flows
+                let total_quantity = flows_of
+                    .get(&(kind, resource))
+                    .map_or(&[][..], Vec::as_slice)
                     .iter()
-                    .filter(|flow| flow.kind == kind && flow.resource == resource)
                     .map(|flow| conversion_factor(&flow.unit, unit).map(|factor| flow.quantity * factor))
                     .sum::<Option<f64>>();
                 ResourceQuantity {

@@ -2,8 +2,11 @@
 //! write) into typed [`Results`], through the one schema of each table.
 //! Reads exactly the files summary.json lists; every problem is collected.
 
+use std::borrow::Cow;
 use std::fs;
 use std::path::Path;
+
+use rayon::prelude::*;
 
 use crate::io::outputs::{Table, SUMMARY};
 use crate::io::{parquet_as_csv, parse_csv};
@@ -38,7 +41,7 @@ pub fn read_results_folder(dir: &Path) -> Result<Results, Vec<InputError>> {
         let shown = path.display().to_string();
         let Some(table) = Table::named(name) else {
             return match fs::read(&path) {
-                Ok(bytes) => (shown, Ok(Some(bytes))),
+                Ok(bytes) => (shown, Ok(Some(Cow::Owned(bytes)))),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => (shown, Ok(None)),
                 Err(e) => (shown, Err(format!("cannot read the file: {e}"))),
             };
@@ -70,9 +73,9 @@ pub fn read_results_folder(dir: &Path) -> Result<Results, Vec<InputError>> {
             };
             return if *file == table.parquet {
                 // `optimize --format parquet` wrote this table as Parquet.
-                (shown, parquet_as_csv(&path).map(Some))
+                (shown, parquet_as_csv(&path).map(|bytes| Some(Cow::Owned(bytes))))
             } else {
-                (shown, Ok(Some(bytes)))
+                (shown, Ok(Some(Cow::Owned(bytes))))
             };
         }
         (shown, Ok(None))
@@ -87,17 +90,19 @@ pub fn results_from_outputs(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<R
         let bytes = files
             .iter()
             .find(|(file, _)| file == name)
-            .map(|(_, bytes)| bytes.clone());
+            .map(|(_, bytes)| Cow::Borrowed(bytes.as_slice()));
         (shown, Ok(bytes))
     })
 }
 
-/// `fetch(name)` gives a file's display name and its bytes (`None` when missing).
-fn results_from_files(
-    fetch: impl Fn(&str) -> (String, Result<Option<Vec<u8>>, String>),
+/// `fetch(name)` gives a file's display name and its bytes (`None` when
+/// missing). The tables are parsed on rayon's workers; their problems are
+/// sorted by file at the end, so the order they are met in does not show.
+fn results_from_files<'a>(
+    fetch: impl Fn(&str) -> (String, Result<Option<Cow<'a, [u8]>>, String>),
 ) -> Result<Results, Vec<InputError>> {
     let mut errors = Vec::new();
-    let mut contents = Vec::with_capacity(RESULT_FILES.len());
+    let mut contents = Vec::with_capacity(RESULT_FILES.len() + PART_B_RESULT_FILES.len());
     for name in RESULT_FILES {
         let (shown, bytes) = fetch(name);
         match bytes {
@@ -115,41 +120,46 @@ fn results_from_files(
             }
         }
     }
-    let parsed = |(shown, bytes): (String, Vec<u8>), errors: &mut Vec<InputError>| match parse_csv(&shown, &bytes) {
-        Ok(table) => Some(table),
-        Err(more) => {
+    // Part B tables: read when present, absent without an error.
+    for name in PART_B_RESULT_FILES {
+        let (shown, bytes) = fetch(name);
+        match bytes {
+            Ok(bytes) => contents.push(bytes.map(|bytes| (shown, bytes))),
+            Err(message) => {
+                errors.push(InputError::file(&shown, message));
+                contents.push(None);
+            }
+        }
+    }
+    let mut contents = contents.into_iter();
+    let summary = contents
+        .next()
+        .flatten()
+        .map(|(shown, bytes)| (shown, bytes.into_owned()));
+    let parsed: Vec<_> = contents
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|file| file.map(|(shown, bytes)| parse_csv(&shown, &bytes)))
+        .collect();
+    let mut tables = parsed.into_iter().map(|parsed| match parsed {
+        Some(Ok(table)) => Some(table),
+        Some(Err(more)) => {
             errors.extend(more);
             None
         }
-    };
-    let mut tables = contents.into_iter();
-    let summary = tables.next().flatten();
-    let mut csv = || tables.next().flatten().and_then(|file| parsed(file, &mut errors));
-    let (links, flow_results, firm_values, territory_values) = (csv(), csv(), csv(), csv());
-    // Part B tables: read when present, absent without an error.
-    let mut part_b = PART_B_RESULT_FILES.map(|name| {
-        let (shown, bytes) = fetch(name);
-        match bytes {
-            Ok(Some(bytes)) => parsed((shown, bytes), &mut errors),
-            Ok(None) => None,
-            Err(message) => {
-                errors.push(InputError::file(&shown, message));
-                None
-            }
-        }
+        None => None,
     });
-    results_from_tables(
-        &ResultTables {
-            summary,
-            links,
-            flow_results,
-            firm_values,
-            territory_values,
-            services: part_b[0].take(),
-            processes: part_b[1].take(),
-            investments: part_b[2].take(),
-            flow_slices: part_b[3].take(),
-        },
-        errors,
-    )
+    let mut table = || tables.next().flatten();
+    let tables = ResultTables {
+        summary,
+        links: table(),
+        flow_results: table(),
+        firm_values: table(),
+        territory_values: table(),
+        services: table(),
+        processes: table(),
+        investments: table(),
+        flow_slices: table(),
+    };
+    results_from_tables(&tables, errors)
 }

@@ -256,113 +256,18 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
         .summary
         .as_ref()
         .and_then(|(file, bytes)| parse_summary(file, bytes, &mut errors));
-    let links = read_rows(
-        tables.links.as_ref(),
-        &schema::LINKS,
-        &mut errors,
-        |reader, row, errors| {
-            let text = |column: &str, errors: &mut Vec<InputError>| reader.text(row, column, errors);
-            let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
-            let quantity = |column: &str, errors: &mut Vec<InputError>| non_negative(reader, row, column, errors);
-            Some(LinkRow {
-                supply_flow_id: text("supply_flow_id", errors)?,
-                demand_flow_id: text("demand_flow_id", errors)?,
-                supplier_firm_id: text("supplier_firm_id", errors)?,
-                receiver_firm_id: text("receiver_firm_id", errors)?,
-                supply_resource: text("supply_resource", errors)?,
-                demand_resource: text("demand_resource", errors)?,
-                distance_km: quantity("distance_km", errors)?,
-                quantity: quantity("quantity", errors)?,
-                delivered: quantity("delivered", errors)?,
-                unit_cost_eur: number("unit_cost_eur", errors)?,
-                surplus_eur: number("surplus_eur", errors)?,
-                supplier_value_eur: number("supplier_value_eur", errors)?,
-                receiver_value_eur: number("receiver_value_eur", errors)?,
-                externality_avoided_eur: number("externality_avoided_eur", errors)?,
-                supply_category: text("supply_category", errors)?,
-                demand_category: text("demand_category", errors)?,
-                supply_unit: text("supply_unit", errors)?,
-                demand_unit: text("demand_unit", errors)?,
-            })
+    // The three large tables are read on rayon's workers, each collecting
+    // its own problems, which are then reported in table order.
+    let ((links, link_errors), ((flows, flow_errors), (firms, firm_errors))) = rayon::join(
+        || apart(read_links, tables.links.as_ref()),
+        || {
+            rayon::join(
+                || apart(read_flows, tables.flow_results.as_ref()),
+                || apart(read_firms, tables.firm_values.as_ref()),
+            )
         },
     );
-    let flows = read_rows(
-        tables.flow_results.as_ref(),
-        &schema::FLOW_RESULTS,
-        &mut errors,
-        |reader, row, errors| {
-            let text = |column: &str, errors: &mut Vec<InputError>| reader.text(row, column, errors);
-            let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
-            let quantity = |column: &str, errors: &mut Vec<InputError>| non_negative(reader, row, column, errors);
-            let kind = reader.choice(row, "kind", &[("supply", "supply"), ("demand", "demand")], errors);
-            Some(FlowRow {
-                flow_id: text("flow_id", errors)?,
-                firm_id: text("firm_id", errors)?,
-                kind: kind?.to_string(),
-                resource: text("resource", errors)?,
-                unit: text("unit", errors)?,
-                quantity: quantity("quantity", errors)?,
-                matched: quantity("matched", errors)?,
-                // A service supply (docs/model.md B2) may have no fallback.
-                fallback: reader.opt_text(row, "fallback").unwrap_or_default(),
-                fallback_quantity: quantity("fallback_quantity", errors)?,
-                shadow_price_eur_per_unit: number("shadow_price_eur_per_unit", errors)?,
-            })
-        },
-    );
-    let firms = read_rows(
-        tables.firm_values.as_ref(),
-        &schema::FIRM_VALUES,
-        &mut errors,
-        |reader, row, errors| {
-            let text = |column: &str, errors: &mut Vec<InputError>| reader.text(row, column, errors);
-            let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
-            let n_links = reader.number_where(
-                row,
-                "n_links",
-                Rule {
-                    holds: |n: f64| n >= 0.0 && n.fract() == 0.0,
-                    message: "n_links must be a whole number >= 0",
-                    hint: "symbiose writes a count of links here",
-                },
-                errors,
-            );
-            let lat = reader.number_where(
-                row,
-                "lat",
-                Rule {
-                    holds: |lat: f64| (-90.0..=90.0).contains(&lat),
-                    message: "lat must be in [-90, 90]",
-                    hint: "a WGS84 latitude in degrees",
-                },
-                errors,
-            );
-            let lon = reader.number_where(
-                row,
-                "lon",
-                Rule {
-                    holds: |lon: f64| (-180.0..=180.0).contains(&lon),
-                    message: "lon must be in [-180, 180]",
-                    hint: "a WGS84 longitude in degrees",
-                },
-                errors,
-            );
-            Some(FirmRow {
-                firm_id: text("firm_id", errors)?,
-                // A firm's display name may be left empty: its id stands in.
-                name: reader.opt_text(row, "name").unwrap_or_default(),
-                baseline_cost_eur: number("baseline_cost_eur", errors)?,
-                optimized_cost_eur: number("optimized_cost_eur", errors)?,
-                value_eur: number("value_eur", errors)?,
-                compensation_needed_eur: number("compensation_needed_eur", errors)?,
-                n_links: n_links? as usize,
-                lat: lat?,
-                lon: lon?,
-                sector: reader.opt_text(row, "sector"),
-                zone: reader.opt_text(row, "zone"),
-            })
-        },
-    );
+    errors.extend(link_errors.into_iter().chain(flow_errors).chain(firm_errors));
     let categories = read_rows(
         tables.territory_values.as_ref(),
         &schema::TERRITORY_VALUES,
@@ -530,6 +435,124 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
             Err(errors)
         }
     }
+}
+
+/// Rows read from one table and the problems met (its own list, so that
+/// tables can be read on different threads).
+type RowsRead<T> = (Option<Vec<(T, usize)>>, Vec<InputError>);
+
+/// `read` on `table` with a fresh list of problems.
+fn apart<T>(
+    read: fn(Option<&RawTable>, &mut Vec<InputError>) -> Option<Vec<(T, usize)>>,
+    table: Option<&RawTable>,
+) -> RowsRead<T> {
+    let mut errors = Vec::new();
+    let rows = read(table, &mut errors);
+    (rows, errors)
+}
+
+/// links.csv's rows.
+fn read_links(table: Option<&RawTable>, errors: &mut Vec<InputError>) -> Option<Vec<(LinkRow, usize)>> {
+    read_rows(table, &schema::LINKS, errors, |reader, row, errors| {
+        let text = |column: &str, errors: &mut Vec<InputError>| reader.text(row, column, errors);
+        let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
+        let quantity = |column: &str, errors: &mut Vec<InputError>| non_negative(reader, row, column, errors);
+        Some(LinkRow {
+            supply_flow_id: text("supply_flow_id", errors)?,
+            demand_flow_id: text("demand_flow_id", errors)?,
+            supplier_firm_id: text("supplier_firm_id", errors)?,
+            receiver_firm_id: text("receiver_firm_id", errors)?,
+            supply_resource: text("supply_resource", errors)?,
+            demand_resource: text("demand_resource", errors)?,
+            distance_km: quantity("distance_km", errors)?,
+            quantity: quantity("quantity", errors)?,
+            delivered: quantity("delivered", errors)?,
+            unit_cost_eur: number("unit_cost_eur", errors)?,
+            surplus_eur: number("surplus_eur", errors)?,
+            supplier_value_eur: number("supplier_value_eur", errors)?,
+            receiver_value_eur: number("receiver_value_eur", errors)?,
+            externality_avoided_eur: number("externality_avoided_eur", errors)?,
+            supply_category: text("supply_category", errors)?,
+            demand_category: text("demand_category", errors)?,
+            supply_unit: text("supply_unit", errors)?,
+            demand_unit: text("demand_unit", errors)?,
+        })
+    })
+}
+
+/// flow_results.csv's rows.
+fn read_flows(table: Option<&RawTable>, errors: &mut Vec<InputError>) -> Option<Vec<(FlowRow, usize)>> {
+    read_rows(table, &schema::FLOW_RESULTS, errors, |reader, row, errors| {
+        let text = |column: &str, errors: &mut Vec<InputError>| reader.text(row, column, errors);
+        let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
+        let quantity = |column: &str, errors: &mut Vec<InputError>| non_negative(reader, row, column, errors);
+        let kind = reader.choice(row, "kind", &[("supply", "supply"), ("demand", "demand")], errors);
+        Some(FlowRow {
+            flow_id: text("flow_id", errors)?,
+            firm_id: text("firm_id", errors)?,
+            kind: kind?.to_string(),
+            resource: text("resource", errors)?,
+            unit: text("unit", errors)?,
+            quantity: quantity("quantity", errors)?,
+            matched: quantity("matched", errors)?,
+            // A service supply (docs/model.md B2) may have no fallback.
+            fallback: reader.opt_text(row, "fallback").unwrap_or_default(),
+            fallback_quantity: quantity("fallback_quantity", errors)?,
+            shadow_price_eur_per_unit: number("shadow_price_eur_per_unit", errors)?,
+        })
+    })
+}
+
+/// firm_values.csv's rows.
+fn read_firms(table: Option<&RawTable>, errors: &mut Vec<InputError>) -> Option<Vec<(FirmRow, usize)>> {
+    read_rows(table, &schema::FIRM_VALUES, errors, |reader, row, errors| {
+        let text = |column: &str, errors: &mut Vec<InputError>| reader.text(row, column, errors);
+        let number = |column: &str, errors: &mut Vec<InputError>| reader.number(row, column, errors);
+        let n_links = reader.number_where(
+            row,
+            "n_links",
+            Rule {
+                holds: |n: f64| n >= 0.0 && n.fract() == 0.0,
+                message: "n_links must be a whole number >= 0",
+                hint: "symbiose writes a count of links here",
+            },
+            errors,
+        );
+        let lat = reader.number_where(
+            row,
+            "lat",
+            Rule {
+                holds: |lat: f64| (-90.0..=90.0).contains(&lat),
+                message: "lat must be in [-90, 90]",
+                hint: "a WGS84 latitude in degrees",
+            },
+            errors,
+        );
+        let lon = reader.number_where(
+            row,
+            "lon",
+            Rule {
+                holds: |lon: f64| (-180.0..=180.0).contains(&lon),
+                message: "lon must be in [-180, 180]",
+                hint: "a WGS84 longitude in degrees",
+            },
+            errors,
+        );
+        Some(FirmRow {
+            firm_id: text("firm_id", errors)?,
+            // A firm's display name may be left empty: its id stands in.
+            name: reader.opt_text(row, "name").unwrap_or_default(),
+            baseline_cost_eur: number("baseline_cost_eur", errors)?,
+            optimized_cost_eur: number("optimized_cost_eur", errors)?,
+            value_eur: number("value_eur", errors)?,
+            compensation_needed_eur: number("compensation_needed_eur", errors)?,
+            n_links: n_links? as usize,
+            lat: lat?,
+            lon: lon?,
+            sector: reader.opt_text(row, "sector"),
+            zone: reader.opt_text(row, "zone"),
+        })
+    })
 }
 
 /// The rows of an optional table (none when it was absent).

@@ -220,11 +220,26 @@ pub fn result_tables(
     valuation: &Valuation,
     shapley: Option<&ShapleyValues>,
 ) -> Result<Vec<(Table, Frame)>, SchemaMismatch> {
+    // The two large tables are built on two rayon workers.
+    let ((links, firms), (flows, territory)) = rayon::join(
+        || {
+            (
+                links_table(inventory, links, valuation),
+                firm_values_table(inventory, valuation, shapley),
+            )
+        },
+        || {
+            (
+                flow_results_table(inventory, valuation),
+                territory_values_table(inventory, valuation),
+            )
+        },
+    );
     Ok(vec![
-        (outputs::LINKS, links_table(inventory, links, valuation)?),
-        (outputs::FLOW_RESULTS, flow_results_table(inventory, valuation)?),
-        (outputs::FIRM_VALUES, firm_values_table(inventory, valuation, shapley)?),
-        (outputs::TERRITORY_VALUES, territory_values_table(inventory, valuation)?),
+        (outputs::LINKS, links?),
+        (outputs::FLOW_RESULTS, flows?),
+        (outputs::FIRM_VALUES, firms?),
+        (outputs::TERRITORY_VALUES, territory?),
     ])
 }
 
