@@ -49,7 +49,7 @@ for n in $FIRMS; do
     dir=$WORK/territory-$n
     rm -rf "$dir"
     "$BIN" generate --firms "$n" --seed 1 --out "$dir" >/dev/null
-    counts=$("$BIN" validate "$dir")
+    counts=$("$BIN" validate "$dir" | head -1)
     flows=$(echo "$counts" | sed -E 's/.* ([0-9]+) flows.*/\1/')
     links=$(echo "$counts" | sed -E 's/.* ([0-9]+) candidate links.*/\1/')
     for objective in externalities social; do
