@@ -359,9 +359,9 @@ impl WarmStart {
                 Part::prepare(inventory, links, scope, &shares, options, false)
             }
         };
-        let mut run = parts::Run::new(inventory, links, &shares, options);
+        let run = parts::Run::new(inventory, links, &shares, options);
         let mut parts = [part];
-        let solution = parts::solve_parts(&mut parts, &parts::Alone::none(), &mut run)?;
+        let solution = parts::solve_parts(&mut parts, &parts::Alone::none(), &run)?;
         if keep {
             let [part] = parts;
             self.pairs = links.iter().map(|link| (link.supply, link.demand)).collect();

@@ -257,8 +257,22 @@ fn round(
     constant: f64,
     first_round: bool,
 ) -> Result<(f64, f64), SolveError> {
+    // A part is built when its first stage starts and, when there are
+    // several, its model let go after it: only the models being solved
+    // take memory while the others wait (`Part::release`).
+    let release = parts.len() > 1;
+    let first_stage = |_: usize, part: &mut Part| {
+        if part.is_prepared() {
+            part.build(run)?;
+        }
+        part.first_stage(run, is_mip && part.is_mip())?;
+        if release {
+            part.release()?;
+        }
+        Ok(())
+    };
     let started = Instant::now();
-    each(parts, &which, |_, part| part.first_stage(run, is_mip && part.is_mip()))?;
+    each(parts, &which, first_stage)?;
     let mut first_pass = started.elapsed().as_secs_f64();
     if run.options.objective == Objective::Social
         || parts
@@ -295,10 +309,7 @@ fn round(
             for &position in &stale {
                 parts[position].reset();
             }
-            each(parts, &stale, |_, part| {
-                part.build(run)?;
-                part.first_stage(run, is_mip && part.is_mip())
-            })?;
+            each(parts, &stale, first_stage)?;
             first_pass += started.elapsed().as_secs_f64();
             which.extend(stale);
             which.sort_unstable();
@@ -313,12 +324,10 @@ fn round(
 
 /// Solves the parts' models (every stage of docs/model.md A3, the MILP
 /// rounds included) and puts their solutions together. Prepared parts are
-/// built first; kept parts are not solved again unless their share of the
-/// slack shrank.
-pub(crate) fn solve_parts(parts: &mut [Part], alone: &Alone, run: &mut Run) -> Result<LpSolution, SolveError> {
-    let prepared = positions(parts, |part| part.is_prepared());
-    each(parts, &prepared, |_, part| part.build(run))?;
-    run.started = Instant::now();
+/// built when their first stage starts (the solve's seconds include the
+/// building of a decomposed solve's models); kept parts are not solved
+/// again unless their share of the slack shrank.
+pub(crate) fn solve_parts(parts: &mut [Part], alone: &Alone, run: &Run) -> Result<LpSolution, SolveError> {
     let any_mip = parts.iter().any(|part| part.is_mip() && !part.is_kept());
     let mut rounds = Rounds::default();
     let unsolved = positions(parts, |part| !part.is_kept());
@@ -378,6 +387,6 @@ pub(crate) fn solve_decomposed(
     let shares = model::slice_shares(inventory);
     let mut parts = prepare(inventory, links, &grouping, &shares, options, false);
     let alone = Alone::new(inventory, grouping.alone.clone(), options.objective, &shares);
-    let mut run = Run::new(inventory, links, &shares, options);
-    solve_parts(&mut parts, &alone, &mut run)
+    let run = Run::new(inventory, links, &shares, options);
+    solve_parts(&mut parts, &alone, &run)
 }

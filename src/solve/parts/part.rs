@@ -35,6 +35,9 @@ enum State {
     Prepared,
     Built(Engine),
     Solved(lexicographic::Stages),
+    /// Solved, its model let go until its next stage (its first-stage
+    /// basis kept in the `Found`).
+    Released(Found),
     Kept(Found),
     /// Between two steps (a step takes the state and puts the next back).
     Moving,
@@ -43,6 +46,10 @@ enum State {
 impl<'a> Part<'a> {
     /// A part over `engine`, built for `scope` with `columns`' costs.
     pub fn new(scope: Scope<'a>, layout: Layout, columns: Columns, objective: Objective, engine: Engine) -> Self {
+        Self::with_state(scope, layout, columns, objective, State::Built(engine))
+    }
+
+    fn with_state(scope: Scope<'a>, layout: Layout, columns: Columns, objective: Objective, state: State) -> Self {
         let (first, _) = columns.stage_costs(objective);
         Part {
             scope,
@@ -51,7 +58,7 @@ impl<'a> Part<'a> {
             first,
             signature: None,
             start: None,
-            state: State::Built(engine),
+            state,
         }
     }
 
@@ -66,16 +73,7 @@ impl<'a> Part<'a> {
     ) -> Self {
         let layout = Layout::new(inventory, links, &scope);
         let columns = Columns::new(inventory, links, &layout, &scope);
-        let (first, _) = columns.stage_costs(options.objective);
-        let mut part = Part {
-            scope,
-            layout,
-            columns,
-            first,
-            signature: None,
-            start: None,
-            state: State::Prepared,
-        };
+        let mut part = Self::with_state(scope, layout, columns, options.objective, State::Prepared);
         if with_signature {
             part.signature = Some(model::signature(&part.inputs(inventory, links, shares, options)));
         }
@@ -146,7 +144,7 @@ impl<'a> Part<'a> {
     pub fn found(&self) -> &Found {
         match &self.state {
             State::Solved(stages) => &stages.found,
-            State::Kept(found) => found,
+            State::Released(found) | State::Kept(found) => found,
             _ => unreachable!("a part's solution is read only after its first stage"),
         }
     }
@@ -179,9 +177,38 @@ impl<'a> Part<'a> {
         Ok(())
     }
 
+    /// Lets the HiGHS model of a solved LP go, keeping its first-stage
+    /// basis: while every part waits for the others' first stages (the
+    /// slack is shared after all of them), only the models being solved
+    /// take memory. The second stage builds the model again and starts from
+    /// that basis. A model with binaries is kept: its binaries are fixed in
+    /// the model, not in the data it is built from.
+    pub fn release(&mut self) -> Result<(), SolveError> {
+        if self.is_mip() {
+            return Ok(());
+        }
+        if let State::Solved(stages) = std::mem::replace(&mut self.state, State::Moving) {
+            let lexicographic::Stages { mut engine, mut found } = stages;
+            if found.first_basis.is_none() {
+                found.first_basis = Some(engine.basis()?);
+            }
+            self.state = State::Released(found);
+        }
+        Ok(())
+    }
+
     pub fn second_stage(&mut self, run: &Run, is_mip: bool, bound: f64) -> Result<(), SolveError> {
-        let State::Solved(stages) = std::mem::replace(&mut self.state, State::Moving) else {
-            unreachable!("a second stage runs after a first");
+        let stages = match std::mem::replace(&mut self.state, State::Moving) {
+            State::Solved(stages) => stages,
+            State::Released(found) => {
+                let mut engine = model::build(&self.inputs(run.inventory, run.links, run.shares, run.options))?;
+                if let Some(basis) = &found.first_basis {
+                    engine.set_basis_statuses(basis)?;
+                }
+                configure(&mut engine, run.options)?;
+                lexicographic::Stages { engine, found }
+            }
+            _ => unreachable!("a second stage runs after a first"),
         };
         let stages = lexicographic::second_stage(stages, &self.plan(run, is_mip), bound)?;
         self.state = State::Solved(stages);
@@ -226,7 +253,7 @@ impl<'a> Part<'a> {
         match self.state {
             State::Solved(stages) => Some(stages.engine),
             State::Built(engine) => Some(engine),
-            State::Prepared | State::Kept(_) | State::Moving => None,
+            State::Prepared | State::Released(_) | State::Kept(_) | State::Moving => None,
         }
     }
 }

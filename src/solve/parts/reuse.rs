@@ -137,8 +137,8 @@ fn solve_reusing(
         }
     }
     let alone = Alone::new(inventory, grouping.alone.clone(), options.objective, &shares);
-    let mut run = Run::new(inventory, links, &shares, options);
-    let outcome = solve_parts(&mut parts, &alone, &mut run);
+    let run = Run::new(inventory, links, &shares, options);
+    let outcome = solve_parts(&mut parts, &alone, &run);
     let solution = explained(inventory, links, options, outcome)?;
     let mut part_of_flow = vec![usize::MAX; inventory.flows().len()];
     let mut kept = Vec::with_capacity(parts.len());
