@@ -7,6 +7,7 @@ mod common;
 
 mod cli;
 mod decompose;
+mod decompose_review;
 mod fixtures;
 mod formats;
 mod fuzz;
