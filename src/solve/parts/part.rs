@@ -11,7 +11,7 @@ use super::Run;
 use crate::candidates::Link;
 use crate::model::Inventory;
 use crate::solve::engine::{Basis, Engine};
-use crate::solve::lexicographic::{self, Found, Plan};
+use crate::solve::lexicographic::{self, Found, Milp, Plan};
 use crate::solve::model::{self, Columns, Layout, ModelInputs, Scope, Signature, SliceShares};
 use crate::solve::{LpSolver, Objective, SolveError, SolveOptions};
 
@@ -28,6 +28,8 @@ pub(crate) struct Part<'a> {
     /// A kept first-stage basis of a model of the same shape to start from,
     /// instead of the fallback basis (`reuse.rs`).
     pub start: Option<Basis>,
+    /// How its MILP stages went, once its binaries are fixed.
+    milp: Option<Milp>,
     state: State,
 }
 
@@ -58,6 +60,7 @@ impl<'a> Part<'a> {
             first,
             signature: None,
             start: None,
+            milp: None,
             state,
         }
     }
@@ -172,7 +175,8 @@ impl<'a> Part<'a> {
         let State::Built(engine) = std::mem::replace(&mut self.state, State::Moving) else {
             unreachable!("a first stage runs on a built model");
         };
-        let stages = lexicographic::first_stage(engine, &self.plan(run, is_mip))?;
+        let mut stages = lexicographic::first_stage(engine, &self.plan(run, is_mip))?;
+        stages.found.milp = self.milp;
         self.state = State::Solved(stages);
         Ok(())
     }
@@ -222,6 +226,13 @@ impl<'a> Part<'a> {
         let State::Solved(stages) = std::mem::replace(&mut self.state, State::Moving) else {
             unreachable!("binaries are fixed after the MILP's stages");
         };
+        let found = &stages.found;
+        self.milp = Some(Milp {
+            status: found.status,
+            first_objective: found.first_objective,
+            first_gap: found.first_mip_gap,
+            second: found.second_mip_gap,
+        });
         let layout = &self.layout;
         let mut engine = stages.engine;
         let rounded: Vec<f64> = stages.found.columns[layout.first_binary()..]
