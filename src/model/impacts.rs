@@ -1,7 +1,7 @@
 //! Sparse impact vectors: amounts per unit in a few externality categories.
 //!
 //! Owns the two stores ([`ImpactVec`] on the heap, [`SmallImpactVec`]
-//! inline for the millions of candidate links) and the one way to add into
+//! inline for the unit impacts of candidate links, read millions of times) and the one way to add into
 //! either, [`add_scaled`], so that both give the same floating-point
 //! results bit for bit.
 //!
@@ -18,11 +18,11 @@ use super::CategoryIdx;
 pub type ImpactVec = Vec<(CategoryIdx, f64)>;
 
 /// An impact vector that holds up to [`SmallImpactVec::INLINE`] categories
-/// without a heap allocation, and more on the heap. A candidate link has
-/// one (docs/model.md A2: transport impacts times distance plus the
-/// substitution's impacts); at a million flows there are tens of millions
-/// of links, and a heap vector each cost more memory and time than the
-/// amounts themselves.
+/// without a heap allocation, and more on the heap. A candidate link's unit
+/// impacts (docs/model.md A2: transport impacts times distance plus the
+/// substitution's impacts) come as one each time they are read; at a
+/// million flows there are tens of millions of links, and a heap vector
+/// each cost more time than the amounts themselves.
 #[derive(Clone)]
 pub struct SmallImpactVec(Store);
 
