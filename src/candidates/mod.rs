@@ -1,5 +1,11 @@
-//! Which links may exist (docs/model.md A2), with each link's unit cost and unit
-//! impacts precomputed so that the LP and the valuation read them directly.
+//! Which links may exist (docs/model.md A2), with each link's unit cost
+//! precomputed so that the LP and the valuation read it directly.
+//!
+//! A link's unit impacts are not stored: they are the same function of the
+//! catalogue, its substitution pair and its distance wherever they are read
+//! ([`Link::unit_impacts`], no edit changes an impact), and a stored vector
+//! a link cost more memory and time than the rest of the link at a million
+//! flows (tens of millions of links).
 //!
 //! Supplies are matched to demands through a spatial index instead of a
 //! scan of every supply-demand pair: for each substitution pair whose
@@ -27,7 +33,7 @@ mod components;
 pub use components::{components, Components};
 
 use crate::model::{
-    add_scaled, FirmIdx, Flow, FlowIdx, FlowKind, ImpactVec, Inventory, Resource, Substitution, SubstitutionIdx,
+    add_scaled, FirmIdx, Flow, FlowIdx, FlowKind, Inventory, Resource, SmallImpactVec, Substitution, SubstitutionIdx,
     EARTH_RADIUS_KM,
 };
 
@@ -42,8 +48,16 @@ pub struct Link {
     pub ratio: f64,
     /// k_l = transport_cost * distance + processing cost, EUR per supply unit.
     pub unit_cost_eur: f64,
-    /// Impacts per supply unit sent: transport impacts * distance + substitution impacts.
-    pub unit_impacts: ImpactVec,
+}
+
+impl Link {
+    /// Impacts per supply unit sent: the supply resource's transport impacts
+    /// times the distance, plus the substitution pair's impacts. Without a
+    /// heap allocation for the embedded catalogue (at most
+    /// [`SmallImpactVec::INLINE`] categories a link).
+    pub fn unit_impacts(&self, inventory: &Inventory) -> SmallImpactVec {
+        unit_impacts(inventory, inventory.substitution(self.substitution), self.distance_km)
+    }
 }
 
 /// How candidate links are generated.
@@ -95,7 +109,7 @@ pub fn candidate_links_with(inventory: &Inventory, options: &CandidateOptions) -
 /// links, so it does not change the ranking.
 pub fn net_social_unit_cost(inventory: &Inventory, link: &Link) -> f64 {
     let demand = inventory.flow(link.demand);
-    link.unit_cost_eur + inventory.monetise(&link.unit_impacts)
+    link.unit_cost_eur + inventory.monetise(&link.unit_impacts(inventory))
         - link.ratio * (demand.fallback_cost_eur + inventory.monetise(&demand.fallback_impacts))
 }
 
@@ -286,9 +300,6 @@ fn link_if_allowed(
     if resource.max_distance_km.is_some_and(|max| distance_km > max) {
         return None;
     }
-    let mut unit_impacts = Vec::with_capacity(resource.transport_impacts.len() + substitution.impacts.len());
-    add_scaled(&mut unit_impacts, &resource.transport_impacts, distance_km);
-    add_scaled(&mut unit_impacts, &substitution.impacts, 1.0);
     Some(Link {
         supply: supply_idx,
         demand: demand_idx,
@@ -297,8 +308,21 @@ fn link_if_allowed(
         ratio: substitution.ratio,
         unit_cost_eur: resource.transport_cost_eur_per_unit_km * distance_km
             + substitution.processing_cost_eur_per_unit,
-        unit_impacts,
     })
+}
+
+/// Impacts per supply unit over `distance_km` through `substitution`
+/// (docs/model.md A2), summed in one fixed order so that every reader gets
+/// the same bits.
+fn unit_impacts(inventory: &Inventory, substitution: &Substitution, distance_km: f64) -> SmallImpactVec {
+    let mut impacts = SmallImpactVec::new();
+    add_scaled(
+        &mut impacts,
+        &inventory.resource(substitution.supply_resource).transport_impacts,
+        distance_km,
+    );
+    add_scaled(&mut impacts, &substitution.impacts, 1.0);
+    impacts
 }
 
 /// Every supply against every demand of its substitution pairs: the
@@ -495,6 +519,18 @@ mod tests {
                     prop_assert!(net_social_unit_cost(&inventory, link) >= worst_kept);
                 }
             }
+        }
+    }
+
+    /// No link of the embedded catalogue needs a heap allocation for its
+    /// impacts: each substitution pair's transport and own impacts span at
+    /// most [`SmallImpactVec::INLINE`] categories.
+    #[test]
+    fn the_embedded_catalogue_keeps_link_impacts_inline() {
+        let inventory = load_inventory(&InventorySource::BundledDunkirk).unwrap().inventory;
+        for substitution in inventory.substitutions() {
+            let impacts = unit_impacts(&inventory, substitution, 1.0);
+            assert!(impacts.len() <= SmallImpactVec::INLINE, "{substitution:?}");
         }
     }
 

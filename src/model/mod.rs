@@ -9,6 +9,7 @@
 
 pub mod build;
 pub mod edit;
+pub mod impacts;
 pub mod rules;
 pub mod table;
 pub mod units;
@@ -17,6 +18,7 @@ use std::collections::HashMap;
 
 pub use build::{build_inventory, InventoryTables};
 pub use edit::{Edit, EditError};
+pub use impacts::{add_scaled, ImpactStore, ImpactVec, SmallImpactVec};
 pub use table::{InputError, InputWarning, RawRow, RawTable, TableFile};
 
 macro_rules! index_newtype {
@@ -75,9 +77,6 @@ index_newtype!(
     /// Position of a conversion process in [`Inventory::processes`] (docs/model.md B3).
     ProcessIdx
 );
-
-/// Amounts per unit in a few impact categories, sorted by category, no duplicates.
-pub type ImpactVec = Vec<(CategoryIdx, f64)>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Firm {
@@ -470,16 +469,6 @@ impl Inventory {
     }
 }
 
-/// Adds `scale * b` into the sparse vector `a`, keeping it sorted by category.
-pub fn add_scaled(a: &mut ImpactVec, b: &[(CategoryIdx, f64)], scale: f64) {
-    for (category, amount) in b {
-        match a.binary_search_by_key(category, |(c, _)| *c) {
-            Ok(position) => a[position].1 += scale * amount,
-            Err(position) => a.insert(position, (*category, scale * amount)),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -492,15 +481,5 @@ mod tests {
         let d = haversine_km(48.8566, 2.3522, 51.5074, -0.1278);
         assert!((d - 343.56).abs() < 0.5, "{d}");
         assert_eq!(haversine_km(51.0, 2.3, 51.0, 2.3), 0.0);
-    }
-
-    #[test]
-    fn add_scaled_merges_sorted() {
-        let mut a = vec![(CategoryIdx(0), 1.0), (CategoryIdx(2), 2.0)];
-        add_scaled(&mut a, &[(CategoryIdx(1), 1.0), (CategoryIdx(2), 1.0)], 3.0);
-        assert_eq!(
-            a,
-            vec![(CategoryIdx(0), 1.0), (CategoryIdx(1), 3.0), (CategoryIdx(2), 5.0)]
-        );
     }
 }

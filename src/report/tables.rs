@@ -68,7 +68,7 @@ pub fn links_table(inventory: &Inventory, links: &[Link], valuation: &Valuation)
         .number(
             "unit_externality_eur",
             rows.iter()
-                .map(|r| inventory.monetise(&links[r.link].unit_impacts))
+                .map(|r| inventory.monetise(&links[r.link].unit_impacts(inventory)))
                 .collect(),
         )
         // Additions for the report and GIS users (README, "Additions to the model").

@@ -175,7 +175,7 @@ impl Columns {
                 let link = &links[link];
                 let column = layout.link(slice, position);
                 columns.private[column] = link.unit_cost_eur;
-                columns.externality[column] = inventory.monetise(&link.unit_impacts);
+                columns.externality[column] = inventory.monetise(&link.unit_impacts(inventory));
             }
             for (position, &flow) in scope.flows.iter().enumerate() {
                 let flow = &inventory.flows()[flow];

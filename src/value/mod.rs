@@ -374,11 +374,12 @@ fn value_with(
     for &(position, x) in &active {
         let link = &links[position];
         let (supply, demand) = (inventory.flow(link.supply), inventory.flow(link.demand));
-        let monetised_link = inventory.monetise(&link.unit_impacts);
+        let unit_impacts = link.unit_impacts(inventory);
+        let monetised_link = inventory.monetise(&unit_impacts);
         let fixed_cost = inventory.link_fixed_cost_eur(link.supply, link.distance_km);
         optimized.private_cost_eur += link.unit_cost_eur * x + fixed_cost;
         optimized.externality_eur += monetised_link * x;
-        add_scaled(&mut optimized_impacts, &link.unit_impacts, x);
+        add_scaled(&mut optimized_impacts, &unit_impacts, x);
         let surplus =
             (supply.fallback_cost_eur + link.ratio * demand.fallback_cost_eur - link.unit_cost_eur) * x - fixed_cost;
         let avoided = (monetised_fallback[link.supply.index()] + link.ratio * monetised_fallback[link.demand.index()]

@@ -58,7 +58,7 @@ fn co2e_avoided(run: &Run, link: &LinkValue) -> f64 {
     let supply = inv.flow(link.supply);
     let demand = inv.flow(link.demand);
     (amount(&supply.fallback_impacts, co2) + candidate.ratio * amount(&demand.fallback_impacts, co2)
-        - amount(&candidate.unit_impacts, co2))
+        - amount(&candidate.unit_impacts(inv), co2))
         * link.quantity
 }
 
