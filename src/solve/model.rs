@@ -298,6 +298,13 @@ pub(crate) fn slice_quantity(inventory: &Inventory, flow: usize, shares: &SliceS
     }
 }
 
+/// The most a link can carry in a slice, U_{l,t} = min(Q_{s,t}, Q_{d,t} / r_l):
+/// the big-M of its binary.
+fn link_bound(inventory: &Inventory, link: &Link, shares: &SliceShares, slice: usize) -> f64 {
+    slice_quantity(inventory, link.supply.index(), shares, slice)
+        .min(slice_quantity(inventory, link.demand.index(), shares, slice) / link.ratio)
+}
+
 fn hour_share(inventory: &Inventory, slice: usize) -> f64 {
     inventory.slices()[slice].hours / inventory.total_hours()
 }
@@ -364,10 +371,7 @@ pub(crate) fn build(inputs: &ModelInputs) -> Result<Engine, SolveError> {
     for &position in &layout.binary_links {
         let link = &links[scope.links[position]];
         let most: Vec<f64> = (0..n_slices)
-            .map(|slice| {
-                slice_quantity(inventory, link.supply.index(), shares, slice)
-                    .min(slice_quantity(inventory, link.demand.index(), shares, slice) / link.ratio)
-            })
+            .map(|slice| link_bound(inventory, link, shares, slice))
             .collect();
         if most.iter().any(|most| !most.is_finite()) {
             return Err(SolveError::Solver(format!(
@@ -508,10 +512,7 @@ pub(crate) fn signature(inputs: &ModelInputs) -> Signature {
     numbers.extend(scope.links.iter().map(|&link| links[link].ratio));
     for &position in &layout.binary_links {
         let link = &links[scope.links[position]];
-        numbers.extend((0..layout.n_slices).map(|slice| {
-            slice_quantity(inventory, link.supply.index(), shares, slice)
-                .min(slice_quantity(inventory, link.demand.index(), shares, slice) / link.ratio)
-        }));
+        numbers.extend((0..layout.n_slices).map(|slice| link_bound(inventory, link, shares, slice)));
     }
     for &process in &scope.processes {
         let process = &inventory.processes()[process];
