@@ -446,6 +446,44 @@ pub fn services_table(inventory: &Inventory, valuation: &Valuation) -> Result<Fr
         .finish()
 }
 
+/// The last two columns of flow_results.csv and flow_slices.csv, in each
+/// flow's own unit, from (fallback quantity, shadow price, unit factor) per
+/// row: the fallback converted like every quantity, the price per unit of
+/// the flow's own unit (EUR per resource unit * resource units per flow unit).
+fn fallback_and_price<'s>(builder: TableBuilder<'s>, rows: &[(f64, f64, f64)]) -> TableBuilder<'s> {
+    builder
+        .number(
+            "fallback_quantity",
+            rows.iter()
+                .map(|(fallback, _, factor)| to_flow_unit(*fallback, *factor))
+                .collect(),
+        )
+        .number(
+            "shadow_price_eur_per_unit",
+            rows.iter().map(|(_, price, factor)| price * factor).collect(),
+        )
+}
+
+/// The unit, quantity and matched columns of flow_results.csv and
+/// flow_slices.csv, from (quantity, matched, flow) per row, quantities
+/// converted to the flow's own unit.
+fn unit_quantity_matched<'s>(builder: TableBuilder<'s>, rows: &[(f64, f64, &Flow)]) -> TableBuilder<'s> {
+    builder
+        .text("unit", rows.iter().map(|(_, _, flow)| flow.unit.clone()).collect())
+        .number(
+            "quantity",
+            rows.iter()
+                .map(|(quantity, _, flow)| to_flow_unit(*quantity, flow.unit_factor))
+                .collect(),
+        )
+        .number(
+            "matched",
+            rows.iter()
+                .map(|(_, matched, flow)| to_flow_unit(*matched, flow.unit_factor))
+                .collect(),
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -512,42 +550,4 @@ mod tests {
         }
         assert!(!valuation.processes.is_empty() && !valuation.flow_slices.is_empty());
     }
-}
-
-/// The last two columns of flow_results.csv and flow_slices.csv, in each
-/// flow's own unit, from (fallback quantity, shadow price, unit factor) per
-/// row: the fallback converted like every quantity, the price per unit of
-/// the flow's own unit (EUR per resource unit * resource units per flow unit).
-fn fallback_and_price<'s>(builder: TableBuilder<'s>, rows: &[(f64, f64, f64)]) -> TableBuilder<'s> {
-    builder
-        .number(
-            "fallback_quantity",
-            rows.iter()
-                .map(|(fallback, _, factor)| to_flow_unit(*fallback, *factor))
-                .collect(),
-        )
-        .number(
-            "shadow_price_eur_per_unit",
-            rows.iter().map(|(_, price, factor)| price * factor).collect(),
-        )
-}
-
-/// The unit, quantity and matched columns of flow_results.csv and
-/// flow_slices.csv, from (quantity, matched, flow) per row, quantities
-/// converted to the flow's own unit.
-fn unit_quantity_matched<'s>(builder: TableBuilder<'s>, rows: &[(f64, f64, &Flow)]) -> TableBuilder<'s> {
-    builder
-        .text("unit", rows.iter().map(|(_, _, flow)| flow.unit.clone()).collect())
-        .number(
-            "quantity",
-            rows.iter()
-                .map(|(quantity, _, flow)| to_flow_unit(*quantity, flow.unit_factor))
-                .collect(),
-        )
-        .number(
-            "matched",
-            rows.iter()
-                .map(|(_, matched, flow)| to_flow_unit(*matched, flow.unit_factor))
-                .collect(),
-        )
 }

@@ -607,13 +607,13 @@ fn a_kept_milp_part_keeps_its_mip_gap() {
 /// second stage got a slack on the whole territory's M* (its own plus
 /// every other part's baseline M), not its share of the grand solve's;
 /// now a part's share is slack x max(1, |v*_b|) (kappa = 1 here), the same
-/// in both solves. The numbers below are those of the old rule: The trade-off territory, `externalities`,
-/// slack 0.1: part 1's game has M* = 10,000 + 20,000 (part 2 at its
-/// fallbacks) + 1,000 = 31,000, S = 3,100: 31 t unlinked, v_1(N) = 4,000
-/// - (5,000 - 310) = -690; part 2 likewise: v_2(N) = 4,000 - (9,000 -
-/// 1,550) = -3,450; sum -4,140. The grand solve's firm value is
-/// 8,100 - 13,470 = -5,370 decomposed (-5,050 monolithic). Expected: the
-/// values sum to the grand solve's firm value (1e-9 relative).
+/// in both solves. Under the old rule, on the trade-off territory
+/// (`externalities`, slack 0.1), part 1's game had M* = 10,000 + 20,000
+/// (part 2 at its fallbacks) + 1,000 = 31,000, S = 3,100: 31 t unlinked,
+/// v_1(N) = 4,000 minus (5,000 - 310) = -690; part 2 likewise, v_2(N) =
+/// 4,000 minus (9,000 - 1,550) = -3,450; sum -4,140, against the grand
+/// solve's firm value 8,100 - 13,470 = -5,370. Expected: the values sum to
+/// the grand solve's firm value (1e-9 relative).
 #[test]
 fn shapley_values_sum_to_the_grand_solves_firm_value_under_a_lexicographic_slack() {
     let dir = tempfile::tempdir().unwrap();

@@ -237,7 +237,7 @@ pub(crate) fn each<'a>(
         .map(|(position, part)| (position, step(position, part)))
         .collect();
     outcomes.sort_by_key(|(position, _)| *position);
-    outcomes.into_iter().map(|(_, outcome)| outcome).collect()
+    outcomes.into_iter().try_for_each(|(_, outcome)| outcome)
 }
 
 fn positions<'a>(parts: &[Part<'a>], keep: impl Fn(&Part<'a>) -> bool) -> Vec<usize> {
