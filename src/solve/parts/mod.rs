@@ -101,20 +101,6 @@ pub(crate) struct Grouping {
     pub alone: Vec<usize>,
 }
 
-impl Grouping {
-    pub fn scopes(&self) -> Vec<Scope<'_>> {
-        self.groups
-            .iter()
-            .map(|group| Scope {
-                flows: group.flows.clone(),
-                links: group.links.clone(),
-                processes: group.processes.clone(),
-                position: &self.position,
-            })
-            .collect()
-    }
-}
-
 /// The models of a decomposed solve (module documentation).
 pub(crate) fn group(inventory: &Inventory, links: &[Link]) -> Grouping {
     let parts = components(inventory, links);
@@ -366,32 +352,31 @@ pub(crate) fn solve_parts(parts: &mut [Part], alone: &Alone, run: &Run) -> Resul
     Ok(assemble::assemble(parts, alone, run, &rounds))
 }
 
-/// Prepares the parts of `grouping` in parallel (with their signatures when
-/// asked).
+/// Prepares the parts of `groups` (their lists moved into the parts'
+/// scopes, `position` shared) in parallel, in order, with their
+/// signatures when asked.
 pub(crate) fn prepare<'g>(
     inventory: &Inventory,
     links: &[Link],
-    grouping: &'g Grouping,
+    groups: Vec<Group>,
+    position: &'g [usize],
     shares: &SliceShares,
     options: &SolveOptions,
     with_signature: bool,
 ) -> Vec<Part<'g>> {
-    let mut prepared: Vec<(usize, Part<'g>)> = grouping
-        .scopes()
-        .into_iter()
-        .enumerate()
-        .collect::<Vec<_>>()
+    groups
         .into_par_iter()
         .with_max_len(1)
-        .map(|(position, scope)| {
-            (
+        .map(|group| {
+            let scope = Scope {
+                flows: group.flows,
+                links: group.links,
+                processes: group.processes,
                 position,
-                Part::prepare(inventory, links, scope, shares, options, with_signature),
-            )
+            };
+            Part::prepare(inventory, links, scope, shares, options, with_signature)
         })
-        .collect();
-    prepared.sort_by_key(|(position, _)| *position);
-    prepared.into_iter().map(|(_, part)| part).collect()
+        .collect()
 }
 
 /// The decomposed solve of `inventory` under `links` (module documentation).
@@ -400,10 +385,14 @@ pub(crate) fn solve_decomposed(
     links: &[Link],
     options: &SolveOptions,
 ) -> Result<LpSolution, SolveError> {
-    let grouping = group(inventory, links);
+    let Grouping {
+        groups,
+        position,
+        alone,
+    } = group(inventory, links);
     let shares = model::slice_shares(inventory);
-    let mut parts = prepare(inventory, links, &grouping, &shares, options, false);
-    let alone = Alone::new(inventory, grouping.alone.clone(), options.objective, &shares);
+    let mut parts = prepare(inventory, links, groups, &position, &shares, options, false);
+    let alone = Alone::new(inventory, alone, options.objective, &shares);
     let run = Run::new(inventory, links, &shares, options);
     solve_parts(&mut parts, &alone, &run)
 }

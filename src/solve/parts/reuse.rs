@@ -13,7 +13,7 @@
 //! thread: `Reuse` is read, never changed, by the scenarios' solves, so
 //! they run in parallel.
 
-use super::{group, prepare, solve_parts, Alone, Part, Run};
+use super::{group, prepare, solve_parts, Alone, Grouping, Part, Run};
 use crate::candidates::Link;
 use crate::model::Inventory;
 use crate::solve::engine::Basis;
@@ -119,9 +119,13 @@ fn solve_reusing(
         ));
     }
     let base = base.filter(|base| base.options == *options);
-    let grouping = group(inventory, links);
+    let Grouping {
+        groups,
+        position,
+        alone,
+    } = group(inventory, links);
     let shares = model::slice_shares(inventory);
-    let mut parts = prepare(inventory, links, &grouping, &shares, options, true);
+    let mut parts = prepare(inventory, links, groups, &position, &shares, options, true);
     let mut reused = Reused::default();
     for part in &mut parts {
         match base.map_or(Kept::Nothing, |base| base.kept_for(part)) {
@@ -136,7 +140,7 @@ fn solve_reusing(
             Kept::Nothing => reused.solved += 1,
         }
     }
-    let alone = Alone::new(inventory, grouping.alone.clone(), options.objective, &shares);
+    let alone = Alone::new(inventory, alone, options.objective, &shares);
     let run = Run::new(inventory, links, &shares, options);
     let outcome = solve_parts(&mut parts, &alone, &run);
     let solution = explained(inventory, links, options, outcome)?;
