@@ -202,6 +202,37 @@ pub fn optimize_loaded(
     Ok(optimized)
 }
 
+/// The optimum a command's own files are computed from: what
+/// [`MoreOutputs::outputs`] sees once the values are known.
+pub struct Optimum<'a> {
+    pub inventory: &'a Inventory,
+    pub links: &'a [Link],
+    pub solution: &'a LpSolution,
+    pub valuation: &'a Valuation,
+    pub options: &'a SolveOptions,
+    pub supplier_share: f64,
+    /// No progress bar (`-q`).
+    pub quiet: bool,
+}
+
+/// Files a command adds to the results set of the optimum it starts from
+/// (`robustness`, `uncertainty`): computed after the values, written in
+/// the same atomic set as the tables, and listed in summary.json's
+/// `files`, so that `symbiose report` finds them and an earlier run's
+/// never mix in. Each name must be one of [`Family::Results`]'s files.
+pub trait MoreOutputs {
+    fn outputs(&self, optimum: &Optimum<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, AppError>;
+}
+
+/// `optimize` itself: nothing beyond the results set.
+pub struct NoMoreOutputs;
+
+impl MoreOutputs for NoMoreOutputs {
+    fn outputs(&self, _optimum: &Optimum<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, AppError> {
+        Ok(Vec::new())
+    }
+}
+
 /// Solves an inventory already in memory (loaded, or changed by a
 /// scenario) and writes the five tables into `out`.
 pub fn optimize_and_write(
@@ -212,6 +243,30 @@ pub fn optimize_and_write(
     supplier_share: f64,
     extras: Extras,
     out: &Path,
+) -> Result<Optimized, AppError> {
+    optimize_and_write_with(
+        inventory,
+        warnings,
+        description,
+        options,
+        supplier_share,
+        extras,
+        out,
+        &NoMoreOutputs,
+    )
+}
+
+/// [`optimize_and_write`], with a command's own files added to the set.
+#[allow(clippy::too_many_arguments)]
+pub fn optimize_and_write_with(
+    inventory: Inventory,
+    warnings: Vec<InputWarning>,
+    description: String,
+    options: &SolveOptions,
+    supplier_share: f64,
+    extras: Extras,
+    out: &Path,
+    more: &dyn MoreOutputs,
 ) -> Result<Optimized, AppError> {
     let Extras {
         allocation,
@@ -267,6 +322,15 @@ pub fn optimize_and_write(
             &progress::Bars::new(quiet),
         )?),
     };
+    let more_files = more.outputs(&Optimum {
+        inventory: &inventory,
+        links: &links,
+        solution: &solution,
+        valuation: &valuation,
+        options,
+        supplier_share,
+        quiet,
+    })?;
     let info = RunInfo {
         inventory: description,
         objective: options.objective,
@@ -324,6 +388,7 @@ pub fn optimize_and_write(
                 .into_iter()
                 .filter(|name| write_report || *name != outputs::REPORT),
         )
+        .chain(more_files.iter().map(|(name, _)| *name))
         .map(str::to_string)
         .collect();
     summary.files.sort();
@@ -331,6 +396,7 @@ pub fn optimize_and_write(
     let mut json = serde_json::to_vec_pretty(&summary).map_err(|e| output_error(e.to_string()))?;
     json.push(b'\n');
     files.push((outputs::SUMMARY.to_string(), json));
+    files.extend(more_files.into_iter().map(|(name, bytes)| (name.to_string(), bytes)));
     // The profile, the GeoJSON and the report are drawn from the tables
     // themselves, read back, so that `symbiose report` on the folder gives
     // the same page.
