@@ -2,6 +2,7 @@
 //! value -> write. The binary parses arguments into these configs, calls one
 //! function, prints and exits with [`AppError::exit_code`].
 
+mod compare;
 mod load;
 mod optimize;
 mod output;
@@ -9,6 +10,7 @@ pub mod progress;
 mod report;
 mod study;
 
+pub use compare::*;
 pub use load::*;
 pub use optimize::*;
 pub use output::*;

@@ -331,41 +331,15 @@ pub fn optimize_and_write_with(
         supplier_share,
         quiet,
     })?;
-    let info = RunInfo {
-        inventory: description,
-        objective: options.objective,
-        status: solution.status,
-        solve_seconds: solution.solve_seconds,
-        n_candidate_links: links.len(),
-        n_binaries: solution.extended.as_ref().map_or(0, |extended| extended.n_binaries),
-        mip_gap: solution.extended.as_ref().and_then(|extended| extended.mip_gap),
-        options: RunOptions {
-            objective: options.objective.as_str().to_string(),
-            lexicographic_slack: options.lexicographic_slack,
-            decompose: options.decompose,
-            supplier_share,
-            max_candidates,
-            solver: options.solver.map(|solver| {
-                match solver {
-                    LpSolver::Auto => "auto",
-                    LpSolver::Simplex => "simplex",
-                    LpSolver::Ipm => "ipm",
-                }
-                .to_string()
-            }),
-            time_limit_seconds: options.time_limit_seconds,
-            mip_gap: options.mip_gap,
-            allocation: match allocation {
-                Allocation::Equal => "equal",
-                Allocation::Shapley { .. } => "shapley",
-            }
-            .to_string(),
-            shapley_samples: match allocation {
-                Allocation::Equal => None,
-                Allocation::Shapley { samples } => Some(samples),
-            },
-        },
-    };
+    let info = run_info(
+        description,
+        options,
+        &solution,
+        links.len(),
+        supplier_share,
+        max_candidates,
+        allocation,
+    );
     let mut summary = summary(&inventory, &valuation, &info);
     let output_error = |message: String| AppError::Output {
         path: out.to_path_buf(),
@@ -450,3 +424,93 @@ fn encode_tables(tables: Vec<(Table, Frame)>, format: TableFormat) -> Result<(Na
 
 /// Output files as (name, bytes).
 type NamedFiles = Vec<(String, Vec<u8>)>;
+
+/// summary.json's run information and options for one solve.
+fn run_info(
+    description: String,
+    options: &SolveOptions,
+    solution: &LpSolution,
+    n_candidate_links: usize,
+    supplier_share: f64,
+    max_candidates: Option<usize>,
+    allocation: Allocation,
+) -> RunInfo {
+RunInfo {
+    inventory: description,
+    objective: options.objective,
+    status: solution.status,
+    solve_seconds: solution.solve_seconds,
+    n_candidate_links,
+    n_binaries: solution.extended.as_ref().map_or(0, |extended| extended.n_binaries),
+    mip_gap: solution.extended.as_ref().and_then(|extended| extended.mip_gap),
+    options: RunOptions {
+        objective: options.objective.as_str().to_string(),
+        lexicographic_slack: options.lexicographic_slack,
+        decompose: options.decompose,
+        supplier_share,
+        max_candidates,
+        solver: options.solver.map(|solver| {
+            match solver {
+                LpSolver::Auto => "auto",
+                LpSolver::Simplex => "simplex",
+                LpSolver::Ipm => "ipm",
+            }
+            .to_string()
+        }),
+        time_limit_seconds: options.time_limit_seconds,
+        mip_gap: options.mip_gap,
+        allocation: match allocation {
+            Allocation::Equal => "equal",
+            Allocation::Shapley { .. } => "shapley",
+        }
+        .to_string(),
+        shapley_samples: match allocation {
+            Allocation::Equal => None,
+            Allocation::Shapley { samples } => Some(samples),
+        },
+    },
+}
+}
+
+/// The results of a solve as `symbiose report` would read them back from
+/// its folder, without writing anything: the A5 and Part B tables and
+/// summary.json encoded as CSV and JSON, then read through their schemas
+/// (`schemes` compares two optima this way, as `compare` compares two
+/// folders).
+pub fn results_in_memory(
+    inventory: &Inventory,
+    links: &[Link],
+    solution: &LpSolution,
+    valuation: &Valuation,
+    options: &SolveOptions,
+    supplier_share: f64,
+    dir: &Path,
+) -> Result<crate::report::results::Results, AppError> {
+    let output_error = |message: String| AppError::Output {
+        path: dir.to_path_buf(),
+        message,
+    };
+    let info = run_info(
+        String::new(),
+        options,
+        solution,
+        links.len(),
+        supplier_share,
+        None,
+        Allocation::Equal,
+    );
+    let summary = summary(inventory, valuation, &info);
+    let tables = result_tables(inventory, links, valuation, None)
+        .and_then(|mut tables| {
+            tables.extend(part_b_tables(inventory, links, valuation)?);
+            Ok(tables)
+        })
+        .map_err(|e| output_error(e.to_string()))?;
+    let (mut files, _) = encode_tables(tables, TableFormat::Csv).map_err(|e| output_error(e.to_string()))?;
+    let json = serde_json::to_vec_pretty(&summary).map_err(|e| output_error(e.to_string()))?;
+    files.push((outputs::SUMMARY.to_string(), json));
+    results_from_outputs(dir, &files).map_err(|errors| AppError::Results {
+        dir: dir.to_path_buf(),
+        errors,
+    })
+}

@@ -158,6 +158,50 @@ pub enum Command {
         #[command(flatten)]
         csv: CsvArgs,
     },
+    /// The ascending (firms first: objective private) and descending (territory first: objective
+    /// externalities) optima side by side: who gains, who pays, what transfers would bridge them
+    #[command(
+        after_help = "Example:\n  symbiose schemes data/dunkirk --out schemes/\n\nWrites the descending optimum's results set (what `optimize --objective externalities` writes)\nand beside it schemes.json (both schemes' totals, the cost of the territory's view to the\nfirms, the territory value gained, the transfers budget), schemes_firms.csv (each firm's value\nin both schemes and the transfer that leaves it no worse off) and schemes_links.csv (every link\nused by either scheme, with its quantity in each)."
+    )]
+    Schemes {
+        /// Inventory folder or workbook (.xlsx); default: the bundled Dunkirk example
+        inventory: Option<PathBuf>,
+        /// Share of each link's private surplus credited to the supplier (0 to 1)
+        #[arg(long, default_value_t = 0.5, value_parser = parse_share)]
+        supplier_share: f64,
+        /// Stop each solve after this many seconds and report the best solution found
+        #[arg(long, value_parser = parse_seconds)]
+        time_limit: Option<f64>,
+        /// Relative MIP gap at which the solver may stop when investments make the model a MILP (default: HiGHS's 1e-4)
+        #[arg(long, value_parser = parse_gap)]
+        mip_gap: Option<f64>,
+        /// Relative slack the second stage of each lexicographic objective may spend on the first criterion
+        #[arg(long, value_name = "SLACK", default_value_t = symbiose::solve::LEXICOGRAPHIC_TOLERANCE, value_parser = parse_gap)]
+        lexicographic_slack: f64,
+        /// Solve each scheme as one model instead of its independent parts apart
+        #[arg(long)]
+        no_decompose: bool,
+        #[command(flatten)]
+        results: ResultsArgs,
+        #[command(flatten)]
+        csv: CsvArgs,
+    },
+    /// Compare two results folders: per firm, per externality category and per link, B minus A
+    #[command(
+        after_help = "Examples:\n  symbiose optimize data/dunkirk --objective private --out private/\n  symbiose optimize data/dunkirk --out territory/\n  symbiose compare private/ territory/ --out compare/\n\nWrites compare_firms.csv, compare_territory.csv and compare_links.csv. Removing a firm or\nchanging a quantity changes the baseline: values are captured against each run's own\nbaseline, so both the values and the absolute costs are compared."
+    )]
+    Compare {
+        /// Results folder A (written by optimize, run or schemes)
+        a: PathBuf,
+        /// Results folder B
+        b: PathBuf,
+        /// Output folder
+        #[arg(long, default_value = "compare")]
+        out: PathBuf,
+        /// Print nothing but warnings and errors
+        #[arg(short, long)]
+        quiet: bool,
+    },
     /// Write the default catalogue as editable CSV files
     #[command(
         after_help = "Example:\n  symbiose catalogue --out my-catalogue/\n\nCopy any of these files into an inventory folder and edit it: its rows override the\ndefault rows with the same key and add new keys. Files of these names in --out that symbiose\ndid not write, or that were edited since, are not replaced without --force."

@@ -139,6 +139,54 @@ pub fn run(cli: Cli) -> ExitCode {
             );
             exit_code::OK
         })),
+        Command::Schemes {
+            inventory,
+            supplier_share,
+            time_limit,
+            mip_gap,
+            lexicographic_slack,
+            no_decompose,
+            results,
+            csv,
+        } => {
+            let config = app::SchemesConfig {
+                source: source(inventory),
+                supplier_share,
+                time_limit_seconds: time_limit,
+                mip_gap,
+                lexicographic_slack,
+                decompose: !no_decompose,
+                solver: None,
+                dialect: csv.dialect(),
+                out: results.out.clone(),
+                extras: results.extras(),
+            };
+            let schemed = app::run_schemes(&config);
+            let line = schemed
+                .as_ref()
+                .ok()
+                .map(|schemed| symbiose::report::compare::schemes_line(&schemed.schemes));
+            let optimized = schemed.map(|schemed| {
+                print_warnings(&schemed.optimized.warnings);
+                schemed.optimized
+            });
+            let code = print_optimized(optimized, &results);
+            if let (Some(line), false) = (line, results.quiet) {
+                println!("{line}");
+                println!(
+                    "  schemes.json, schemes_firms.csv and schemes_links.csv written to {}",
+                    results.out.display()
+                );
+            }
+            code
+        }
+        Command::Compare { a, b, out, quiet } => finish(app::compare(&a, &b, &out).map(|compared| {
+            if !quiet {
+                print!("{}", compared.text);
+                println!("compare_firms.csv, compare_territory.csv and compare_links.csv written to {}", out.display());
+            }
+            exit_code::OK
+        })),
         Command::Resilience {
             inventory,
             solve,

@@ -89,6 +89,16 @@ pub const RESILIENCE_CSV: &str = "resilience.csv";
 pub const PARETO_CSV: &str = "pareto.csv";
 pub const PARETO_SVG: &str = "pareto.svg";
 pub const PARETO_SUMMARY: &str = "pareto_summary.json";
+/// `schemes`: written beside the results set of the descending optimum.
+pub const SCHEMES_JSON: &str = "schemes.json";
+pub const SCHEMES_FIRMS_CSV: &str = "schemes_firms.csv";
+pub const SCHEMES_LINKS_CSV: &str = "schemes_links.csv";
+/// The files `schemes` adds to a results set.
+pub const SCHEMES: [&str; 3] = [SCHEMES_JSON, SCHEMES_FIRMS_CSV, SCHEMES_LINKS_CSV];
+/// `compare`.
+pub const COMPARE_FIRMS_CSV: &str = "compare_firms.csv";
+pub const COMPARE_TERRITORY_CSV: &str = "compare_territory.csv";
+pub const COMPARE_LINKS_CSV: &str = "compare_links.csv";
 /// `catalogue`: the default catalogue (`io::DEFAULT_CATALOGUE` holds the bytes).
 pub const CATALOGUE: [&str; 6] = [
     "resources.csv",
@@ -115,16 +125,19 @@ pub enum Family {
     Catalogue,
     /// `generate`.
     Territory,
+    /// `compare`.
+    Compare,
 }
 
 impl Family {
-    pub const ALL: [Family; 6] = [
+    pub const ALL: [Family; 7] = [
         Family::Results,
         Family::Sweep,
         Family::Resilience,
         Family::Pareto,
         Family::Catalogue,
         Family::Territory,
+        Family::Compare,
     ];
 
     /// Every file a command of this family may write (not all in every run).
@@ -138,12 +151,14 @@ impl Family {
                         .flat_map(|table| [table.csv, table.parquet]),
                 )
                 .chain(DERIVED)
+                .chain(SCHEMES)
                 .collect(),
             Family::Sweep => vec![SWEEP_CSV, SWEEP_META, SWEEP_SVG],
             Family::Resilience => vec![RESILIENCE_CSV],
             Family::Pareto => vec![PARETO_CSV, PARETO_SVG, PARETO_SUMMARY],
             Family::Catalogue => CATALOGUE.to_vec(),
             Family::Territory => TERRITORY.to_vec(),
+            Family::Compare => vec![COMPARE_FIRMS_CSV, COMPARE_TERRITORY_CSV, COMPARE_LINKS_CSV],
         }
     }
 
@@ -163,6 +178,7 @@ impl Family {
             Family::Pareto => "pareto",
             Family::Catalogue => "catalogue",
             Family::Territory => "generate",
+            Family::Compare => "compare",
         }
     }
 }

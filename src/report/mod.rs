@@ -11,6 +11,7 @@
 //! one struct ([`Summary`]).
 
 pub mod chart;
+pub mod compare;
 pub mod geojson;
 pub mod html;
 pub mod profile;

@@ -12,7 +12,7 @@ use crate::io::outputs::{Table, SUMMARY};
 use crate::io::{parquet_as_csv, parse_csv};
 use crate::model::InputError;
 
-use super::results::{results_from_tables, ResultTables, Results, PART_B_RESULT_FILES, RESULT_FILES};
+use super::results::{results_from_tables, ResultTables, Results, PART_B_RESULT_FILES, RESULT_FILES, STUDY_FILES};
 
 /// The part of summary.json that names the files of its set (absent in
 /// folders written before it was recorded).
@@ -131,6 +131,37 @@ fn results_from_files<'a>(
             }
         }
     }
+    // Study files: only those summary.json lists (never a file an earlier
+    // run left in the folder), read as they are.
+    let listed: Vec<String> = contents
+        .first()
+        .and_then(|summary| summary.as_ref())
+        .and_then(|(_, bytes)| serde_json::from_slice::<SetListing>(bytes).ok())
+        .and_then(|listing| listing.files)
+        .unwrap_or_default();
+    let studies = STUDY_FILES
+        .iter()
+        .map(|name| {
+            if !listed.iter().any(|entry| entry == name) {
+                return None;
+            }
+            let (shown, bytes) = fetch(name);
+            match bytes {
+                Ok(Some(bytes)) => Some((shown, bytes.into_owned())),
+                Ok(None) => {
+                    errors.push(InputError::file(
+                        &shown,
+                        format!("missing from the results folder, though {SUMMARY} lists it"),
+                    ));
+                    None
+                }
+                Err(message) => {
+                    errors.push(InputError::file(&shown, message));
+                    None
+                }
+            }
+        })
+        .collect();
     let mut contents = contents.into_iter();
     let summary = contents
         .next()
@@ -160,6 +191,7 @@ fn results_from_files<'a>(
         processes: table(),
         investments: table(),
         flow_slices: table(),
+        studies,
     };
     results_from_tables(&tables, errors)
 }

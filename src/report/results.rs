@@ -173,6 +173,8 @@ pub struct Results {
     pub investments: Vec<InvestmentRow>,
     /// Sorted by flow, then slice in slices.csv order.
     pub flow_slices: Vec<FlowSliceRow>,
+    /// `symbiose schemes`' files, when summary.json lists them.
+    pub schemes: Option<super::compare::SchemesRead>,
 }
 
 impl Results {
@@ -206,7 +208,16 @@ pub struct ResultTables {
     pub processes: Option<RawTable>,
     pub investments: Option<RawTable>,
     pub flow_slices: Option<RawTable>,
+    /// Study files summary.json lists ([`STUDY_FILES`]), as (display name,
+    /// bytes), in that order; `None` when not listed (or unreadable,
+    /// already reported).
+    pub studies: Vec<Option<(String, Vec<u8>)>>,
 }
+
+/// Files that commands beyond `optimize` add to a results set, read only
+/// when summary.json lists them: `schemes`' schemes.json and
+/// schemes_firms.csv.
+pub const STUDY_FILES: [&str; 2] = [outputs::SCHEMES_JSON, outputs::SCHEMES_FIRMS_CSV];
 
 /// `true`/`false`, as polars writes a flag.
 const FLAG: &[(&str, bool)] = &[("true", true), ("false", false)];
@@ -380,6 +391,12 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
         },
     );
 
+    let schemes = super::compare::read_schemes(
+        tables.studies.first().and_then(Option::as_ref),
+        tables.studies.get(1).and_then(Option::as_ref),
+        &mut errors,
+    );
+
     // Cross-table checks, only on tables that were read completely.
     if let (Some(links), Some(firms), Some(links_table)) = (&links, &firms, &tables.links) {
         let known: HashSet<&str> = firms.iter().map(|(firm, _)| firm.firm_id.as_str()).collect();
@@ -429,6 +446,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
             processes: rows_of(processes),
             investments: rows_of(investments),
             flow_slices: rows_of(flow_slices),
+            schemes,
         }),
         _ => {
             crate::model::table::sort_errors(&mut errors, &[]);
@@ -563,7 +581,7 @@ fn rows_of<T>(table: Option<Vec<(T, usize)>>) -> Vec<T> {
 /// Reads every row of `table` with `read`; `None` when the header lacks a
 /// required column or any row is invalid (the reasons are in `errors`).
 /// Each row comes with its line number.
-fn read_rows<T>(
+pub(super) fn read_rows<T>(
     table: Option<&RawTable>,
     schema: &TableSchema,
     errors: &mut Vec<InputError>,
@@ -642,6 +660,7 @@ mod tests {
             processes: None,
             investments: None,
             flow_slices: None,
+            studies: vec![None, None],
         }
     }
 

@@ -21,6 +21,7 @@ mod part_b;
 mod properties;
 mod scale;
 mod scenario;
+mod schemes;
 mod snapshots;
 mod threads;
 mod validation;

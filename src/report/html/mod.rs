@@ -33,6 +33,7 @@ mod charts;
 mod format;
 mod palette;
 mod sections;
+mod studies;
 mod tables;
 
 pub use format::{compact, escape, format_number, format_quantity, percent};
@@ -61,6 +62,7 @@ pub fn render(results: &Results, profile: &TerritoryProfile) -> String {
         "inventory" => page.push_str(&escape(summary.inventory.as_deref().unwrap_or("results"))),
         "style" => page.push_str(STYLE),
         "meta" => sections::meta(page, results),
+        "study_links" => studies::links(page, results),
         "part_b_link" => {
             if has_part_b {
                 page.push_str("<a href=\"#sharing\">Seasons, services, hubs</a>");
@@ -73,6 +75,7 @@ pub fn render(results: &Results, profile: &TerritoryProfile) -> String {
             sections::firms_section(page, results);
             sections::territory_section(page, results, profile);
             sections::profile_section(page, profile);
+            studies::sections(page, results);
             if has_part_b {
                 tables::part_b_section(page, results);
             }

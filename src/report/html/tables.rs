@@ -16,7 +16,7 @@ use crate::report::euros;
 use crate::report::results::{FlowRow, Results};
 
 /// How a table cell is shown; the raw value goes into `data-v` for sorting.
-enum Cell {
+pub(super) enum Cell {
     Text(String),
     /// A firm's name: kept wide enough to read.
     Name(String),
@@ -28,7 +28,7 @@ enum Cell {
 }
 
 /// A table whose columns sort on a click: `headers` are (title, numeric).
-fn sortable_table(page: &mut String, id: &str, caption: &str, headers: &[(&str, bool)], rows: Vec<Vec<Cell>>) {
+pub(super) fn sortable_table(page: &mut String, id: &str, caption: &str, headers: &[(&str, bool)], rows: Vec<Vec<Cell>>) {
     put!(
         page,
         "<div class=\"table-wrap\"><table id=\"{id}\" class=\"sortable\"><caption>{caption}</caption><thead><tr>"
