@@ -18,6 +18,7 @@ pub mod profile;
 pub mod read;
 pub mod results;
 pub mod schema;
+pub mod studies;
 pub mod summary;
 pub mod tables;
 pub mod text;

@@ -175,6 +175,10 @@ pub struct Results {
     pub flow_slices: Vec<FlowSliceRow>,
     /// `symbiose schemes`' files, when summary.json lists them.
     pub schemes: Option<super::compare::SchemesRead>,
+    /// `symbiose robustness`' files, when summary.json lists them.
+    pub robustness: Option<super::studies::RobustnessRead>,
+    /// `symbiose uncertainty`'s files, when summary.json lists them.
+    pub uncertainty: Option<super::studies::UncertaintyRead>,
 }
 
 impl Results {
@@ -447,6 +451,8 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
             investments: rows_of(investments),
             flow_slices: rows_of(flow_slices),
             schemes,
+            robustness: None,
+            uncertainty: None,
         }),
         _ => {
             crate::model::table::sort_errors(&mut errors, &[]);

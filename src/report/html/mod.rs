@@ -71,6 +71,7 @@ pub fn render(results: &Results, profile: &TerritoryProfile) -> String {
         "sections" => {
             sections::summary_section(page, results, profile);
             sections::sankey_section(page, results);
+            studies::uncertainty_section(page, results);
             sections::map_section(page, results, profile);
             sections::firms_section(page, results);
             sections::territory_section(page, results, profile);

@@ -264,11 +264,13 @@ pub(super) fn firms_section(page: &mut String, results: &Results) {
                 euros(firm.value_eur)
             ),
             flag: (firm.compensation_needed_eur > 0.0).then(|| "needs compensation".to_string()),
+            band: super::studies::band(results, &format!("firm:{}", firm.firm_id)),
         })
         .collect();
     put!(
         page,
-        "<figure>\n<figcaption>Value captured per firm, EUR/yr, firms taking part.</figcaption>\n{}</figure>\n</section>\n",
+        "<figure>\n<figcaption>Value captured per firm, EUR/yr, firms taking part.{}</figcaption>\n{}</figure>\n</section>\n",
+        super::studies::band_caption(results),
         bar_chart("firm-values", "Value captured per firm", &bars)
     );
 }
@@ -288,9 +290,10 @@ pub(super) fn territory_section(page: &mut String, results: &Results, profile: &
         "Total",
         &format!("{} <small>EUR/yr</small>", euros(externalities.avoided_eur)),
         &format!(
-            "{} &rarr; {} EUR/yr",
+            "{} &rarr; {} EUR/yr{}",
             euros(externalities.baseline_eur),
-            euros(externalities.optimized_eur)
+            euros(externalities.optimized_eur),
+            super::studies::band_text(results, "territory")
         ),
     );
     for (scope, value) in [("global", externalities.global_eur), ("local", externalities.local_eur)] {
@@ -327,6 +330,7 @@ pub(super) fn territory_section(page: &mut String, results: &Results, profile: &
                 euros(category.value_eur)
             ),
             flag: None,
+            band: super::studies::band(results, &format!("category:{}", category.category)),
         })
         .collect();
     if bars.is_empty() {
@@ -335,7 +339,8 @@ pub(super) fn territory_section(page: &mut String, results: &Results, profile: &
     }
     put!(
         page,
-        "<figure>\n<figcaption>Value of the externalities avoided per category, EUR/yr, coloured by scope.</figcaption>\n{}</figure>\n</section>\n",
+        "<figure>\n<figcaption>Value of the externalities avoided per category, EUR/yr, coloured by scope.{}</figcaption>\n{}</figure>\n</section>\n",
+        super::studies::band_caption(results),
         bar_chart("territory-values", "Value of the externalities avoided per category", &bars)
     );
 }

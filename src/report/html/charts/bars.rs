@@ -91,21 +91,29 @@ pub(in crate::report::html) fn externality_pairs_svg(results: &Results) -> Strin
 }
 
 /// A horizontal bar chart around zero; each row: label, value, colour,
-/// tooltip, and an optional flag drawn in red after the value.
+/// tooltip, an optional flag drawn in red after the value, and an optional
+/// band (low, high), drawn as a whisker across the bar (the P5 to P95 band
+/// of `symbiose uncertainty`).
 pub(in crate::report::html) struct Bar {
     pub(in crate::report::html) label: String,
     pub(in crate::report::html) value: f64,
     pub(in crate::report::html) color: &'static str,
     pub(in crate::report::html) title: String,
     pub(in crate::report::html) flag: Option<String>,
+    pub(in crate::report::html) band: Option<(f64, f64)>,
 }
 
 /// The chart of `bars`, one row each, on one scale for all rows; `id` and
 /// `aria` name the SVG for scripts and screen readers.
 pub(in crate::report::html) fn bar_chart(id: &str, aria: &str, bars: &[Bar]) -> String {
     let (label_right, bar_left, bar_right, row_height) = (290.0, 300.0, 830.0, 21.0);
-    let largest = bars.iter().map(|b| b.value).fold(0.0, f64::max);
-    let smallest = bars.iter().map(|b| b.value).fold(0.0, f64::min);
+    // The scale holds every bar and every band.
+    let ends = || {
+        bars.iter()
+            .flat_map(|b| [b.value].into_iter().chain(b.band.into_iter().flat_map(|(low, high)| [low, high])))
+    };
+    let largest = ends().fold(0.0, f64::max);
+    let smallest = ends().fold(0.0, f64::min);
     let span = (largest - smallest).max(f64::MIN_POSITIVE);
     let scale = (bar_right - bar_left) / span;
     let zero = bar_left - smallest * scale;
@@ -124,11 +132,23 @@ pub(in crate::report::html) fn bar_chart(id: &str, aria: &str, bars: &[Bar]) -> 
         } else {
             (zero + bar.value * scale, -bar.value * scale)
         };
-        let text_x = if bar.value >= 0.0 {
-            zero + width + 5.0
-        } else {
-            zero + 5.0
-        };
+        // The value's label after the bar and its band, whichever ends later.
+        let reach = bar.band.map_or(bar.value, |(_, high)| high.max(bar.value)).max(0.0);
+        let text_x = zero + reach * scale + 5.0;
+        let band = bar
+            .band
+            .map(|(low, high)| {
+                let (x1, x2, ym) = (zero + low * scale, zero + high * scale, y + 7.5);
+                format!(
+                    "<path d=\"M{a} {ym}H{b}M{a} {t}V{u}M{b} {t}V{u}\" class=\"whisker\"/>",
+                    a = px(x1),
+                    b = px(x2),
+                    ym = px(ym),
+                    t = px(ym - 4.0),
+                    u = px(ym + 4.0)
+                )
+            })
+            .unwrap_or_default();
         let flag = bar
             .flag
             .as_ref()
@@ -137,7 +157,7 @@ pub(in crate::report::html) fn bar_chart(id: &str, aria: &str, bars: &[Bar]) -> 
         put!(
             svg,
             "<g><title>{title}</title><text x=\"{lx}\" y=\"{ty}\" class=\"label\" text-anchor=\"end\">{label}</text>\
-             <rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"15\" fill=\"{color}\"/>\
+             <rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"15\" fill=\"{color}\"/>{band}\
              <text x=\"{vx}\" y=\"{ty}\" class=\"small\">{value}{flag}</text></g>\n",
             title = escape(&bar.title),
             lx = px(label_right),

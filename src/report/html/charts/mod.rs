@@ -107,6 +107,9 @@ mod tests {
             processes: Vec::new(),
             investments: Vec::new(),
             flow_slices: Vec::new(),
+            schemes: None,
+            robustness: None,
+            uncertainty: None,
         }
     }
 
