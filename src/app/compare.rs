@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use crate::io::outputs::{self, Family};
 use crate::io::{csv_bytes, CsvDialect, InventorySource};
-use crate::report::compare::{compare as compare_results, comparison_text, schemes, schemes_tables, Comparison, Schemes};
+use crate::report::compare::{
+    compare as compare_results, comparison_text, schemes, schemes_tables, Comparison, Schemes,
+};
 use crate::report::read::read_results_folder;
 use crate::solve::{Objective, SolveOptions};
 
@@ -41,7 +43,12 @@ pub fn compare(a: &Path, b: &Path, out: &Path) -> Result<Compared, AppError> {
     let files = crate::report::compare::compare_tables(&comparison)
         .map_err(|e| output_error(e.to_string()))?
         .into_iter()
-        .map(|(name, frame)| Ok((name.to_string(), csv_bytes(&frame).map_err(|e| output_error(e.to_string()))?)))
+        .map(|(name, frame)| {
+            Ok((
+                name.to_string(),
+                csv_bytes(&frame).map_err(|e| output_error(e.to_string()))?,
+            ))
+        })
         .collect::<Result<Vec<_>, AppError>>()?;
     write_set(&lock, Family::Compare, files, false)?;
     let label = |dir: &Path, results: &crate::report::results::Results| {

@@ -435,41 +435,41 @@ fn run_info(
     max_candidates: Option<usize>,
     allocation: Allocation,
 ) -> RunInfo {
-RunInfo {
-    inventory: description,
-    objective: options.objective,
-    status: solution.status,
-    solve_seconds: solution.solve_seconds,
-    n_candidate_links,
-    n_binaries: solution.extended.as_ref().map_or(0, |extended| extended.n_binaries),
-    mip_gap: solution.extended.as_ref().and_then(|extended| extended.mip_gap),
-    options: RunOptions {
-        objective: options.objective.as_str().to_string(),
-        lexicographic_slack: options.lexicographic_slack,
-        decompose: options.decompose,
-        supplier_share,
-        max_candidates,
-        solver: options.solver.map(|solver| {
-            match solver {
-                LpSolver::Auto => "auto",
-                LpSolver::Simplex => "simplex",
-                LpSolver::Ipm => "ipm",
+    RunInfo {
+        inventory: description,
+        objective: options.objective,
+        status: solution.status,
+        solve_seconds: solution.solve_seconds,
+        n_candidate_links,
+        n_binaries: solution.extended.as_ref().map_or(0, |extended| extended.n_binaries),
+        mip_gap: solution.extended.as_ref().and_then(|extended| extended.mip_gap),
+        options: RunOptions {
+            objective: options.objective.as_str().to_string(),
+            lexicographic_slack: options.lexicographic_slack,
+            decompose: options.decompose,
+            supplier_share,
+            max_candidates,
+            solver: options.solver.map(|solver| {
+                match solver {
+                    LpSolver::Auto => "auto",
+                    LpSolver::Simplex => "simplex",
+                    LpSolver::Ipm => "ipm",
+                }
+                .to_string()
+            }),
+            time_limit_seconds: options.time_limit_seconds,
+            mip_gap: options.mip_gap,
+            allocation: match allocation {
+                Allocation::Equal => "equal",
+                Allocation::Shapley { .. } => "shapley",
             }
-            .to_string()
-        }),
-        time_limit_seconds: options.time_limit_seconds,
-        mip_gap: options.mip_gap,
-        allocation: match allocation {
-            Allocation::Equal => "equal",
-            Allocation::Shapley { .. } => "shapley",
-        }
-        .to_string(),
-        shapley_samples: match allocation {
-            Allocation::Equal => None,
-            Allocation::Shapley { samples } => Some(samples),
+            .to_string(),
+            shapley_samples: match allocation {
+                Allocation::Equal => None,
+                Allocation::Shapley { samples } => Some(samples),
+            },
         },
-    },
-}
+    }
 }
 
 /// The results of a solve as `symbiose report` would read them back from

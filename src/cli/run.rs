@@ -183,7 +183,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Compare { a, b, out, quiet } => finish(app::compare(&a, &b, &out).map(|compared| {
             if !quiet {
                 print!("{}", compared.text);
-                println!("compare_firms.csv, compare_territory.csv and compare_links.csv written to {}", out.display());
+                println!(
+                    "compare_firms.csv, compare_territory.csv and compare_links.csv written to {}",
+                    out.display()
+                );
             }
             exit_code::OK
         })),

@@ -357,8 +357,8 @@ pub fn compare_tables(comparison: &Comparison) -> Result<Vec<(&'static str, Fram
         firms.iter().map(|f| pick(f).map(value)).collect::<Vec<_>>()
     };
     let diff = |value: fn(FirmSide) -> f64| firms.iter().map(|f| both(f.a, f.b, value)).collect::<Vec<_>>();
-    let (a, b): (fn(&FirmComparison) -> Option<FirmSide>, fn(&FirmComparison) -> Option<FirmSide>) =
-        (|f| f.a, |f| f.b);
+    type Side = fn(&FirmComparison) -> Option<FirmSide>;
+    let (a, b): (Side, Side) = (|f| f.a, |f| f.b);
     let firms_table = TableBuilder::new(&COMPARE_FIRMS)
         .text("firm_id", firms.iter().map(|f| f.firm_id.clone()).collect())
         .text("name", firms.iter().map(|f| f.name.clone()).collect())
@@ -379,8 +379,8 @@ pub fn compare_tables(comparison: &Comparison) -> Result<Vec<(&'static str, Fram
         subjects.iter().map(|s| side(s).map(value)).collect::<Vec<_>>()
     };
     let diff = |value: fn(Amounts) -> f64| subjects.iter().map(|s| both(s.a, s.b, value)).collect::<Vec<_>>();
-    let (a, b): (fn(&SubjectComparison) -> Option<Amounts>, fn(&SubjectComparison) -> Option<Amounts>) =
-        (|s| s.a, |s| s.b);
+    type Of = fn(&SubjectComparison) -> Option<Amounts>;
+    let (a, b): (Of, Of) = (|s| s.a, |s| s.b);
     let territory_table = TableBuilder::new(&COMPARE_TERRITORY)
         .text("subject", subjects.iter().map(|s| s.subject.clone()).collect())
         .text("unit", subjects.iter().map(|s| s.unit.clone()).collect())
@@ -404,7 +404,10 @@ pub fn compare_tables(comparison: &Comparison) -> Result<Vec<(&'static str, Fram
         .pipe(|builder| link_ids(builder, links))
         .number("quantity_a", number(|l| l.a.quantity))
         .number("quantity_b", number(|l| l.b.quantity))
-        .number("quantity_difference", number(|l| difference(l.a.quantity, l.b.quantity)))
+        .number(
+            "quantity_difference",
+            number(|l| difference(l.a.quantity, l.b.quantity)),
+        )
         .number("surplus_a_eur", number(|l| l.a.surplus_eur))
         .number("surplus_b_eur", number(|l| l.b.surplus_eur))
         .number("externality_avoided_a_eur", number(|l| l.a.externality_avoided_eur))
@@ -445,9 +448,21 @@ pub fn comparison_text(comparison: &Comparison, label_a: &str, label_b: &str) ->
     text.push_str(&row("private cost (EUR/yr)", a.private_cost_eur, b.private_cost_eur));
     text.push_str(&row("externalities (EUR/yr)", a.externality_eur, b.externality_eur));
     text.push_str(&row("value to the firms", a.firm_value_eur, b.firm_value_eur));
-    text.push_str(&row("value to the territory", a.territory_value_eur, b.territory_value_eur));
-    text.push_str(&row("  of which global", a.territory_value_global_eur, b.territory_value_global_eur));
-    text.push_str(&row("  of which local", a.territory_value_local_eur, b.territory_value_local_eur));
+    text.push_str(&row(
+        "value to the territory",
+        a.territory_value_eur,
+        b.territory_value_eur,
+    ));
+    text.push_str(&row(
+        "  of which global",
+        a.territory_value_global_eur,
+        b.territory_value_global_eur,
+    ));
+    text.push_str(&row(
+        "  of which local",
+        a.territory_value_local_eur,
+        b.territory_value_local_eur,
+    ));
     let (base_a, base_b) = (comparison.baseline_a, comparison.baseline_b);
     if base_a != base_b {
         text.push_str(&format!(
@@ -656,8 +671,11 @@ pub fn read_schemes(
         (None, None) => None,
         (Some((file, _)), None) | (None, Some((file, _))) => {
             errors.push(
-                InputError::file(file, "schemes.json and schemes_firms.csv come together; the other is not listed")
-                    .with_hint("run `symbiose schemes --out DIR` again"),
+                InputError::file(
+                    file,
+                    "schemes.json and schemes_firms.csv come together; the other is not listed",
+                )
+                .with_hint("run `symbiose schemes --out DIR` again"),
             );
             None
         }
@@ -665,7 +683,12 @@ pub fn read_schemes(
             let figures = match serde_json::from_slice::<Schemes>(json) {
                 Ok(figures) => Some(figures),
                 Err(e) => {
-                    errors.push(InputError::at(json_file, e.line(), None, format!("not a schemes.json: {e}")));
+                    errors.push(InputError::at(
+                        json_file,
+                        e.line(),
+                        None,
+                        format!("not a schemes.json: {e}"),
+                    ));
                     None
                 }
             };

@@ -166,14 +166,29 @@ fn schemes_equal_two_optimize_runs_on_dunkirk() {
     let dir = |name: &str| tmp.path().join(name);
     for (objective, name) in [("private", "private"), ("externalities", "territory")] {
         let output = symbiose(
-            &["optimize", "--objective", objective, "--out", dir(name).to_str().unwrap(), "-q"],
+            &[
+                "optimize",
+                "--objective",
+                objective,
+                "--out",
+                dir(name).to_str().unwrap(),
+                "-q",
+            ],
             tmp.path(),
         );
         assert_eq!(output.status.code(), Some(0));
     }
-    let output = symbiose(&["schemes", "--out", dir("schemes").to_str().unwrap(), "-q"], tmp.path());
+    let output = symbiose(
+        &["schemes", "--out", dir("schemes").to_str().unwrap(), "-q"],
+        tmp.path(),
+    );
     assert_eq!(output.status.code(), Some(0));
-    for table in ["links.csv", "flow_results.csv", "firm_values.csv", "territory_values.csv"] {
+    for table in [
+        "links.csv",
+        "flow_results.csv",
+        "firm_values.csv",
+        "territory_values.csv",
+    ] {
         assert_eq!(
             fs::read(dir("territory").join(table)).unwrap(),
             fs::read(dir("schemes").join(table)).unwrap(),
@@ -249,7 +264,11 @@ fn compare_states_a_changed_baseline_apart() {
         "firm_id,name,lat,lon\ns2,Far supplier,50.0,2.0\nb,Buyer,50.0,2.0\n",
     )
     .unwrap();
-    fs::write(without.join("distances.csv"), "from_firm,to_firm,distance_km\ns2,b,10\n").unwrap();
+    fs::write(
+        without.join("distances.csv"),
+        "from_firm,to_firm,distance_km\ns2,b,10\n",
+    )
+    .unwrap();
     fs::write(
         without.join("flows.csv"),
         "flow_id,firm_id,kind,resource,quantity,fallback\nh2,s2,supply,heat,100,dump_dirty\nd,b,demand,heat,100,boiler\n",
@@ -275,7 +294,13 @@ fn compare_states_a_changed_baseline_apart() {
     }
     let out = tmp.path().join("compare");
     let output = symbiose(
-        &["compare", a.to_str().unwrap(), b.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        &[
+            "compare",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
         tmp.path(),
     );
     assert_eq!(output.status.code(), Some(0));
@@ -296,7 +321,12 @@ fn compare_states_a_changed_baseline_apart() {
     assert_close(number(buyer, "value_a_eur"), 2200.0, TOLERANCE, "b in A");
     assert_close(number(buyer, "value_b_eur"), 1750.0, TOLERANCE, "b in B");
     assert_close(number(buyer, "value_difference_eur"), -450.0, TOLERANCE, "b");
-    assert_close(number(buyer, "baseline_cost_difference_eur"), 0.0, TOLERANCE, "b's baseline");
+    assert_close(
+        number(buyer, "baseline_cost_difference_eur"),
+        0.0,
+        TOLERANCE,
+        "b's baseline",
+    );
 
     let (_, territory) = read_table(&out.join("compare_territory.csv"));
     let cost = row(&territory, "subject", "private_cost");
@@ -305,11 +335,21 @@ fn compare_states_a_changed_baseline_apart() {
     assert_close(number(cost, "baseline_difference"), -500.0, TOLERANCE, "C_base B - A");
     assert_close(number(cost, "optimized_a"), 600.0, TOLERANCE, "C A");
     assert_close(number(cost, "optimized_b"), 1000.0, TOLERANCE, "C B");
-    assert_close(number(cost, "avoided_difference"), 3500.0 - 4400.0, TOLERANCE, "firm value B - A");
+    assert_close(
+        number(cost, "avoided_difference"),
+        3500.0 - 4400.0,
+        TOLERANCE,
+        "firm value B - A",
+    );
     let harm = row(&territory, "subject", "category:harm");
     assert_close(number(harm, "optimized_a"), 200.0, TOLERANCE, "E_harm A (s2 dumps)");
     assert_close(number(harm, "optimized_b"), 0.0, TOLERANCE, "E_harm B");
-    assert_close(number(harm, "value_difference_eur"), 5000.0 - 3000.0, TOLERANCE, "harm value");
+    assert_close(
+        number(harm, "value_difference_eur"),
+        5000.0 - 3000.0,
+        TOLERANCE,
+        "harm value",
+    );
     let local = row(&territory, "subject", "externality_local");
     assert_close(number(local, "value_b_eur"), 5000.0, TOLERANCE, "local value B");
 
@@ -331,11 +371,20 @@ fn compare_refuses_a_folder_that_is_not_a_results_folder() {
     fs::create_dir(&empty).unwrap();
     let out = tmp.path().join("compare");
     let output = symbiose(
-        &["compare", a.to_str().unwrap(), empty.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        &[
+            "compare",
+            a.to_str().unwrap(),
+            empty.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
         tmp.path(),
     );
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("summary.json") && stderr.contains("missing"), "{stderr}");
+    assert!(
+        stderr.contains("summary.json") && stderr.contains("missing"),
+        "{stderr}"
+    );
     assert!(!out.exists(), "nothing written");
 }

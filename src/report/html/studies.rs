@@ -245,7 +245,11 @@ fn schemes_section(page: &mut String, results: &Results, schemes: &SchemesRead) 
         page,
         "Transfers to leave no firm worse off",
         &format!("{} EUR/yr", euros(figures.transfers_budget_eur)),
-        &escape(&plural(figures.n_firms_compensated, "firm to compensate", "firms to compensate")),
+        &escape(&plural(
+            figures.n_firms_compensated,
+            "firm to compensate",
+            "firms to compensate",
+        )),
     );
     put!(page, "</div>\n");
     let row = |name: &str, value: fn(&SchemeTotals) -> f64| {

@@ -109,8 +109,11 @@ pub(in crate::report::html) fn bar_chart(id: &str, aria: &str, bars: &[Bar]) -> 
     let (label_right, bar_left, bar_right, row_height) = (290.0, 300.0, 830.0, 21.0);
     // The scale holds every bar and every band.
     let ends = || {
-        bars.iter()
-            .flat_map(|b| [b.value].into_iter().chain(b.band.into_iter().flat_map(|(low, high)| [low, high])))
+        bars.iter().flat_map(|b| {
+            [b.value]
+                .into_iter()
+                .chain(b.band.into_iter().flat_map(|(low, high)| [low, high]))
+        })
     };
     let largest = ends().fold(0.0, f64::max);
     let smallest = ends().fold(0.0, f64::min);
