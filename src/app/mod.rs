@@ -8,12 +8,14 @@ mod output;
 pub mod progress;
 mod report;
 mod study;
+mod uncertainty;
 
 pub use load::*;
 pub use optimize::*;
 pub use output::*;
 pub use report::*;
 pub use study::*;
+pub use uncertainty::*;
 
 use std::path::PathBuf;
 

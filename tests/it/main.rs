@@ -23,4 +23,5 @@ mod scale;
 mod scenario;
 mod snapshots;
 mod threads;
+mod uncertainty;
 mod validation;
