@@ -126,25 +126,7 @@ pub const TERRITORY: [&str; 3] = ["firms.csv", "flows.csv", "distances.csv"];
 pub enum Family {
     /// `optimize` and `run`.
     Results,
-    /// `uncertainty` (docs/model.md D9): added to the results set of the
-/// deterministic base, so part of [`Family::Results`].
-pub const SAMPLES_CSV: &str = "samples.csv";
-pub const SAMPLE_VALUES_CSV: &str = "sample_values.csv";
-pub const SAMPLE_LINKS_CSV: &str = "sample_links.csv";
-pub const LINK_PROBABILITY_CSV: &str = "link_probability.csv";
-pub const VALUE_QUANTILES_CSV: &str = "value_quantiles.csv";
-pub const UNCERTAINTY_META: &str = "uncertainty_meta.json";
-/// The files `uncertainty` adds to a results set, in the order it writes them.
-pub const UNCERTAINTY_FILES: [&str; 6] = [
-    SAMPLES_CSV,
-    SAMPLE_VALUES_CSV,
-    SAMPLE_LINKS_CSV,
-    LINK_PROBABILITY_CSV,
-    VALUE_QUANTILES_CSV,
-    UNCERTAINTY_META,
-];
-
-/// `sweep` and `merge`.
+    /// `sweep` and `merge`.
     Sweep,
     Resilience,
     Pareto,

@@ -214,7 +214,7 @@ pub fn read_uncertainty(
                 }
             }
         });
-        let kinds = [("uniform", 0), ("triangular", 1), ("normal", 2), ("lognormal", 3)];
+        let kinds = [("uniform", 0usize), ("triangular", 1), ("normal", 2), ("lognormal", 3)];
         let Some(kind) = reader.choice(row, "distribution", &kinds, &mut errors) else {
             continue;
         };
@@ -690,12 +690,14 @@ pub fn summarise(
     let n = figures.len();
     let mut per_link: BTreeMap<(&str, &str), (Vec<f64>, usize)> = BTreeMap::new();
     for (supply, demand) in base_links {
-        per_link.entry((supply, demand)).or_insert_with(|| (vec![0.0; n], 0));
+        per_link
+            .entry((supply.as_str(), demand.as_str()))
+            .or_insert_with(|| (vec![0.0; n], 0));
     }
     for (position, (_, sample_links)) in figures.iter().enumerate() {
         for link in sample_links.iter() {
             let entry = per_link
-                .entry((&link.supply, &link.demand))
+                .entry((link.supply.as_str(), link.demand.as_str()))
                 .or_insert_with(|| (vec![0.0; n], 0));
             entry.0[position] = link.quantity;
             entry.1 += usize::from(link.used);
