@@ -185,19 +185,28 @@ impl MoreOutputs for Samples<'_> {
             inventory_hash: self.inventory_hash.clone(),
             uncertainty_hash: format!("{:016x}", self.uncertainty.hash),
             symbiose_version: env!("CARGO_PKG_VERSION").to_string(),
-            options: serde_json::json!({
-                "objective": options.objective.as_str(),
-                "supplier_share": self.config.supplier_share,
-                "time_limit_seconds": options.time_limit_seconds,
-                "mip_gap": options.mip_gap,
-                "lexicographic_slack": options.lexicographic_slack,
-                "solver": options.solver.map(|solver| match solver {
-                    LpSolver::Auto => "auto",
-                    LpSolver::Simplex => "simplex",
-                    LpSolver::Ipm => "ipm",
-                }),
-                "decompose": options.decompose,
-            }),
+            options: [
+                ("objective", options.objective.as_str().to_string()),
+                ("supplier_share", format!("{:?}", self.config.supplier_share)),
+                ("time_limit_seconds", format!("{:?}", options.time_limit_seconds)),
+                ("mip_gap", format!("{:?}", options.mip_gap)),
+                ("lexicographic_slack", format!("{:?}", options.lexicographic_slack)),
+                (
+                    "solver",
+                    options
+                        .solver
+                        .map_or("default", |solver| match solver {
+                            LpSolver::Auto => "auto",
+                            LpSolver::Simplex => "simplex",
+                            LpSolver::Ipm => "ipm",
+                        })
+                        .to_string(),
+                ),
+                ("decompose", options.decompose.to_string()),
+            ]
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect(),
             seed: self.config.seed,
             n_samples: self.config.n_samples,
             shard: self

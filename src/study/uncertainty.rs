@@ -901,8 +901,9 @@ pub struct UncertaintyMeta {
     /// [`Uncertainty::hash`], 16 hex digits.
     pub uncertainty_hash: String,
     pub symbiose_version: String,
-    /// The solve's options as summary.json's `options` records them.
-    pub options: serde_json::Value,
+    /// The solve's options, each value as text (numbers in shortest
+    /// round-trip form), so that they read back exactly.
+    pub options: BTreeMap<String, String>,
     pub seed: u64,
     pub n_samples: usize,
     pub shard: String,

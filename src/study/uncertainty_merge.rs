@@ -91,8 +91,8 @@ pub fn merge_uncertainty(dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, Str
                 if meta.options != first_meta.options {
                     return differs(
                         "the solve's options",
-                        meta.options.to_string(),
-                        first_meta.options.to_string(),
+                        format!("{:?}", meta.options),
+                        format!("{:?}", first_meta.options),
                     );
                 }
                 if meta.seed != first_meta.seed {
