@@ -216,13 +216,17 @@ impl MoreOutputs for Samples<'_> {
             parameters: self.uncertainty.parameters.iter().map(|p| p.path.clone()).collect(),
             samples: run.rows.iter().map(|row| row.sample).collect(),
         };
-        let files = vec![
-            (outputs::SAMPLES_CSV, table_bytes(out, samples_table(self.uncertainty, &run.rows))?),
-            (
+        let mut files = vec![(outputs::SAMPLES_CSV, table_bytes(out, samples_table(self.uncertainty, &run.rows))?)];
+        if self.config.shard.is_some() {
+            // What `merge` needs beyond samples.csv: each feasible sample's
+            // values and links (large: an unsharded run leaves them out).
+            files.push((
                 outputs::SAMPLE_VALUES_CSV,
                 table_bytes(out, sample_values_table(&subject_names, &run.rows))?,
-            ),
-            (outputs::SAMPLE_LINKS_CSV, table_bytes(out, sample_links_table(&run.rows))?),
+            ));
+            files.push((outputs::SAMPLE_LINKS_CSV, table_bytes(out, sample_links_table(&run.rows))?));
+        }
+        files.extend([
             (
                 outputs::LINK_PROBABILITY_CSV,
                 table_bytes(out, link_probability_table(&link_rows))?,
@@ -232,7 +236,7 @@ impl MoreOutputs for Samples<'_> {
                 table_bytes(out, crate::study::value_quantiles_table(&value_rows))?,
             ),
             (outputs::UNCERTAINTY_META, meta.to_json().map_err(output_error)?),
-        ];
+        ]);
         let territory = value_rows.into_iter().find(|row| row.subject == "territory");
         *self.done.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((run, started.elapsed().as_secs_f64(), territory));
         Ok(files)

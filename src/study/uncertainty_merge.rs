@@ -5,9 +5,10 @@
 //!
 //! Every shard holds the whole results set of the deterministic base (the
 //! same in every shard but for summary.json's measured `solve_seconds`)
-//! and its own samples: samples.csv, sample_values.csv and
-//! sample_links.csv. The merge takes the base set from the first shard,
-//! puts the samples' tables together, and computes link_probability.csv
+//! and its own samples: samples.csv, and, written by shards only,
+//! sample_values.csv and sample_links.csv. The merge takes the base set
+//! from the first shard (its summary.json without the two shard-only
+//! files), puts samples.csv together, and computes link_probability.csv
 //! and value_quantiles.csv again from every sample, as the unsharded run
 //! does ([`super::uncertainty::summarise`]).
 //!
@@ -21,7 +22,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::uncertainty::{
-    link_probability_table, sample_links_table, sample_values_table, samples_table_of, summarise, value_quantiles_table,
+    link_probability_table, samples_table_of, summarise, value_quantiles_table,
     Figures, SampleLink, SampleRow, SampleTotals, UncertaintyMeta,
 };
 use crate::io::outputs::{
@@ -229,9 +230,12 @@ pub fn merge_uncertainty(dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, Str
     let rows: Vec<SampleRow> = rows.into_values().collect();
     let subject_names = subject_names.unwrap_or_default();
     // The base set, from the first shard: summary.json and the files it lists.
-    let summary_bytes = read(&first_dir.join(SUMMARY))?;
-    let listing: Listing = serde_json::from_slice(&summary_bytes)
-        .map_err(|e| format!("{}: {e}", first_dir.join(SUMMARY).display()))?;
+    let summary_path = first_dir.join(SUMMARY);
+    let summary_bytes = read(&summary_path)?;
+    let listing: Listing =
+        serde_json::from_slice(&summary_bytes).map_err(|e| format!("{}: {e}", summary_path.display()))?;
+    let summary_bytes = without_shard_files(&summary_bytes)
+        .ok_or_else(|| format!("{}: not the summary.json of an uncertainty shard", summary_path.display()))?;
     let mut files = vec![(SUMMARY.to_string(), summary_bytes)];
     for name in listing.files.iter().filter(|name| !UNCERTAINTY_FILES.contains(&name.as_str())) {
         files.push((name.clone(), read(&first_dir.join(name))?));
@@ -271,15 +275,37 @@ pub fn merge_uncertainty(dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, Str
         SAMPLES_CSV.to_string(),
         encode(samples_table_of(&meta.parameters, &rows))?,
     ));
-    files.push((
-        SAMPLE_VALUES_CSV.to_string(),
-        encode(sample_values_table(&subject_names, &rows))?,
-    ));
-    files.push((SAMPLE_LINKS_CSV.to_string(), encode(sample_links_table(&rows))?));
     files.push((LINK_PROBABILITY_CSV.to_string(), encode(link_probability_table(&link_rows))?));
     files.push((VALUE_QUANTILES_CSV.to_string(), encode(value_quantiles_table(&value_rows))?));
     files.push((UNCERTAINTY_META.to_string(), meta.to_json()?));
     Ok(files)
+}
+
+/// A shard's summary.json as the unsharded run writes it: the same bytes
+/// without the entries of the shard-only files in `files` (the file is
+/// pretty-printed by serde_json, one entry a line, sorted, so neither is
+/// the list's last). The text is edited rather than read and written
+/// again, since serde_json does not read every float back to its bits;
+/// `None` unless exactly the two entries were removed and the rest reads
+/// back as the same JSON.
+fn without_shard_files(summary: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(summary).ok()?;
+    let shard_only = [SAMPLE_LINKS_CSV, SAMPLE_VALUES_CSV].map(|name| format!("    \"{name}\","));
+    let mut removed = 0;
+    let mut kept = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        if shard_only.iter().any(|entry| line.trim_end() == entry) {
+            removed += 1;
+        } else {
+            kept.push_str(line);
+        }
+    }
+    let mut before: serde_json::Value = serde_json::from_str(text).ok()?;
+    let after: serde_json::Value = serde_json::from_str(&kept).ok()?;
+    before["files"]
+        .as_array_mut()?
+        .retain(|name| name != SAMPLE_LINKS_CSV && name != SAMPLE_VALUES_CSV);
+    (removed == 2 && before == after).then(|| kept.into_bytes())
 }
 
 /// The part of summary.json that lists the set's files.
