@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use crate::io::outputs::{self, Family};
 use crate::io::{read_uncertainty_table, CsvDialect, InventorySource, LoadError, Loaded, UNCERTAINTY_FILE};
-use crate::model::{InputError, InputWarning, Inventory};
+use crate::model::{InputWarning, Inventory};
 use crate::solve::{LpSolver, Reuse, Reused, SolveOptions};
 use crate::study::{Shard, Uncertainty, ValueSummary};
 
@@ -68,7 +68,7 @@ pub fn check_uncertainty(
     source: &InventorySource,
     dialect: CsvDialect,
     inventory: &Inventory,
-) -> Result<Option<(Uncertainty, Vec<InputWarning>)>, (Vec<InputError>, Vec<InputWarning>)> {
+) -> Result<Option<(Uncertainty, Vec<InputWarning>)>, crate::study::Problems> {
     let Some(table) = read_uncertainty_table(source, dialect).map_err(|errors| (errors, Vec::new()))? else {
         return Ok(None);
     };
@@ -216,7 +216,10 @@ impl MoreOutputs for Samples<'_> {
             parameters: self.uncertainty.parameters.iter().map(|p| p.path.clone()).collect(),
             samples: run.rows.iter().map(|row| row.sample).collect(),
         };
-        let mut files = vec![(outputs::SAMPLES_CSV, table_bytes(out, samples_table(self.uncertainty, &run.rows))?)];
+        let mut files = vec![(
+            outputs::SAMPLES_CSV,
+            table_bytes(out, samples_table(self.uncertainty, &run.rows))?,
+        )];
         if self.config.shard.is_some() {
             // What `merge` needs beyond samples.csv: each feasible sample's
             // values and links (large: an unsharded run leaves them out).
@@ -224,7 +227,10 @@ impl MoreOutputs for Samples<'_> {
                 outputs::SAMPLE_VALUES_CSV,
                 table_bytes(out, sample_values_table(&subject_names, &run.rows))?,
             ));
-            files.push((outputs::SAMPLE_LINKS_CSV, table_bytes(out, sample_links_table(&run.rows))?));
+            files.push((
+                outputs::SAMPLE_LINKS_CSV,
+                table_bytes(out, sample_links_table(&run.rows))?,
+            ));
         }
         files.extend([
             (
@@ -238,7 +244,8 @@ impl MoreOutputs for Samples<'_> {
             (outputs::UNCERTAINTY_META, meta.to_json().map_err(output_error)?),
         ]);
         let territory = value_rows.into_iter().find(|row| row.subject == "territory");
-        *self.done.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((run, started.elapsed().as_secs_f64(), territory));
+        *self.done.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((run, started.elapsed().as_secs_f64(), territory));
         Ok(files)
     }
 }

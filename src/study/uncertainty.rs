@@ -29,9 +29,7 @@ use super::parameter::{check_parameter, parse_parameter, with_parameters, Parame
 use super::sweep::{status_word, Shard};
 use super::ScenarioError;
 use crate::candidates::{candidate_links, Link};
-use crate::io::outputs::{
-    LINK_PROBABILITY_CSV, SAMPLES_CSV, SAMPLE_LINKS_CSV, SAMPLE_VALUES_CSV, VALUE_QUANTILES_CSV,
-};
+use crate::io::outputs::{LINK_PROBABILITY_CSV, SAMPLES_CSV, SAMPLE_LINKS_CSV, SAMPLE_VALUES_CSV, VALUE_QUANTILES_CSV};
 use crate::io::{Frame, Kind};
 use crate::model::table::{short_number, Schema, TableReader};
 use crate::model::{InputError, InputWarning, Inventory, RawTable};
@@ -145,6 +143,9 @@ impl Distribution {
     }
 }
 
+/// Why uncertainty.csv was refused: every error, and the warnings met.
+pub type Problems = (Vec<InputError>, Vec<InputWarning>);
+
 /// One row of uncertainty.csv, resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UncertainParameter {
@@ -176,10 +177,7 @@ pub struct Uncertainty {
 /// the values a draw can reach within the parameter's own rule (low, mode
 /// and high, the normal's mean, the lognormal's median, checked as a
 /// scenario value is).
-pub fn read_uncertainty(
-    inventory: &Inventory,
-    table: &RawTable,
-) -> Result<(Uncertainty, Vec<InputWarning>), (Vec<InputError>, Vec<InputWarning>)> {
+pub fn read_uncertainty(inventory: &Inventory, table: &RawTable) -> Result<(Uncertainty, Vec<InputWarning>), Problems> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let Some(reader) = TableReader::new(table, &UNCERTAINTY_SCHEMA, &mut errors, &mut warnings) else {
@@ -193,8 +191,11 @@ pub fn read_uncertainty(
         let parameter = reader.text(row, "parameter", &mut errors).and_then(|path| {
             if let Some(first) = first_line.get(&path) {
                 errors.push(
-                    at("parameter", format!("parameter {path:?} is listed twice (first on line {first})"))
-                        .with_hint("give each parameter one row"),
+                    at(
+                        "parameter",
+                        format!("parameter {path:?} is listed twice (first on line {first})"),
+                    )
+                    .with_hint("give each parameter one row"),
                 );
                 return None;
             }
@@ -229,8 +230,11 @@ pub fn read_uncertainty(
         for column in UNCERTAINTY_SCHEMA.optional {
             if !wanted.contains(column) && reader.cell(row, column).is_some() {
                 errors.push(
-                    at(column, format!("a {word} distribution takes no {column}: leave the cell empty"))
-                        .with_hint(format!("a {word} distribution takes {}", wanted.join(", "))),
+                    at(
+                        column,
+                        format!("a {word} distribution takes no {column}: leave the cell empty"),
+                    )
+                    .with_hint(format!("a {word} distribution takes {}", wanted.join(", "))),
                 );
                 complete = false;
             }
@@ -304,7 +308,10 @@ pub fn read_uncertainty(
                 } else if n[0] < 0.0 {
                     Some(refuse(
                         "mean",
-                        format!("the normal is truncated at zero: its mean must be >= 0, found {}", shown(n[0])),
+                        format!(
+                            "the normal is truncated at zero: its mean must be >= 0, found {}",
+                            shown(n[0])
+                        ),
                         "for a parameter that may be negative, use a uniform or triangular distribution",
                     ))
                 } else {
@@ -519,18 +526,19 @@ pub fn run_samples(
                 .zip(&values)
                 .map(|(parameter, value)| (parameter.parameter, *value))
                 .collect();
-            let (inventory, share) = with_parameters(base, supplier_share, &settings).map_err(|(position, message)| {
-                let parameter = &uncertainty.parameters[position];
-                ScenarioError::new(
-                    uncertainty.file.clone(),
-                    format!(
-                        "line {}: sample {sample} drew {} for {}, refused: {message} (narrow the distribution)",
-                        parameter.line,
-                        short_number(values[position]),
-                        parameter.path
-                    ),
-                )
-            })?;
+            let (inventory, share) =
+                with_parameters(base, supplier_share, &settings).map_err(|(position, message)| {
+                    let parameter = &uncertainty.parameters[position];
+                    ScenarioError::new(
+                        uncertainty.file.clone(),
+                        format!(
+                            "line {}: sample {sample} drew {} for {}, refused: {message} (narrow the distribution)",
+                            parameter.line,
+                            short_number(values[position]),
+                            parameter.path
+                        ),
+                    )
+                })?;
             let new_links = changes_links(base, &inventory, uncertainty);
             let fresh;
             let links: &[Link] = if new_links {
@@ -619,13 +627,16 @@ fn firm_order(inventory: &Inventory) -> Vec<usize> {
 /// factors leave the links as they are (a link's unit impacts are derived
 /// from the inventory where they are read).
 fn changes_links(base: &Inventory, sample: &Inventory, uncertainty: &Uncertainty) -> bool {
-    uncertainty.parameters.iter().any(|parameter| match parameter.parameter {
-        Parameter::TransportCost(_) => true,
-        Parameter::FlowQuantity(flow) | Parameter::FlowFactor(flow) => {
-            (base.flow(flow).quantity > 0.0) != (sample.flow(flow).quantity > 0.0)
-        }
-        _ => false,
-    })
+    uncertainty
+        .parameters
+        .iter()
+        .any(|parameter| match parameter.parameter {
+            Parameter::TransportCost(_) => true,
+            Parameter::FlowQuantity(flow) | Parameter::FlowFactor(flow) => {
+                (base.flow(flow).quantity > 0.0) != (sample.flow(flow).quantity > 0.0)
+            }
+            _ => false,
+        })
 }
 
 /// Hyndman and Fan's type 7 quantile (R's and NumPy's default): linear
@@ -716,7 +727,10 @@ pub fn summarise(
         .iter()
         .enumerate()
         .map(|(position, subject)| {
-            let values: Vec<f64> = figures.iter().map(|(subject_values, _)| subject_values[position]).collect();
+            let values: Vec<f64> = figures
+                .iter()
+                .map(|(subject_values, _)| subject_values[position])
+                .collect();
             ValueSummary {
                 subject: subject.clone(),
                 value: moments(&values),
@@ -783,7 +797,11 @@ pub fn samples_table_of(paths: &[String], rows: &[SampleRow]) -> Result<Frame, S
 /// value_quantiles.csv again.
 pub fn sample_values_schema(subject_names: &[String]) -> TableSchema {
     let mut columns = vec![Column::named("sample", Kind::Count)];
-    columns.extend(subject_names.iter().map(|subject| Column::named(subject.clone(), Kind::Number)));
+    columns.extend(
+        subject_names
+            .iter()
+            .map(|subject| Column::named(subject.clone(), Kind::Number)),
+    );
     TableSchema {
         file: SAMPLE_VALUES_CSV,
         columns: Cow::Owned(columns),
@@ -796,10 +814,8 @@ pub fn sample_values_table(subject_names: &[String], rows: &[SampleRow]) -> Resu
         .iter()
         .filter_map(|row| row.figures.as_ref().map(|figures| (row.sample, figures)))
         .collect();
-    let mut table = TableBuilder::new(&schema).count(
-        "sample",
-        feasible.iter().map(|(sample, _)| *sample as u64).collect(),
-    );
+    let mut table =
+        TableBuilder::new(&schema).count("sample", feasible.iter().map(|(sample, _)| *sample as u64).collect());
     for (position, subject) in subject_names.iter().enumerate() {
         table = table.number(
             subject,
@@ -971,7 +987,12 @@ mod tests {
         );
         close(mean, 4.0, 10.0, "triangular mean");
         close(quantile(&sorted, 0.05).unwrap(), 1.0, 10.0, "triangular p05");
-        close(quantile(&sorted, 0.5).unwrap(), 10.0 - 40f64.sqrt(), 10.0, "triangular p50");
+        close(
+            quantile(&sorted, 0.5).unwrap(),
+            10.0 - 40f64.sqrt(),
+            10.0,
+            "triangular p50",
+        );
         close(quantile(&sorted, 0.95).unwrap(), 8.0, 10.0, "triangular p95");
         // Normal(100, 10) truncated at zero: the truncation (10 sd away) is
         // invisible; mean 100, p05 = 100 - 16.449, p95 = 100 + 16.449.
@@ -986,21 +1007,30 @@ mod tests {
         assert!(sorted[0] >= 0.0);
         close(mean, 2.0 * (2.0 / std::f64::consts::PI).sqrt(), 2.0, "half-normal mean");
         close(quantile(&sorted, 0.5).unwrap(), 2.0 * 0.674_490, 2.0, "half-normal p50");
-        close(quantile(&sorted, 0.95).unwrap(), 2.0 * 1.959_964, 2.0, "half-normal p95");
+        close(
+            quantile(&sorted, 0.95).unwrap(),
+            2.0 * 1.959_964,
+            2.0,
+            "half-normal p95",
+        );
         // Lognormal(median 50, gsd 1.5): mean 50 exp(ln(1.5)^2 / 2),
         // quantile p at 50 x 1.5^z_p.
-        let (mean, sorted) = sorted_draws(
-            Distribution::Lognormal {
-                median: 50.0,
-                gsd: 1.5,
-            },
-            n,
-        );
+        let (mean, sorted) = sorted_draws(Distribution::Lognormal { median: 50.0, gsd: 1.5 }, n);
         let sigma = 1.5f64.ln();
         close(mean, 50.0 * (sigma * sigma / 2.0).exp(), 50.0, "lognormal mean");
-        close(quantile(&sorted, 0.05).unwrap(), 50.0 * 1.5f64.powf(-1.644_854), 50.0, "lognormal p05");
+        close(
+            quantile(&sorted, 0.05).unwrap(),
+            50.0 * 1.5f64.powf(-1.644_854),
+            50.0,
+            "lognormal p05",
+        );
         close(quantile(&sorted, 0.5).unwrap(), 50.0, 50.0, "lognormal p50");
-        close(quantile(&sorted, 0.95).unwrap(), 50.0 * 1.5f64.powf(1.644_854), 50.0, "lognormal p95");
+        close(
+            quantile(&sorted, 0.95).unwrap(),
+            50.0 * 1.5f64.powf(1.644_854),
+            50.0,
+            "lognormal p95",
+        );
     }
 
     #[test]
@@ -1017,10 +1047,17 @@ mod tests {
                 high: value,
             },
             Distribution::Normal { mean: value, sd: 0.0 },
-            Distribution::Lognormal { median: value, gsd: 1.0 },
+            Distribution::Lognormal {
+                median: value,
+                gsd: 1.0,
+            },
         ] {
             for sample in 0..100 {
-                assert_eq!(distribution.draw(&mut Rng::stream(3, &[sample, 0])), value, "{distribution:?}");
+                assert_eq!(
+                    distribution.draw(&mut Rng::stream(3, &[sample, 0])),
+                    value,
+                    "{distribution:?}"
+                );
             }
         }
     }

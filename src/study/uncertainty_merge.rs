@@ -22,8 +22,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::uncertainty::{
-    link_probability_table, samples_table_of, summarise, value_quantiles_table,
-    Figures, SampleLink, SampleRow, SampleTotals, UncertaintyMeta,
+    link_probability_table, samples_table_of, summarise, value_quantiles_table, Figures, SampleLink, SampleRow,
+    SampleTotals, UncertaintyMeta,
 };
 use crate::io::outputs::{
     LINKS, LINK_PROBABILITY_CSV, SAMPLES_CSV, SAMPLE_LINKS_CSV, SAMPLE_VALUES_CSV, SUMMARY, UNCERTAINTY_FILES,
@@ -174,7 +174,12 @@ pub fn merge_uncertainty(dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, Str
             let figures = in_this
                 .get_mut(&sample)
                 .and_then(|row| row.figures.as_mut())
-                .ok_or_else(|| format!("{}:{}: sample {sample} has no solution in {SAMPLES_CSV}", values.file, row.line))?;
+                .ok_or_else(|| {
+                    format!(
+                        "{}:{}: sample {sample} has no solution in {SAMPLES_CSV}",
+                        values.file, row.line
+                    )
+                })?;
             figures.subject_values = row
                 .cells
                 .iter()
@@ -188,7 +193,12 @@ pub fn merge_uncertainty(dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, Str
         for row in &links.rows {
             let cell = |position: usize| row.cells.get(position).and_then(|cell| cell.as_deref());
             let sample = count(&links, row.line, cell(0))?;
-            let bad = || format!("{}:{}: not a link of the form sample, supply, demand, quantity, used", links.file, row.line);
+            let bad = || {
+                format!(
+                    "{}:{}: not a link of the form sample, supply, demand, quantity, used",
+                    links.file, row.line
+                )
+            };
             let link = SampleLink {
                 supply: cell(1).ok_or_else(bad)?.to_string(),
                 demand: cell(2).ok_or_else(bad)?.to_string(),
@@ -202,14 +212,20 @@ pub fn merge_uncertainty(dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, Str
             in_this
                 .get_mut(&sample)
                 .and_then(|row| row.figures.as_mut())
-                .ok_or_else(|| format!("{}:{}: sample {sample} has no solution in {SAMPLES_CSV}", links.file, row.line))?
+                .ok_or_else(|| {
+                    format!(
+                        "{}:{}: sample {sample} has no solution in {SAMPLES_CSV}",
+                        links.file, row.line
+                    )
+                })?
                 .links
                 .push(link);
         }
-        if let Some(row) = in_this
-            .values()
-            .find(|row| row.figures.as_ref().is_some_and(|f| f.subject_values.len() != names.len()))
-        {
+        if let Some(row) = in_this.values().find(|row| {
+            row.figures
+                .as_ref()
+                .is_some_and(|f| f.subject_values.len() != names.len())
+        }) {
             return Err(format!(
                 "{}: sample {} has a solution in {SAMPLES_CSV} but no row here",
                 values.file, row.sample
@@ -234,10 +250,18 @@ pub fn merge_uncertainty(dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, Str
     let summary_bytes = read(&summary_path)?;
     let listing: Listing =
         serde_json::from_slice(&summary_bytes).map_err(|e| format!("{}: {e}", summary_path.display()))?;
-    let summary_bytes = without_shard_files(&summary_bytes)
-        .ok_or_else(|| format!("{}: not the summary.json of an uncertainty shard", summary_path.display()))?;
+    let summary_bytes = without_shard_files(&summary_bytes).ok_or_else(|| {
+        format!(
+            "{}: not the summary.json of an uncertainty shard",
+            summary_path.display()
+        )
+    })?;
     let mut files = vec![(SUMMARY.to_string(), summary_bytes)];
-    for name in listing.files.iter().filter(|name| !UNCERTAINTY_FILES.contains(&name.as_str())) {
+    for name in listing
+        .files
+        .iter()
+        .filter(|name| !UNCERTAINTY_FILES.contains(&name.as_str()))
+    {
         files.push((name.clone(), read(&first_dir.join(name))?));
     }
     let base_links_table = table(first_dir, LINKS.csv)?;
@@ -275,8 +299,14 @@ pub fn merge_uncertainty(dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, Str
         SAMPLES_CSV.to_string(),
         encode(samples_table_of(&meta.parameters, &rows))?,
     ));
-    files.push((LINK_PROBABILITY_CSV.to_string(), encode(link_probability_table(&link_rows))?));
-    files.push((VALUE_QUANTILES_CSV.to_string(), encode(value_quantiles_table(&value_rows))?));
+    files.push((
+        LINK_PROBABILITY_CSV.to_string(),
+        encode(link_probability_table(&link_rows))?,
+    ));
+    files.push((
+        VALUE_QUANTILES_CSV.to_string(),
+        encode(value_quantiles_table(&value_rows))?,
+    ));
     files.push((UNCERTAINTY_META.to_string(), meta.to_json()?));
     Ok(files)
 }
@@ -321,13 +351,8 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
 
 fn table(dir: &Path, name: &str) -> Result<RawTable, String> {
     let path = dir.join(name);
-    parse_csv(&path.display().to_string(), &read(&path)?).map_err(|errors| {
-        errors
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ")
-    })
+    parse_csv(&path.display().to_string(), &read(&path)?)
+        .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
 }
 
 /// A sample index cell.

@@ -93,7 +93,17 @@ fn zero_width_distributions_reproduce_the_deterministic_run() {
     .unwrap();
     let out = dir.path().join("mc");
     let run = symbiose(
-        &["uncertainty", "dunkirk", "--samples", "12", "--seed", "5", "--out", "mc", "-q"],
+        &[
+            "uncertainty",
+            "dunkirk",
+            "--samples",
+            "12",
+            "--seed",
+            "5",
+            "--out",
+            "mc",
+            "-q",
+        ],
         dir.path(),
     );
     assert_eq!(run.status.code(), Some(0));
@@ -111,7 +121,10 @@ fn zero_width_distributions_reproduce_the_deterministic_run() {
             number(row, "territory_value_eur"),
             base_total("\"firm_value_eur\"", "territory_value_eur")
         );
-        assert_eq!(number(row, "firm_value_eur"), base_total("\"optimized\"", "firm_value_eur"));
+        assert_eq!(
+            number(row, "firm_value_eur"),
+            base_total("\"optimized\"", "firm_value_eur")
+        );
         assert_eq!(
             number(row, "private_cost_eur"),
             base_total("\"optimized\"", "private_cost_eur")
@@ -122,7 +135,12 @@ fn zero_width_distributions_reproduce_the_deterministic_run() {
         );
     }
     // The base tables of the uncertainty folder are optimize's.
-    for table in ["links.csv", "flow_results.csv", "firm_values.csv", "territory_values.csv"] {
+    for table in [
+        "links.csv",
+        "flow_results.csv",
+        "firm_values.csv",
+        "territory_values.csv",
+    ] {
         assert_eq!(
             fs::read(out.join(table)).unwrap(),
             fs::read(base_dir.join(table)).unwrap(),
@@ -135,7 +153,11 @@ fn zero_width_distributions_reproduce_the_deterministic_run() {
         .map(|row| (row["supply_flow_id"].clone(), row["demand_flow_id"].clone()))
         .collect();
     let (_, links) = read_table(&out.join("link_probability.csv"));
-    assert_eq!(links.len(), used.len(), "a row per link the base uses, none other carries flow");
+    assert_eq!(
+        links.len(),
+        used.len(),
+        "a row per link the base uses, none other carries flow"
+    );
     for row in &links {
         let pair = (row["supply_flow_id"].clone(), row["demand_flow_id"].clone());
         let share = number(row, "share_used");
@@ -158,10 +180,7 @@ fn zero_width_distributions_reproduce_the_deterministic_run() {
             None if subject == "territory" => base_total("\"firm_value_eur\"", "territory_value_eur"),
             None => base_total("\"optimized\"", "firm_value_eur"),
             Some(("firm", id)) => number(firms.iter().find(|f| f["firm_id"] == id).unwrap(), "value_eur"),
-            Some((_, id)) => number(
-                categories.iter().find(|c| c["category"] == id).unwrap(),
-                "value_eur",
-            ),
+            Some((_, id)) => number(categories.iter().find(|c| c["category"] == id).unwrap(), "value_eur"),
         }
     };
     assert_eq!(values.len(), 2 + firms.len() + categories.len());
@@ -215,11 +234,12 @@ fn the_same_seed_gives_the_same_bytes_whatever_the_threads_or_shards() {
     }
     let (_, shard_rows) = read_table(&dir.path().join("shard2/samples.csv"));
     let indices: Vec<f64> = shard_rows.iter().map(|row| number(row, "sample")).collect();
-    assert_eq!(indices, (0..10).map(|i| (1 + 3 * i) as f64).collect::<Vec<_>>(), "shard 2/3 holds 1, 4, 7...");
-    let merged = symbiose(
-        &["merge", "shard3", "shard1", "shard2", "--out", "merged"],
-        dir.path(),
+    assert_eq!(
+        indices,
+        (0..10).map(|i| (1 + 3 * i) as f64).collect::<Vec<_>>(),
+        "shard 2/3 holds 1, 4, 7..."
     );
+    let merged = symbiose(&["merge", "shard3", "shard1", "shard2", "--out", "merged"], dir.path());
     assert_eq!(merged.status.code(), Some(0));
     assert_eq!(one, folder_bytes(&dir.path().join("merged")), "3 shards merged");
     // A missing shard, a shard of another seed, a sweep shard among them.
@@ -230,7 +250,10 @@ fn the_same_seed_gives_the_same_bytes_whatever_the_threads_or_shards() {
         run_seed("8", &["--shard", "3/3", "--out", "other_seed"]).status.code(),
         Some(0)
     );
-    let other = symbiose(&["merge", "shard1", "shard2", "other_seed", "--out", "bad2"], dir.path());
+    let other = symbiose(
+        &["merge", "shard1", "shard2", "other_seed", "--out", "bad2"],
+        dir.path(),
+    );
     assert_eq!(other.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&other.stderr).contains("the seed differs"));
     let scenario = dir.path().join("carbon.toml");
@@ -240,13 +263,18 @@ fn the_same_seed_gives_the_same_bytes_whatever_the_threads_or_shards() {
     )
     .unwrap();
     assert_eq!(
-        symbiose(&["sweep", "carbon.toml", "--out", "sweep", "-q"], dir.path()).status.code(),
+        symbiose(&["sweep", "carbon.toml", "--out", "sweep", "-q"], dir.path())
+            .status
+            .code(),
         Some(0)
     );
     for order in [["shard1", "sweep"], ["sweep", "shard1"]] {
         let mixed = symbiose(&["merge", order[0], order[1], "--out", "bad3"], dir.path());
         assert_eq!(mixed.status.code(), Some(2), "{order:?}");
-        assert!(String::from_utf8_lossy(&mixed.stderr).contains("of one kind"), "{order:?}");
+        assert!(
+            String::from_utf8_lossy(&mixed.stderr).contains("of one kind"),
+            "{order:?}"
+        );
     }
 }
 
@@ -283,8 +311,16 @@ fn quantiles_are_ordered_and_shares_are_probabilities() {
     let territory = values.iter().find(|row| row["subject"] == "territory").unwrap();
     assert!(number(territory, "p95") > number(territory, "p05"));
     let listed = summary(&out)["files"].clone();
-    for name in ["samples.csv", "link_probability.csv", "value_quantiles.csv", "links.csv"] {
-        assert!(listed.as_array().unwrap().iter().any(|f| f == name), "{name} in summary.json");
+    for name in [
+        "samples.csv",
+        "link_probability.csv",
+        "value_quantiles.csv",
+        "links.csv",
+    ] {
+        assert!(
+            listed.as_array().unwrap().iter().any(|f| f == name),
+            "{name} in summary.json"
+        );
     }
 }
 
@@ -332,7 +368,10 @@ fn a_uniform_impact_switches_a_link_on_with_the_probability_computed_by_hand() {
     let (_, links) = read_table(&out.join("link_probability.csv"));
     assert_eq!(links.len(), 1);
     let link = &links[0];
-    assert_eq!((link["supply_flow_id"].as_str(), link["demand_flow_id"].as_str()), ("s", "d"));
+    assert_eq!(
+        (link["supply_flow_id"].as_str(), link["demand_flow_id"].as_str()),
+        ("s", "d")
+    );
     let share = number(link, "share_used");
     assert!((share - 0.75).abs() <= 0.08, "share used {share}");
     assert_eq!(number(link, "quantity_p05"), 0.0);
@@ -351,7 +390,10 @@ fn a_uniform_impact_switches_a_link_on_with_the_probability_computed_by_hand() {
         let a = number(row, "impact.route:dump.harm");
         let expected = if a > 1.0 { 1000.0 * (a - 1.0) } else { 0.0 };
         let found = number(row, "territory_value_eur");
-        assert!((found - expected).abs() <= 1e-6 * expected.max(1.0), "a = {a}: T {found}, expected {expected}");
+        assert!(
+            (found - expected).abs() <= 1e-6 * expected.max(1.0),
+            "a = {a}: T {found}, expected {expected}"
+        );
     }
     let (_, values) = read_table(&out.join("value_quantiles.csv"));
     let territory = values.iter().find(|row| row["subject"] == "territory").unwrap();
@@ -370,21 +412,66 @@ fn bad_rows_of_uncertainty_csv_are_reported_at_their_line_and_column() {
     let rows = [
         // line 2: fine.
         ("impact.route:dump.harm,uniform,0,,4,,,,", None),
-        ("impact.route:dump.harm,uniform,1,,2,,,,", Some("column parameter: parameter \"impact.route:dump.harm\" is listed twice (first on line 2)")),
-        ("flow_quantity.nowhere,uniform,1,,2,,,,", Some("column parameter: parameter \"flow_quantity.nowhere\": no flow \"nowhere\" in the inventory")),
-        ("supplier_share,uniform,0,,1,,,,", Some("column parameter: \"supplier_share\" cannot be uncertain here")),
-        ("flow_quantity.s,gamma,1,,2,,,,", Some("column distribution: \"gamma\" is not one of uniform, triangular, normal, lognormal")),
-        ("flow_quantity.d,uniform,5,,2,,,,", Some("column high: high must be >= low (5), found 2")),
-        ("externality.harm,triangular,1,7,5,,,,", Some("column mode: mode must lie within [low, high] = [1, 5], found 7")),
-        ("route_cost.dump,normal,,,,3,-1,,", Some("column sd: sd must be >= 0, found -1")),
-        ("route_cost.boiler,normal,,,,-3,1,,", Some("column mean: the normal is truncated at zero: its mean must be >= 0, found -3")),
-        ("flow_factor.s,lognormal,,,,,,0,2", Some("column median: median must be > 0, found 0")),
-        ("flow_factor.d,lognormal,,,,,,1,0.5", Some("column gsd: gsd must be >= 1, found 0.5")),
-        ("transport_cost.heat_x,uniform,-1,,2,,,,", Some("column low: transport_cost.heat_x: a transport cost must be a finite number >= 0, got -1")),
-        ("externality.co2e_t,uniform,1,,2,3,,,", Some("column mean: a uniform distribution takes no mean: leave the cell empty")),
-        ("impact.route:boiler.harm,uniform,,,2,,,,", Some("column low: empty value")),
-        ("impact.nothing:dump.harm,uniform,1,,2,,,,", Some("column parameter: parameter \"impact.nothing:dump.harm\" is not of the form")),
-        ("externality.landfill_t,uniform,x,,2,,,,", Some("column low: expected a number, found \"x\"")),
+        (
+            "impact.route:dump.harm,uniform,1,,2,,,,",
+            Some("column parameter: parameter \"impact.route:dump.harm\" is listed twice (first on line 2)"),
+        ),
+        (
+            "flow_quantity.nowhere,uniform,1,,2,,,,",
+            Some("column parameter: parameter \"flow_quantity.nowhere\": no flow \"nowhere\" in the inventory"),
+        ),
+        (
+            "supplier_share,uniform,0,,1,,,,",
+            Some("column parameter: \"supplier_share\" cannot be uncertain here"),
+        ),
+        (
+            "flow_quantity.s,gamma,1,,2,,,,",
+            Some("column distribution: \"gamma\" is not one of uniform, triangular, normal, lognormal"),
+        ),
+        (
+            "flow_quantity.d,uniform,5,,2,,,,",
+            Some("column high: high must be >= low (5), found 2"),
+        ),
+        (
+            "externality.harm,triangular,1,7,5,,,,",
+            Some("column mode: mode must lie within [low, high] = [1, 5], found 7"),
+        ),
+        (
+            "route_cost.dump,normal,,,,3,-1,,",
+            Some("column sd: sd must be >= 0, found -1"),
+        ),
+        (
+            "route_cost.boiler,normal,,,,-3,1,,",
+            Some("column mean: the normal is truncated at zero: its mean must be >= 0, found -3"),
+        ),
+        (
+            "flow_factor.s,lognormal,,,,,,0,2",
+            Some("column median: median must be > 0, found 0"),
+        ),
+        (
+            "flow_factor.d,lognormal,,,,,,1,0.5",
+            Some("column gsd: gsd must be >= 1, found 0.5"),
+        ),
+        (
+            "transport_cost.heat_x,uniform,-1,,2,,,,",
+            Some("column low: transport_cost.heat_x: a transport cost must be a finite number >= 0, got -1"),
+        ),
+        (
+            "externality.co2e_t,uniform,1,,2,3,,,",
+            Some("column mean: a uniform distribution takes no mean: leave the cell empty"),
+        ),
+        (
+            "impact.route:boiler.harm,uniform,,,2,,,,",
+            Some("column low: empty value"),
+        ),
+        (
+            "impact.nothing:dump.harm,uniform,1,,2,,,,",
+            Some("column parameter: parameter \"impact.nothing:dump.harm\" is not of the form"),
+        ),
+        (
+            "externality.landfill_t,uniform,x,,2,,,,",
+            Some("column low: expected a number, found \"x\""),
+        ),
     ];
     let mut text = "parameter,distribution,low,mode,high,mean,sd,median,gsd\n".to_string();
     for (row, _) in &rows {
