@@ -29,13 +29,14 @@ use super::parameter::{check_parameter, parse_parameter, with_parameters, Parame
 use super::sweep::{status_word, Shard};
 use super::ScenarioError;
 use crate::candidates::{candidate_links, Link};
-use crate::io::outputs::{LINK_PROBABILITY_CSV, SAMPLES_CSV, SAMPLE_LINKS_CSV, SAMPLE_VALUES_CSV, VALUE_QUANTILES_CSV};
+use crate::io::outputs::{SAMPLES_CSV, SAMPLE_LINKS_CSV, SAMPLE_VALUES_CSV};
 use crate::io::{Frame, Kind};
 use crate::model::table::{short_number, Schema, TableReader};
 use crate::model::{InputError, InputWarning, Inventory, RawTable};
 use crate::progress::Progress;
 use crate::random::Rng;
 use crate::report::schema::{Column, Read, SchemaMismatch, TableBuilder, TableSchema};
+use crate::report::uncertainty::{LINK_PROBABILITY, VALUE_QUANTILES};
 use crate::solve::{Reuse, Reused, SolveOptions};
 use crate::value::value_lp_solution;
 
@@ -857,20 +858,6 @@ pub fn sample_links_table(rows: &[SampleRow]) -> Result<Frame, SchemaMismatch> {
         .finish()
 }
 
-/// link_probability.csv.
-pub static LINK_PROBABILITY: TableSchema = TableSchema {
-    file: LINK_PROBABILITY_CSV,
-    columns: Cow::Borrowed(&[
-        Column::new("supply_flow_id", Kind::Text, Read::Unread),
-        Column::new("demand_flow_id", Kind::Text, Read::Unread),
-        Column::new("share_used", Kind::OptionalNumber, Read::Unread),
-        Column::new("quantity_mean", Kind::OptionalNumber, Read::Unread),
-        Column::new("quantity_p05", Kind::OptionalNumber, Read::Unread),
-        Column::new("quantity_p50", Kind::OptionalNumber, Read::Unread),
-        Column::new("quantity_p95", Kind::OptionalNumber, Read::Unread),
-    ]),
-};
-
 pub fn link_probability_table(rows: &[LinkSummary]) -> Result<Frame, SchemaMismatch> {
     let column = |position: usize| rows.iter().map(|row| row.quantity[position]).collect();
     TableBuilder::new(&LINK_PROBABILITY)
@@ -883,18 +870,6 @@ pub fn link_probability_table(rows: &[LinkSummary]) -> Result<Frame, SchemaMisma
         .optional_number("quantity_p95", column(3))
         .finish()
 }
-
-/// value_quantiles.csv.
-pub static VALUE_QUANTILES: TableSchema = TableSchema {
-    file: VALUE_QUANTILES_CSV,
-    columns: Cow::Borrowed(&[
-        Column::new("subject", Kind::Text, Read::Unread),
-        Column::new("mean", Kind::OptionalNumber, Read::Unread),
-        Column::new("p05", Kind::OptionalNumber, Read::Unread),
-        Column::new("p50", Kind::OptionalNumber, Read::Unread),
-        Column::new("p95", Kind::OptionalNumber, Read::Unread),
-    ]),
-};
 
 pub fn value_quantiles_table(rows: &[ValueSummary]) -> Result<Frame, SchemaMismatch> {
     let column = |position: usize| rows.iter().map(|row| row.value[position]).collect();
