@@ -17,6 +17,7 @@ pub mod io;
 pub mod model;
 pub mod options;
 pub mod progress;
+pub mod random;
 pub mod report;
 pub mod solve;
 pub mod study;

@@ -106,12 +106,28 @@ pub struct Validated {
     /// docs/model.md Part B: slices (when slices.csv is given) and processes.
     pub n_slices: Option<usize>,
     pub n_processes: usize,
+    /// Rows of uncertainty.csv, when the inventory has one (docs/model.md D9).
+    pub n_uncertain_parameters: Option<usize>,
     pub warnings: Vec<InputWarning>,
 }
 
 /// `symbiose validate`: every problem at once, or the counts.
 pub fn validate(source: &InventorySource, dialect: CsvDialect) -> Result<Validated, LoadError> {
-    let loaded = load_checked(source, dialect)?;
+    let mut loaded = load_checked(source, dialect)?;
+    // uncertainty.csv, checked against the inventory like every input.
+    let n_uncertain_parameters = match check_uncertainty(source, dialect, &loaded.inventory) {
+        Ok(found) => found.map(|(uncertainty, warnings)| {
+            loaded.warnings.extend(warnings);
+            uncertainty.parameters.len()
+        }),
+        Err((errors, warnings)) => {
+            loaded.warnings.extend(warnings);
+            return Err(LoadError::Invalid {
+                errors,
+                warnings: loaded.warnings,
+            });
+        }
+    };
     let links = candidate_links(&loaded.inventory);
     let parts = crate::candidates::components(&loaded.inventory, &links);
     Ok(Validated {
@@ -126,6 +142,7 @@ pub fn validate(source: &InventorySource, dialect: CsvDialect) -> Result<Validat
             .slices_given()
             .then_some(loaded.inventory.slices().len()),
         n_processes: loaded.inventory.processes().len(),
+        n_uncertain_parameters,
         warnings: loaded.warnings,
     })
 }

@@ -9,6 +9,7 @@ mod output;
 pub mod progress;
 mod report;
 mod study;
+mod uncertainty;
 
 pub use compare::*;
 pub use load::*;
@@ -16,6 +17,7 @@ pub use optimize::*;
 pub use output::*;
 pub use report::*;
 pub use study::*;
+pub use uncertainty::*;
 
 use std::path::PathBuf;
 

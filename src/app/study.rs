@@ -145,6 +145,21 @@ pub fn run_planned_sweep(planned: PlannedSweep, config: &SweepConfig) -> Result<
 /// `symbiose merge`: shard folders into one sweep.csv, sweep_meta.json and
 /// sweep.svg, the files an unsharded run writes.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), AppError> {
+    // Shards of `uncertainty` (uncertainty_meta.json) merge into a results
+    // set; a mix of both kinds is refused by either merge.
+    if dirs.first().is_some_and(|dir| crate::study::is_uncertainty_folder(dir)) {
+        return merge_uncertainty(dirs, out);
+    }
+    if let Some(dir) = dirs.iter().find(|dir| crate::study::is_uncertainty_folder(dir)) {
+        return Err(AppError::Scenario(crate::study::ScenarioError::new(
+            "merge",
+            format!(
+                "{} is an uncertainty shard, {} a sweep shard: merge shards of one kind",
+                dir.display(),
+                dirs[0].display()
+            ),
+        )));
+    }
     let lock = prepare_output(out, Family::Sweep, dirs)?;
     let merged = crate::study::merge_sweeps(dirs)
         .map_err(|message| AppError::Scenario(crate::study::ScenarioError::new("merge", message)))?;

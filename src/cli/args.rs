@@ -214,6 +214,35 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Monte Carlo over the inventory's uncertainty.csv: N samples, each solved as a what-if of the base
+    #[command(
+        after_help = "Examples:\n  symbiose uncertainty data/dunkirk --samples 1000 --seed 1 --out mc/\n  symbiose uncertainty data/dunkirk --samples 1000 --shard 2/3 --out mc2/   # samples 1, 4, 7, ...\n  symbiose merge mc1/ mc2/ mc3/ --out mc/\n\nuncertainty.csv, one row per uncertain parameter (docs/model.md D9):\n  parameter,distribution,low,mode,high,mean,sd,median,gsd\n  flow_quantity.am_bf_slag,triangular,1700000,1960000,2100000,,,,\n  externality.co2e_t,uniform,100,,250,,,,\n  flow_factor.ecocem_binder,normal,,,,1,0.1,,\n  impact.route:landfill.co2e_t,lognormal,,,,,,0.02,1.5\n\nParameters: externality.<category>, route_cost.<route>, transport_cost.<resource>,\nflow_quantity.<flow_id>, flow_factor.<flow_id>, impact.<subject>.<category>. The normal is\ntruncated at zero. Writes the results set of the deterministic base (what optimize writes)\nplus samples.csv, link_probability.csv, value_quantiles.csv, and sample_values.csv,\nsample_links.csv and uncertainty_meta.json (what merge needs). The same seed gives the\nsame bytes whatever the threads or shards."
+    )]
+    Uncertainty {
+        /// Inventory folder or workbook (.xlsx) with an uncertainty.csv (sheet); default: the bundled Dunkirk example
+        inventory: Option<PathBuf>,
+        /// Number of samples (1 to 1,000,000)
+        #[arg(long)]
+        samples: usize,
+        /// Seed of the samples' random streams
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Solve only the I-th of K shares of the samples (1-based), e.g. 2/3; `symbiose merge` puts them together
+        #[arg(long, value_parser = Shard::parse)]
+        shard: Option<Shard>,
+        /// Output folder
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write report.html (of the deterministic base) into the output folder
+        #[arg(long)]
+        report: bool,
+        #[command(flatten)]
+        solve: SolveArgs,
+        #[command(flatten)]
+        work: WorkArgs,
+        #[command(flatten)]
+        csv: CsvArgs,
+    },
 }
 
 /// How a solve runs: `optimize` and `resilience` (a scenario file sets the

@@ -5,3 +5,4 @@
 pub mod args;
 pub mod print;
 pub mod run;
+pub mod uncertainty;

@@ -38,6 +38,9 @@ pub fn run(cli: Cli) -> ExitCode {
                         counted(validated.largest_part, "flow", "flows"),
                         counted(validated.n_unlinked_flows, "flow", "flows")
                     );
+                    if let Some(n) = validated.n_uncertain_parameters {
+                        println!("  uncertainty.csv: {}", counted(n, "uncertain parameter", "uncertain parameters"));
+                    }
                     ExitCode::from(exit_code::OK)
                 }
                 Err(LoadError::Invalid { errors, warnings }) => {
@@ -308,6 +311,31 @@ pub fn run(cli: Cli) -> ExitCode {
             println!("default catalogue written to {}", out.display());
             exit_code::OK
         })),
+        Command::Uncertainty {
+            inventory,
+            samples,
+            seed,
+            shard,
+            out,
+            report,
+            solve,
+            work,
+            csv,
+        } => super::uncertainty::run_uncertainty(
+            app::UncertaintyConfig {
+                source: source(inventory),
+                dialect: csv.dialect(),
+                options: solve.options(),
+                supplier_share: solve.supplier_share,
+                n_samples: samples,
+                seed,
+                shard,
+                out,
+                threads: threads(work.threads),
+                quiet: work.quiet,
+                write_report: report,
+            },
+        ),
     }
 }
 

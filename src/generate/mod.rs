@@ -1,7 +1,6 @@
 //! Synthetic territories for scale tests and benchmarks: `symbiose generate`.
 //!
-//! Owns: a small deterministic PRNG (splitmix64 seeding a xoshiro256**), and
-//! the recipe of a territory: firms clustered in industrial zones, zones
+//! Owns: the recipe of a territory: firms clustered in industrial zones, zones
 //! clustered around a few industrial poles, a sector per firm with the flows
 //! that sector typically has (resources, routes and units of the default
 //! catalogue), lognormal quantities, temperatures for heat, and a few
@@ -83,79 +82,9 @@ pub struct Generated {
     pub n_distance_overrides: usize,
 }
 
-/// A deterministic PRNG: xoshiro256** seeded through splitmix64 (the
-/// seeding its authors recommend). Not for cryptography.
-#[derive(Debug, Clone)]
-pub struct Rng {
-    state: [u64; 4],
-}
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        let mut x = seed;
-        let mut next = || {
-            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = x;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        };
-        Self {
-            state: [next(), next(), next(), next()],
-        }
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        let s = &mut self.state;
-        let result = s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
-        let t = s[1] << 17;
-        s[2] ^= s[0];
-        s[3] ^= s[1];
-        s[1] ^= s[2];
-        s[0] ^= s[3];
-        s[2] ^= t;
-        s[3] = s[3].rotate_left(45);
-        result
-    }
-
-    /// Uniform in [0, 1), 53 random bits.
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    pub fn range(&mut self, low: f64, high: f64) -> f64 {
-        low + (high - low) * self.uniform()
-    }
-
-    /// Uniform integer in [0, n); n > 0.
-    pub fn below(&mut self, n: usize) -> usize {
-        // Lemire's multiply-shift; the tiny bias is irrelevant here.
-        ((self.next_u64() as u128 * n as u128) >> 64) as usize
-    }
-
-    pub fn chance(&mut self, probability: f64) -> bool {
-        self.uniform() < probability
-    }
-
-    /// Standard normal (Box-Muller, one value per call).
-    pub fn normal(&mut self) -> f64 {
-        let u1 = 1.0 - self.uniform(); // in (0, 1]
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-
-    /// Lognormal with the given median and log-standard deviation.
-    pub fn lognormal(&mut self, median: f64, sigma: f64) -> f64 {
-        median * (sigma * self.normal()).exp()
-    }
-
-    /// An index drawn with probability proportional to `weights`.
-    pub fn weighted(&mut self, cumulative: &[f64]) -> usize {
-        let total = cumulative.last().copied().unwrap_or(0.0);
-        let target = self.uniform() * total;
-        cumulative.partition_point(|c| *c <= target).min(cumulative.len() - 1)
-    }
-}
+/// The PRNG, shared with `study` (moved to [`crate::random`]; the
+/// re-export keeps `generate::Rng` for benches and tests).
+pub use crate::random::Rng;
 
 /// Temperatures (C) of a heat flow: the supply's offer, or the demand's
 /// minimum (present with probability `required`).
@@ -493,19 +422,6 @@ fn significant(value: f64, digits: i32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_prng_is_reproducible_and_uniform_enough() {
-        let (mut a, mut b) = (Rng::new(7), Rng::new(7));
-        let draws: Vec<u64> = (0..100).map(|_| a.next_u64()).collect();
-        assert!(draws.iter().all(|x| *x == b.next_u64()));
-        assert_ne!(Rng::new(8).next_u64(), draws[0]);
-        let mut rng = Rng::new(1);
-        let mean = (0..100_000).map(|_| rng.uniform()).sum::<f64>() / 100_000.0;
-        assert!((mean - 0.5).abs() < 0.01, "{mean}");
-        let mean_normal = (0..100_000).map(|_| rng.normal()).sum::<f64>() / 100_000.0;
-        assert!(mean_normal.abs() < 0.02, "{mean_normal}");
-    }
 
     #[test]
     fn significant_digits() {

@@ -42,8 +42,9 @@ pub use output_set::{
 pub use outputs::TableFormat;
 pub use scan::{parse_csv, parse_csv_with, CsvDialect};
 pub use source::{
-    catalogue_files, embedded_catalogue, load_inventory, load_inventory_with, InventorySource, LoadError, Loaded,
-    BUNDLED_DUNKIRK, CATALOGUE_FILES, DEFAULT_CATALOGUE, INVENTORY_FILES, PART_B_FILES,
+    catalogue_files, embedded_catalogue, load_inventory, load_inventory_with, read_uncertainty_table, InventorySource,
+    LoadError, Loaded, BUNDLED_DUNKIRK, CATALOGUE_FILES, DEFAULT_CATALOGUE, INVENTORY_FILES, PART_B_FILES,
+    UNCERTAINTY_FILE,
 };
 
 #[cfg(test)]

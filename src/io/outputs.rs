@@ -79,6 +79,24 @@ pub const REPORT: &str = "report.html";
 /// Derived from the tables read back, in the order `optimize` writes them.
 pub const DERIVED: [&str; 4] = [PROFILE, FIRMS_GEOJSON, LINKS_GEOJSON, REPORT];
 
+/// `uncertainty` (docs/model.md D9): added to the results set of the
+/// deterministic base, so part of [`Family::Results`].
+pub const SAMPLES_CSV: &str = "samples.csv";
+pub const SAMPLE_VALUES_CSV: &str = "sample_values.csv";
+pub const SAMPLE_LINKS_CSV: &str = "sample_links.csv";
+pub const LINK_PROBABILITY_CSV: &str = "link_probability.csv";
+pub const VALUE_QUANTILES_CSV: &str = "value_quantiles.csv";
+pub const UNCERTAINTY_META: &str = "uncertainty_meta.json";
+/// The files `uncertainty` adds to a results set, in the order it writes them.
+pub const UNCERTAINTY_FILES: [&str; 6] = [
+    SAMPLES_CSV,
+    SAMPLE_VALUES_CSV,
+    SAMPLE_LINKS_CSV,
+    LINK_PROBABILITY_CSV,
+    VALUE_QUANTILES_CSV,
+    UNCERTAINTY_META,
+];
+
 /// `sweep` and `merge`.
 pub const SWEEP_CSV: &str = "sweep.csv";
 pub const SWEEP_META: &str = "sweep_meta.json";
@@ -152,6 +170,7 @@ impl Family {
                 )
                 .chain(DERIVED)
                 .chain(SCHEMES)
+                .chain(UNCERTAINTY_FILES)
                 .collect(),
             Family::Sweep => vec![SWEEP_CSV, SWEEP_META, SWEEP_SVG],
             Family::Resilience => vec![RESILIENCE_CSV],

@@ -16,7 +16,7 @@ use super::unread::{unread_file_warnings, unread_sheet_warnings};
 use super::xlsx::{find_sheet, read_sheet};
 use crate::model::build::CatalogueTables;
 use crate::model::table::{counted, sort_errors, TableFile};
-use crate::model::{build_inventory, InputError, InputWarning, Inventory, InventoryTables};
+use crate::model::{build_inventory, InputError, InputWarning, Inventory, InventoryTables, RawTable};
 
 /// The default catalogue, embedded in the binary: (file name, contents).
 pub const DEFAULT_CATALOGUE: &[(&str, &str)] = &[
@@ -40,7 +40,13 @@ pub const BUNDLED_DUNKIRK: &[(&str, &str)] = &[
     ("flows.csv", include_str!("../../data/dunkirk/flows.csv")),
     ("distances.csv", include_str!("../../data/dunkirk/distances.csv")),
     ("SOURCES.md", include_str!("../../data/dunkirk/SOURCES.md")),
+    (UNCERTAINTY_FILE, include_str!("../../data/dunkirk/uncertainty.csv")),
 ];
+
+/// The optional table of uncertain parameters (docs/model.md D9): read by
+/// `uncertainty` and checked by `validate`, never by the loader, so that it
+/// changes no result of `optimize`.
+pub const UNCERTAINTY_FILE: &str = "uncertainty.csv";
 
 /// The optional inventory files of docs/model.md Part B (time slices, profiles,
 /// conversion processes).
@@ -133,7 +139,7 @@ pub fn load_inventory_with(source: &InventorySource, dialect: CsvDialect) -> Res
 
 /// Every file of an inventory folder that symbiose reads (docs/model.md A1 and
 /// Part B); a workbook's sheets are named like them without `.csv`.
-pub const INVENTORY_FILES: [&str; 12] = [
+pub const INVENTORY_FILES: [&str; 13] = [
     "firms.csv",
     "flows.csv",
     "distances.csv",
@@ -146,7 +152,40 @@ pub const INVENTORY_FILES: [&str; 12] = [
     "profiles.csv",
     "processes.csv",
     "process_io.csv",
+    UNCERTAINTY_FILE,
 ];
+
+/// The inventory's uncertainty.csv (its `uncertainty` sheet in a
+/// workbook) as a raw table: `Ok(None)` when there is none; the problems
+/// that stop it from being read (not a regular file, not CSV text, ragged
+/// rows) otherwise, located like every input file's.
+pub fn read_uncertainty_table(source: &InventorySource, dialect: CsvDialect) -> Result<Option<RawTable>, Vec<InputError>> {
+    match source {
+        InventorySource::BundledDunkirk => BUNDLED_DUNKIRK
+            .iter()
+            .find(|(file, _)| *file == UNCERTAINTY_FILE)
+            .map(|(file, text)| parse_csv(&format!("bundled:dunkirk/{file}"), text.as_bytes()))
+            .transpose(),
+        InventorySource::Folder(dir) => {
+            let path = dir.join(UNCERTAINTY_FILE);
+            match read_input_file(&path).map_err(|error| vec![error])? {
+                Some(bytes) => parse_csv_with(&path.display().to_string(), &bytes, dialect).map(Some),
+                None => Ok(None),
+            }
+        }
+        InventorySource::Workbook(path) => {
+            let mut workbook = calamine::open_workbook_auto(path).map_err(|e| {
+                vec![InputError::file(&path.display().to_string(), format!("cannot open the workbook: {e}"))]
+            })?;
+            let sheet_names = calamine::Reader::sheet_names(&workbook);
+            let wanted = UNCERTAINTY_FILE.trim_end_matches(".csv");
+            match find_sheet(&path.display().to_string(), &sheet_names, wanted).map_err(|error| vec![error])? {
+                Some(sheet) => read_sheet(path, &mut workbook, sheet).map(Some),
+                None => Ok(None),
+            }
+        }
+    }
+}
 
 /// The bytes of an input file: `Ok(None)` when there is no such file;
 /// an error for a broken symbolic link, for something that is not a
@@ -347,6 +386,11 @@ fn read_tables(
     let distances = read("distances.csv", false);
     let [resources, routes, substitutions, impacts, externalities] = CATALOGUE_FILES.map(|name| read(name, false));
     let [slices, profiles, processes, process_io] = PART_B_FILES.map(|name| read(name, false));
+    // uncertainty.csv is read by `uncertainty` and `validate`
+    // (read_uncertainty_table), not here: its sheet is no unread sheet.
+    if let Ok(Some(sheet)) = find_sheet("", &sheet_names, UNCERTAINTY_FILE.trim_end_matches(".csv")) {
+        sheets_read.push(sheet.to_string());
+    }
     match source {
         InventorySource::Folder(dir) => warnings.extend(unread_file_warnings(dir)),
         InventorySource::Workbook(path) => warnings.extend(unread_sheet_warnings(path, &sheet_names, &sheets_read)),
@@ -408,6 +452,7 @@ mod tests {
         let mut read = vec!["firms.csv", "flows.csv", "distances.csv"];
         read.extend(CATALOGUE_FILES);
         read.extend(PART_B_FILES);
+        read.push(UNCERTAINTY_FILE);
         assert_eq!(read, INVENTORY_FILES.to_vec());
     }
 

@@ -2,7 +2,8 @@
 //! one (scenario overrides, a firm's exit, a banned route, the outsiders
 //! of a coalition game).
 //!
-//! Owns: [`Edit`], [`Inventory::edited`] and [`Inventory::check_edit`].
+//! Owns: [`Edit`], [`ImpactSubject`], [`Inventory::edited`] and
+//! [`Inventory::check_edit`].
 //! Code outside `model` cannot assign a field of an inventory: it lists
 //! edits and gets a new inventory back.
 //!
@@ -10,11 +11,15 @@
 //! is checked by the loader's own rules (`rules`: the same predicates and
 //! the same magnitude bound as an input cell) before it changes anything,
 //! and what depends on a changed value (the fallback cost of the flows on
-//! a route) is derived again as the loader derives it.
+//! a route, their fallback impacts when a route's impact changes) is
+//! derived again as the loader derives it. A link's unit impacts are not
+//! stored anywhere (`candidates::Link::unit_impacts` derives them from the
+//! inventory it is given), so an impact edit leaves the links valid.
 
 use super::rules::{self, check_magnitude};
 use super::table::MAX_MAGNITUDE;
-use super::{CategoryIdx, FirmIdx, FlowIdx, Inventory, ResourceIdx, RouteIdx};
+use super::{add_scaled, ImpactVec};
+use super::{CategoryIdx, FirmIdx, FlowIdx, Inventory, ProcessIdx, ResourceIdx, RouteIdx, SubstitutionIdx};
 
 /// One change to an inventory. Indices are those of the inventory edited.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -37,6 +42,15 @@ pub enum Edit {
     /// A flow's annual quantity multiplied by `factor` (>= 0); not for the
     /// input or output of a process.
     FlowFactor { flow: FlowIdx, factor: f64 },
+    /// One impact factor of impacts.csv (docs/model.md A1): the amount of
+    /// `category` per unit of `subject` (finite; positive is harm, negative
+    /// a credit). Set when the subject has one for the category, added
+    /// otherwise.
+    Impact {
+        subject: ImpactSubject,
+        category: CategoryIdx,
+        amount_per_unit: f64,
+    },
     /// The firm leaves the territory: its flows drop to zero, so it takes
     /// part in no link and weighs nothing in the baseline.
     RemoveFirm(FirmIdx),
@@ -45,6 +59,21 @@ pub enum Edit {
     /// The firm keeps its flows but may take part in no link (the
     /// outsiders of a coalition game).
     ForbidExchange(FirmIdx),
+}
+
+/// What an impact factor is per unit of: impacts.csv's `subject`
+/// (`route:<route>`, `transport:<resource>`,
+/// `substitution:<supply>><demand>`, `process:<process_id>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImpactSubject {
+    /// Per route unit of flow sent to the route (a fallback).
+    Route(RouteIdx),
+    /// Per unit of the resource moved one km.
+    Transport(ResourceIdx),
+    /// Per supply unit processed through the pair.
+    Substitution(SubstitutionIdx),
+    /// Per activity unit of the process (docs/model.md B3).
+    Process(ProcessIdx),
 }
 
 /// Why a list of edits was refused: the first edit refused, and why.
@@ -66,6 +95,7 @@ impl Edit {
             Edit::MaxDistance { km, .. } => Some(km),
             Edit::FlowQuantity { quantity, .. } => Some(quantity),
             Edit::FlowFactor { factor, .. } => Some(factor),
+            Edit::Impact { amount_per_unit, .. } => Some(amount_per_unit),
             Edit::RemoveFirm(_) | Edit::BanRoute(_) | Edit::ForbidExchange(_) => None,
         }
     }
@@ -108,6 +138,9 @@ impl Inventory {
             Edit::Externality { eur_per_unit, .. } => {
                 finite_non_negative(eur_per_unit, &rules::EXTERNALITY_VALUE, "an externality value")
             }
+            Edit::Impact { amount_per_unit, .. } if !amount_per_unit.is_finite() => {
+                Err(format!("an impact factor must be finite, got {amount_per_unit}"))
+            }
             Edit::RouteCost { eur_per_unit, .. } if !eur_per_unit.is_finite() => {
                 Err(format!("a route cost must be finite, got {eur_per_unit}"))
             }
@@ -138,6 +171,7 @@ impl Inventory {
                 Ok(())
             }
             Edit::RouteCost { .. }
+            | Edit::Impact { .. }
             | Edit::MaxDistance { .. }
             | Edit::RemoveFirm(_)
             | Edit::BanRoute(_)
@@ -177,6 +211,33 @@ impl Inventory {
             Edit::FlowFactor { flow, factor } => {
                 self.flows[flow.index()].quantity *= factor;
             }
+            Edit::Impact {
+                subject,
+                category,
+                amount_per_unit,
+            } => {
+                let impacts = match subject {
+                    ImpactSubject::Route(route) => &mut self.routes[route.index()].impacts,
+                    ImpactSubject::Transport(resource) => &mut self.resources[resource.index()].transport_impacts,
+                    ImpactSubject::Substitution(pair) => &mut self.substitutions[pair.index()].impacts,
+                    ImpactSubject::Process(process) => &mut self.processes[process.index()].impacts,
+                };
+                set_impact(impacts, category, amount_per_unit);
+                if let ImpactSubject::Route(route) = subject {
+                    // The fallback impacts of the flows on the route, as the
+                    // loader derives them (model::build::flows::fallback_terms):
+                    // the route's impacts per route unit, scaled to the
+                    // resource unit; none for a service supply (docs/model.md B2).
+                    let (route_impacts, resources) = (&self.routes[route.index()].impacts, &self.resources);
+                    for flow in self.flows.iter_mut().filter(|flow| flow.fallback == Some(route)) {
+                        if !rules::is_service_supply(flow.kind, resources[flow.resource.index()].category) {
+                            let mut impacts = Vec::new();
+                            add_scaled(&mut impacts, route_impacts, flow.fallback_units_per_unit);
+                            flow.fallback_impacts = impacts;
+                        }
+                    }
+                }
+            }
             Edit::RemoveFirm(firm) => {
                 for flow in self.flows.iter_mut().filter(|flow| flow.firm == firm) {
                     flow.quantity = 0.0;
@@ -185,6 +246,15 @@ impl Inventory {
             Edit::BanRoute(route) => self.routes[route.index()].banned = true,
             Edit::ForbidExchange(firm) => self.exchange_allowed[firm.index()] = false,
         }
+    }
+}
+
+/// Sets the amount of `category` in a sorted impact vector, inserting it
+/// in its place when absent.
+fn set_impact(impacts: &mut ImpactVec, category: CategoryIdx, amount: f64) {
+    match impacts.binary_search_by_key(&category, |(c, _)| *c) {
+        Ok(position) => impacts[position].1 = amount,
+        Err(position) => impacts.insert(position, (category, amount)),
     }
 }
 

@@ -17,7 +17,7 @@ pub mod units;
 use std::collections::HashMap;
 
 pub use build::{build_inventory, InventoryTables};
-pub use edit::{Edit, EditError};
+pub use edit::{Edit, EditError, ImpactSubject};
 pub use impacts::{add_scaled, ImpactStore, ImpactVec, SmallImpactVec};
 pub use table::{InputError, InputWarning, RawRow, RawTable, TableFile};
 

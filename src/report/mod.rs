@@ -22,6 +22,7 @@ pub mod studies;
 pub mod summary;
 pub mod tables;
 pub mod text;
+pub mod uncertainty;
 
 pub use summary::{summary, RunInfo, RunOptions, Summary};
 pub use tables::{part_b_tables, result_tables};

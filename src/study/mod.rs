@@ -16,7 +16,9 @@
 //! [`load_study`]), `parameter` (parameter paths and overrides), `hash`
 //! (FNV-1a content hashes), `sweep` (grid, shards, points, sweep.csv and
 //! sweep_meta.json), `merge` (sharded sweeps back into one), `sweep_chart`
-//! (sweep.svg), `resilience` (firm exit), `pareto` (the Pareto front).
+//! (sweep.svg), `resilience` (firm exit), `pareto` (the Pareto front),
+//! `uncertainty` (Monte Carlo over uncertainty.csv) and `uncertainty_merge`
+//! (its shards back into one run).
 
 mod file;
 mod hash;
@@ -26,6 +28,8 @@ mod pareto;
 mod resilience;
 mod sweep;
 mod sweep_chart;
+mod uncertainty;
+mod uncertainty_merge;
 
 pub use file::{load_study, ScenarioError, ScenarioFile, ScenarioProblem, Study, StudyError, Vary};
 pub use hash::{fnv1a, inventory_hash};
@@ -41,3 +45,10 @@ pub use sweep::{
     SweepRow, VariedParameter, MAX_SWEEP_SCENARIOS,
 };
 pub use sweep_chart::{sweep_chart, MAX_SWEEP_CHART_LINES};
+pub use uncertainty::{
+    link_probability_table, quantile, read_uncertainty, run_samples, sample_links_table, sample_values_table,
+    samples_table, subjects, summarise, value_quantiles_table, Distribution, Figures, LinkSummary, SampleLink,
+    Problems, SampleRow, SampleTotals, SamplesRun, UncertainParameter, Uncertainty, UncertaintyMeta, ValueSummary, MAX_SAMPLES,
+    UNCERTAINTY_SCHEMA, UNCERTAIN_PATHS, USED_SHARE,
+};
+pub use uncertainty_merge::{is_uncertainty_folder, merge_uncertainty};

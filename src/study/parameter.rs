@@ -1,5 +1,6 @@
 //! Parameter paths and overrides: what a scenario's `[set]` and `[[vary]]`
-//! may change (`externality.<category>`, `route_cost.<route>`, ...,
+//! and `uncertainty.csv` may change (`externality.<category>`,
+//! `route_cost.<route>`, ..., `impact.<subject>.<category>`,
 //! `supplier_share`).
 //!
 //! Owns: [`Parameter`], [`parse_parameter`], turning a parameter and a
@@ -12,7 +13,9 @@
 //! inventory, is checked here.
 
 use crate::model::rules::check_magnitude;
-use crate::model::{CategoryIdx, Edit, FlowIdx, Inventory, ResourceIdx, RouteIdx};
+use crate::model::{
+    CategoryIdx, Edit, FlowIdx, ImpactSubject, Inventory, ProcessIdx, ResourceIdx, RouteIdx, SubstitutionIdx,
+};
 
 /// One parameter a scenario may change, resolved against the inventory.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -23,16 +26,26 @@ pub enum Parameter {
     MaxDistance(ResourceIdx),
     FlowQuantity(FlowIdx),
     FlowFactor(FlowIdx),
+    /// One impact factor: `impact.<subject>.<category>`, the subject as
+    /// impacts.csv names it (`route:landfill`, `transport:steam`,
+    /// `substitution:slag>clinker`, `process:digester`).
+    Impact {
+        subject: ImpactSubject,
+        category: CategoryIdx,
+    },
     SupplierShare,
 }
 
 /// The parameter paths a scenario may use, for error messages.
-pub const PARAMETER_PATHS: &str = "externality.<category>, route_cost.<route>, transport_cost.<resource>, max_distance.<resource>, flow_quantity.<flow_id>, flow_factor.<flow_id>, supplier_share";
+pub const PARAMETER_PATHS: &str = "externality.<category>, route_cost.<route>, transport_cost.<resource>, max_distance.<resource>, flow_quantity.<flow_id>, flow_factor.<flow_id>, impact.<subject>.<category>, supplier_share";
 
 /// Resolves a parameter path such as `externality.co2e_t`.
 pub fn parse_parameter(inventory: &Inventory, path: &str) -> Result<Parameter, String> {
     if path == "supplier_share" {
         return Ok(Parameter::SupplierShare);
+    }
+    if let Some(rest) = path.strip_prefix("impact.") {
+        return parse_impact(inventory, path, rest);
     }
     let Some((kind, key)) = path.split_once('.') else {
         return Err(format!("unknown parameter {path:?}: use one of {PARAMETER_PATHS}"));
@@ -76,6 +89,57 @@ pub fn parse_parameter(inventory: &Inventory, path: &str) -> Result<Parameter, S
     })
 }
 
+/// `impact.<subject>.<category>`: the category is what follows the last
+/// dot (category ids hold none), the subject what precedes it.
+fn parse_impact(inventory: &Inventory, path: &str, rest: &str) -> Result<Parameter, String> {
+    let form = "impact.<subject>.<category>, the subject as impacts.csv names it (route:<route>, transport:<resource>, substitution:<supply>><demand>, process:<process_id>)";
+    let Some((subject, category)) = rest.rsplit_once('.') else {
+        return Err(format!("parameter {path:?} is not of the form {form}"));
+    };
+    let category = inventory
+        .category_index(category)
+        .ok_or_else(|| format!("parameter {path:?}: no externality category {category:?} in the inventory"))?;
+    let position = |found: Option<usize>, what: &str, key: &str| {
+        found.ok_or_else(|| format!("parameter {path:?}: no {what} {key:?} in the inventory"))
+    };
+    let subject = match subject.split_once(':') {
+        Some(("route", route)) => ImpactSubject::Route(RouteIdx::from_index(position(
+            inventory.routes().iter().position(|r| r.id == route),
+            "route",
+            route,
+        )?)),
+        Some(("transport", resource)) => ImpactSubject::Transport(ResourceIdx::from_index(position(
+            inventory.resources().iter().position(|r| r.id == resource),
+            "resource",
+            resource,
+        )?)),
+        Some(("substitution", pair)) => {
+            let (supply, demand) = pair
+                .split_once('>')
+                .ok_or_else(|| format!("parameter {path:?}: a substitution subject is substitution:<supply>><demand>"))?;
+            let resource = |id: &str| inventory.resources().iter().position(|r| r.id == id);
+            let found = resource(supply).zip(resource(demand)).and_then(|(s, d)| {
+                let (s, d) = (ResourceIdx::from_index(s), ResourceIdx::from_index(d));
+                inventory
+                    .substitutions_from(s)
+                    .iter()
+                    .copied()
+                    .find(|pair| inventory.substitution(*pair).demand_resource == d)
+            });
+            ImpactSubject::Substitution(SubstitutionIdx::from_index(
+                position(found.map(SubstitutionIdx::index), "substitution pair", pair)?,
+            ))
+        }
+        Some(("process", process)) => ImpactSubject::Process(ProcessIdx::from_index(position(
+            inventory.processes().iter().position(|p| p.id == process),
+            "process",
+            process,
+        )?)),
+        _ => return Err(format!("parameter {path:?} is not of the form {form}")),
+    };
+    Ok(Parameter::Impact { subject, category })
+}
+
 impl Parameter {
     /// The inventory edit that sets this parameter to `value`; `None` for
     /// the supplier share, which is no part of an inventory.
@@ -96,6 +160,11 @@ impl Parameter {
             Parameter::MaxDistance(resource) => Edit::MaxDistance { resource, km: value },
             Parameter::FlowQuantity(flow) => Edit::FlowQuantity { flow, quantity: value },
             Parameter::FlowFactor(flow) => Edit::FlowFactor { flow, factor: value },
+            Parameter::Impact { subject, category } => Edit::Impact {
+                subject,
+                category,
+                amount_per_unit: value,
+            },
             Parameter::SupplierShare => return None,
         })
     }

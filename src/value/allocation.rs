@@ -289,14 +289,8 @@ fn sampled(
 
 /// A deterministic pseudo-random permutation of 0..n (splitmix64 + Fisher-Yates).
 fn permutation(n: usize, seed: u64) -> Vec<usize> {
-    let mut state = seed;
-    let mut next = || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
+    let mut splitmix = crate::random::SplitMix64::new(seed);
+    let mut next = || splitmix.next_u64();
     let mut order: Vec<usize> = (0..n).collect();
     for i in (1..n).rev() {
         let j = (next() % (i as u64 + 1)) as usize;

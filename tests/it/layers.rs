@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&str] = &[
     "progress",
     "options",
+    "random",
     "model",
     "io",
     "candidates",

@@ -24,4 +24,5 @@ mod scenario;
 mod schemes;
 mod snapshots;
 mod threads;
+mod uncertainty;
 mod validation;

@@ -241,8 +241,16 @@ fn workbook_sheet_names_match_ignoring_case() {
         String::from_utf8_lossy(&output.stderr)
     );
     let folder = symbiose(&["validate", "data/dunkirk"]);
+    // The folder also has an uncertainty.csv (docs/model.md D9), which the
+    // workbook has no sheet for: its line aside, the counts are the same.
+    let folder_stdout: String = String::from_utf8_lossy(&folder.stdout)
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("uncertainty.csv:"))
+        .map(|line| format!("{line}\n"))
+        .collect();
     assert_eq!(
-        output.stdout, folder.stdout,
+        String::from_utf8_lossy(&output.stdout),
+        folder_stdout,
         "the Firms, FLOWS and Distances sheets are read"
     );
     // The misspelt sheet is named; the README sheet is documentation.
