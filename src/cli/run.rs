@@ -39,7 +39,10 @@ pub fn run(cli: Cli) -> ExitCode {
                         counted(validated.n_unlinked_flows, "flow", "flows")
                     );
                     if let Some(n) = validated.n_uncertain_parameters {
-                        println!("  uncertainty.csv: {}", counted(n, "uncertain parameter", "uncertain parameters"));
+                        println!(
+                            "  uncertainty.csv: {}",
+                            counted(n, "uncertain parameter", "uncertain parameters")
+                        );
                     }
                     ExitCode::from(exit_code::OK)
                 }
@@ -321,21 +324,19 @@ pub fn run(cli: Cli) -> ExitCode {
             solve,
             work,
             csv,
-        } => super::uncertainty::run_uncertainty(
-            app::UncertaintyConfig {
-                source: source(inventory),
-                dialect: csv.dialect(),
-                options: solve.options(),
-                supplier_share: solve.supplier_share,
-                n_samples: samples,
-                seed,
-                shard,
-                out,
-                threads: threads(work.threads),
-                quiet: work.quiet,
-                write_report: report,
-            },
-        ),
+        } => super::uncertainty::run_uncertainty(app::UncertaintyConfig {
+            source: source(inventory),
+            dialect: csv.dialect(),
+            options: solve.options(),
+            supplier_share: solve.supplier_share,
+            n_samples: samples,
+            seed,
+            shard,
+            out,
+            threads: threads(work.threads),
+            quiet: work.quiet,
+            write_report: report,
+        }),
     }
 }
 

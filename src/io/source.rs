@@ -159,7 +159,10 @@ pub const INVENTORY_FILES: [&str; 13] = [
 /// workbook) as a raw table: `Ok(None)` when there is none; the problems
 /// that stop it from being read (not a regular file, not CSV text, ragged
 /// rows) otherwise, located like every input file's.
-pub fn read_uncertainty_table(source: &InventorySource, dialect: CsvDialect) -> Result<Option<RawTable>, Vec<InputError>> {
+pub fn read_uncertainty_table(
+    source: &InventorySource,
+    dialect: CsvDialect,
+) -> Result<Option<RawTable>, Vec<InputError>> {
     match source {
         InventorySource::BundledDunkirk => BUNDLED_DUNKIRK
             .iter()
@@ -175,7 +178,10 @@ pub fn read_uncertainty_table(source: &InventorySource, dialect: CsvDialect) -> 
         }
         InventorySource::Workbook(path) => {
             let mut workbook = calamine::open_workbook_auto(path).map_err(|e| {
-                vec![InputError::file(&path.display().to_string(), format!("cannot open the workbook: {e}"))]
+                vec![InputError::file(
+                    &path.display().to_string(),
+                    format!("cannot open the workbook: {e}"),
+                )]
             })?;
             let sheet_names = calamine::Reader::sheet_names(&workbook);
             let wanted = UNCERTAINTY_FILE.trim_end_matches(".csv");

@@ -47,8 +47,8 @@ pub use sweep::{
 pub use sweep_chart::{sweep_chart, MAX_SWEEP_CHART_LINES};
 pub use uncertainty::{
     link_probability_table, quantile, read_uncertainty, run_samples, sample_links_table, sample_values_table,
-    samples_table, subjects, summarise, value_quantiles_table, Distribution, Figures, LinkSummary, SampleLink,
-    Problems, SampleRow, SampleTotals, SamplesRun, UncertainParameter, Uncertainty, UncertaintyMeta, ValueSummary, MAX_SAMPLES,
-    UNCERTAINTY_SCHEMA, UNCERTAIN_PATHS, USED_SHARE,
+    samples_table, subjects, summarise, value_quantiles_table, Distribution, Figures, LinkSummary, Problems,
+    SampleLink, SampleRow, SampleTotals, SamplesRun, UncertainParameter, Uncertainty, UncertaintyMeta, ValueSummary,
+    MAX_SAMPLES, UNCERTAINTY_SCHEMA, UNCERTAIN_PATHS, USED_SHARE,
 };
 pub use uncertainty_merge::{is_uncertainty_folder, merge_uncertainty};

@@ -114,9 +114,9 @@ fn parse_impact(inventory: &Inventory, path: &str, rest: &str) -> Result<Paramet
             resource,
         )?)),
         Some(("substitution", pair)) => {
-            let (supply, demand) = pair
-                .split_once('>')
-                .ok_or_else(|| format!("parameter {path:?}: a substitution subject is substitution:<supply>><demand>"))?;
+            let (supply, demand) = pair.split_once('>').ok_or_else(|| {
+                format!("parameter {path:?}: a substitution subject is substitution:<supply>><demand>")
+            })?;
             let resource = |id: &str| inventory.resources().iter().position(|r| r.id == id);
             let found = resource(supply).zip(resource(demand)).and_then(|(s, d)| {
                 let (s, d) = (ResourceIdx::from_index(s), ResourceIdx::from_index(d));
@@ -126,9 +126,11 @@ fn parse_impact(inventory: &Inventory, path: &str, rest: &str) -> Result<Paramet
                     .copied()
                     .find(|pair| inventory.substitution(*pair).demand_resource == d)
             });
-            ImpactSubject::Substitution(SubstitutionIdx::from_index(
-                position(found.map(SubstitutionIdx::index), "substitution pair", pair)?,
-            ))
+            ImpactSubject::Substitution(SubstitutionIdx::from_index(position(
+                found.map(SubstitutionIdx::index),
+                "substitution pair",
+                pair,
+            )?))
         }
         Some(("process", process)) => ImpactSubject::Process(ProcessIdx::from_index(position(
             inventory.processes().iter().position(|p| p.id == process),

@@ -28,7 +28,13 @@ pub(super) enum Cell {
 }
 
 /// A table whose columns sort on a click: `headers` are (title, numeric).
-pub(super) fn sortable_table(page: &mut String, id: &str, caption: &str, headers: &[(&str, bool)], rows: Vec<Vec<Cell>>) {
+pub(super) fn sortable_table(
+    page: &mut String,
+    id: &str,
+    caption: &str,
+    headers: &[(&str, bool)],
+    rows: Vec<Vec<Cell>>,
+) {
     put!(
         page,
         "<div class=\"table-wrap\"><table id=\"{id}\" class=\"sortable\"><caption>{caption}</caption><thead><tr>"
