@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::io::csv_bytes;
 use crate::io::outputs::{self, Family};
-use crate::io::{csv_bytes, CsvDialect, InventorySource};
 use crate::report::compare::{
     compare as compare_results, comparison_text, schemes, schemes_tables, Comparison, Schemes,
 };
@@ -63,23 +63,6 @@ pub fn compare(a: &Path, b: &Path, out: &Path) -> Result<Compared, AppError> {
     Ok(Compared { comparison, text })
 }
 
-/// `symbiose schemes`: how the run is set up (the objective is not a
-/// choice: the ascending scheme is `private`, the descending one
-/// `externalities`).
-#[derive(Debug, Clone)]
-pub struct SchemesConfig {
-    pub source: InventorySource,
-    pub supplier_share: f64,
-    pub time_limit_seconds: Option<f64>,
-    pub mip_gap: Option<f64>,
-    pub lexicographic_slack: f64,
-    pub decompose: bool,
-    pub solver: Option<crate::solve::LpSolver>,
-    pub dialect: CsvDialect,
-    pub out: PathBuf,
-    pub extras: Extras,
-}
-
 /// What `symbiose schemes` wrote: the descending optimum (its results
 /// set) and the schemes' figures.
 #[derive(Debug)]
@@ -92,11 +75,11 @@ pub struct Schemed {
 /// options but the objective `private`, compared with the descending one.
 struct SchemesOutputs {
     out: PathBuf,
-    found: std::sync::Mutex<Option<Schemes>>,
 }
 
 impl MoreOutputs for SchemesOutputs {
-    fn outputs(&self, optimum: &Optimum<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, AppError> {
+    type Found = Schemes;
+    fn outputs(&self, optimum: &Optimum<'_>) -> Result<(NamedOutputs, Schemes), AppError> {
         let ascending_options = SolveOptions {
             objective: Objective::Private,
             ..optimum.options.clone()
@@ -129,33 +112,27 @@ impl MoreOutputs for SchemesOutputs {
         for (name, frame) in schemes_tables(&comparison, &firms).map_err(|e| output_error(e.to_string()))? {
             files.push((name, csv_bytes(&frame).map_err(|e| output_error(e.to_string()))?));
         }
-        *self.found.lock().expect("no thread panics holding the schemes") = Some(figures);
-        Ok(files)
+        Ok((files, figures))
     }
 }
 
 /// `symbiose schemes INVENTORY --out DIR`: the descending optimum's
 /// results set (what `optimize --objective externalities` writes) with
-/// schemes.json, schemes_firms.csv and schemes_links.csv beside it.
-pub fn run_schemes(config: &SchemesConfig) -> Result<Schemed, AppError> {
+/// schemes.json, schemes_firms.csv and schemes_links.csv beside it. The
+/// objective of `config` is not a choice: the ascending scheme is
+/// `private`, the descending one `externalities`.
+pub fn run_schemes(config: &OptimizeConfig) -> Result<Schemed, AppError> {
     let started = std::time::Instant::now();
     let loaded = load_checked(&config.source, config.dialect)?;
     let load_seconds = started.elapsed().as_secs_f64();
     let options = SolveOptions {
         objective: Objective::Externalities,
-        time_limit_seconds: config.time_limit_seconds,
-        threads: None,
-        bound: None,
-        mip_gap: config.mip_gap,
-        solver: config.solver,
-        lexicographic_slack: config.lexicographic_slack,
-        decompose: config.decompose,
+        ..config.solve_options()
     };
     let more = SchemesOutputs {
         out: config.out.clone(),
-        found: std::sync::Mutex::new(None),
     };
-    let mut optimized = optimize_and_write_with(
+    let (mut optimized, schemes) = optimize_and_write_with(
         loaded.inventory,
         loaded.warnings,
         config.source.describe(),
@@ -169,10 +146,5 @@ pub fn run_schemes(config: &SchemesConfig) -> Result<Schemed, AppError> {
         &more,
     )?;
     optimized.timings.load = load_seconds;
-    let schemes = more
-        .found
-        .into_inner()
-        .expect("no thread panics holding the schemes")
-        .expect("optimize_and_write_with asks for the outputs before it writes");
     Ok(Schemed { optimized, schemes })
 }

@@ -47,6 +47,22 @@ pub struct OptimizeConfig {
     pub extras: Extras,
 }
 
+impl OptimizeConfig {
+    /// The options every solve of this run gets.
+    pub fn solve_options(&self) -> SolveOptions {
+        SolveOptions {
+            objective: self.objective,
+            time_limit_seconds: self.time_limit_seconds,
+            threads: self.threads,
+            bound: None,
+            mip_gap: self.mip_gap,
+            solver: self.solver,
+            lexicographic_slack: self.lexicographic_slack,
+            decompose: self.decompose,
+        }
+    }
+}
+
 /// What `optimize` writes beyond the tables of docs/model.md A5, and how it
 /// generates the candidate links.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -176,16 +192,7 @@ pub fn optimize_loaded(
     loaded: crate::io::Loaded,
     load_seconds: f64,
 ) -> Result<Optimized, AppError> {
-    let options = SolveOptions {
-        objective: config.objective,
-        time_limit_seconds: config.time_limit_seconds,
-        threads: config.threads,
-        bound: None,
-        mip_gap: config.mip_gap,
-        solver: config.solver,
-        lexicographic_slack: config.lexicographic_slack,
-        decompose: config.decompose,
-    };
+    let options = config.solve_options();
     let mut optimized = optimize_and_write(
         loaded.inventory,
         loaded.warnings,
@@ -220,16 +227,23 @@ pub struct Optimum<'a> {
 /// the same atomic set as the tables, and listed in summary.json's
 /// `files`, so that `symbiose report` finds them and an earlier run's
 /// never mix in. Each name must be one of [`Family::Results`]'s files.
+/// What the command computed on the way (`Found`) comes back beside the
+/// [`Optimized`] from [`optimize_and_write_with`].
 pub trait MoreOutputs {
-    fn outputs(&self, optimum: &Optimum<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, AppError>;
+    type Found;
+    fn outputs(&self, optimum: &Optimum<'_>) -> Result<(NamedOutputs, Self::Found), AppError>;
 }
+
+/// A command's own files: (name in [`Family::Results`], bytes).
+pub type NamedOutputs = Vec<(&'static str, Vec<u8>)>;
 
 /// `optimize` itself: nothing beyond the results set.
 pub struct NoMoreOutputs;
 
 impl MoreOutputs for NoMoreOutputs {
-    fn outputs(&self, _optimum: &Optimum<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, AppError> {
-        Ok(Vec::new())
+    type Found = ();
+    fn outputs(&self, _optimum: &Optimum<'_>) -> Result<(NamedOutputs, ()), AppError> {
+        Ok((Vec::new(), ()))
     }
 }
 
@@ -254,11 +268,12 @@ pub fn optimize_and_write(
         out,
         &NoMoreOutputs,
     )
+    .map(|(optimized, ())| optimized)
 }
 
 /// [`optimize_and_write`], with a command's own files added to the set.
 #[allow(clippy::too_many_arguments)]
-pub fn optimize_and_write_with(
+pub fn optimize_and_write_with<M: MoreOutputs>(
     inventory: Inventory,
     warnings: Vec<InputWarning>,
     description: String,
@@ -266,8 +281,8 @@ pub fn optimize_and_write_with(
     supplier_share: f64,
     extras: Extras,
     out: &Path,
-    more: &dyn MoreOutputs,
-) -> Result<Optimized, AppError> {
+    more: &M,
+) -> Result<(Optimized, M::Found), AppError> {
     let Extras {
         allocation,
         write_report,
@@ -322,7 +337,7 @@ pub fn optimize_and_write_with(
             &progress::Bars::new(quiet),
         )?),
     };
-    let more_files = more.outputs(&Optimum {
+    let (more_files, found) = more.outputs(&Optimum {
         inventory: &inventory,
         links: &links,
         solution: &solution,
@@ -388,15 +403,18 @@ pub fn optimize_and_write_with(
     }
     write_set(&lock, Family::Results, files, false)?;
     timings.outputs = lap();
-    Ok(Optimized {
-        inventory,
-        warnings,
-        links,
-        solution,
-        valuation,
-        summary,
-        timings,
-    })
+    Ok((
+        Optimized {
+            inventory,
+            warnings,
+            links,
+            solution,
+            valuation,
+            summary,
+            timings,
+        },
+        found,
+    ))
 }
 
 /// (file name, bytes) per table, as CSV, and as Parquet when that is the

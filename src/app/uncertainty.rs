@@ -4,7 +4,6 @@
 //! shards (`symbiose merge` hands uncertainty shards here).
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Instant;
 
 use crate::io::outputs::{self, Family};
@@ -132,11 +131,15 @@ struct Samples<'a> {
     config: &'a UncertaintyConfig,
     uncertainty: &'a Uncertainty,
     inventory_hash: String,
-    done: Mutex<Option<(crate::study::SamplesRun, f64, Option<ValueSummary>)>>,
 }
 
+/// What the samples' run found: the run, its seconds, the territory's
+/// quantiles (for the printed summary).
+type SamplesFound = (crate::study::SamplesRun, f64, Option<ValueSummary>);
+
 impl MoreOutputs for Samples<'_> {
-    fn outputs(&self, optimum: &Optimum<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, AppError> {
+    type Found = SamplesFound;
+    fn outputs(&self, optimum: &Optimum<'_>) -> Result<(NamedOutputs, SamplesFound), AppError> {
         use crate::study::{
             link_probability_table, run_samples, sample_links_table, sample_values_table, samples_table, subjects,
             summarise, UncertaintyMeta,
@@ -244,9 +247,7 @@ impl MoreOutputs for Samples<'_> {
             (outputs::UNCERTAINTY_META, meta.to_json().map_err(output_error)?),
         ]);
         let territory = value_rows.into_iter().find(|row| row.subject == "territory");
-        *self.done.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
-            Some((run, started.elapsed().as_secs_f64(), territory));
-        Ok(files)
+        Ok((files, (run, started.elapsed().as_secs_f64(), territory)))
     }
 }
 
@@ -266,7 +267,6 @@ pub fn run_planned_uncertainty(
         config,
         uncertainty: &uncertainty,
         inventory_hash: format!("{inventory_hash:016x}"),
-        done: Mutex::new(None),
     };
     let mut inputs = source_paths(&config.source);
     if let InventorySource::Folder(dir) = &config.source {
@@ -276,7 +276,7 @@ pub fn run_planned_uncertainty(
     // One HiGHS thread per solve, the base's included: the samples reuse
     // the base's solve, which must have their options.
     options.threads = Some(1);
-    let optimized = with_threads(config.threads, || {
+    let (optimized, (run, sample_seconds, territory)) = with_threads(config.threads, || {
         optimize_and_write_with(
             loaded.inventory,
             loaded.warnings,
@@ -293,11 +293,6 @@ pub fn run_planned_uncertainty(
             &samples,
         )
     })??;
-    let (run, sample_seconds, territory) = samples
-        .done
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .expect("optimize_and_write_with computes the more outputs before it writes the set");
     Ok(UncertaintyDone {
         optimized,
         n_samples: config.n_samples,

@@ -155,16 +155,18 @@ pub fn run(cli: Cli) -> ExitCode {
             results,
             csv,
         } => {
-            let config = app::SchemesConfig {
-                source: source(inventory),
+            let config = app::OptimizeConfig {
+                objective: symbiose::solve::Objective::Externalities,
                 supplier_share,
                 time_limit_seconds: time_limit,
                 mip_gap,
                 lexicographic_slack,
                 decompose: !no_decompose,
+                source: source(inventory),
+                threads: None,
                 solver: None,
-                dialect: csv.dialect(),
                 out: results.out.clone(),
+                dialect: csv.dialect(),
                 extras: results.extras(),
             };
             let schemed = app::run_schemes(&config);
