@@ -88,6 +88,7 @@ pub(super) fn flows_file(source: &InventorySource) -> String {
         InventorySource::Folder(dir) => dir.join("flows.csv").display().to_string(),
         InventorySource::Workbook(path) => format!("{} [sheet flows]", path.display()),
         InventorySource::BundledDunkirk => "bundled:dunkirk/flows.csv".to_string(),
+        InventorySource::Tables(_) => "flows (data frame)".to_string(),
     }
 }
 

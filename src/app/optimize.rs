@@ -508,22 +508,16 @@ pub fn results_in_memory(
         path: dir.to_path_buf(),
         message,
     };
-    let info = run_info(
-        String::new(),
-        options,
+    let (summary, tables) = tables_in_memory(
+        inventory,
+        links,
         solution,
-        links.len(),
+        valuation,
+        options,
         supplier_share,
-        None,
-        Allocation::Equal,
-    );
-    let summary = summary(inventory, valuation, &info);
-    let tables = result_tables(inventory, links, valuation, None)
-        .and_then(|mut tables| {
-            tables.extend(part_b_tables(inventory, links, valuation)?);
-            Ok(tables)
-        })
-        .map_err(|e| output_error(e.to_string()))?;
+        String::new(),
+    )
+    .map_err(output_error)?;
     let (mut files, _) = encode_tables(tables, TableFormat::Csv).map_err(|e| output_error(e.to_string()))?;
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| output_error(e.to_string()))?;
     files.push((outputs::SUMMARY.to_string(), json));
@@ -531,4 +525,38 @@ pub fn results_in_memory(
         dir: dir.to_path_buf(),
         errors,
     })
+}
+
+/// summary.json's figures and the A5 and Part B tables of a solve, in
+/// memory, as `optimize` would write them (summary.json's `files` lists
+/// the tables' CSV names only: nothing else is written). The Python
+/// package's results are these.
+pub fn tables_in_memory(
+    inventory: &Inventory,
+    links: &[Link],
+    solution: &LpSolution,
+    valuation: &Valuation,
+    options: &SolveOptions,
+    supplier_share: f64,
+    description: String,
+) -> Result<(Summary, Vec<(Table, Frame)>), String> {
+    let info = run_info(
+        description,
+        options,
+        solution,
+        links.len(),
+        supplier_share,
+        None,
+        Allocation::Equal,
+    );
+    let mut summary = summary(inventory, valuation, &info);
+    let tables = result_tables(inventory, links, valuation, None)
+        .and_then(|mut tables| {
+            tables.extend(part_b_tables(inventory, links, valuation)?);
+            Ok(tables)
+        })
+        .map_err(|e| e.to_string())?;
+    summary.files = tables.iter().map(|(table, _)| table.csv.to_string()).collect();
+    summary.files.sort();
+    Ok((summary, tables))
 }

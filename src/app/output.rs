@@ -151,7 +151,7 @@ pub fn source_paths(source: &InventorySource) -> Vec<PathBuf> {
             )
             .collect(),
         InventorySource::Workbook(path) => vec![path.clone()],
-        InventorySource::BundledDunkirk => Vec::new(),
+        InventorySource::BundledDunkirk | InventorySource::Tables(_) => Vec::new(),
     }
 }
 

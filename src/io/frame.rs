@@ -100,6 +100,12 @@ impl Frame {
             .collect()
     }
 
+    /// The table as a polars data frame (the Python package hands it to
+    /// Python through the Arrow C stream interface).
+    pub fn to_data_frame(&self) -> Result<DataFrame, FrameError> {
+        Ok(self.to_polars()?)
+    }
+
     fn to_polars(&self) -> PolarsResult<DataFrame> {
         DataFrame::new_infer_height(
             self.columns

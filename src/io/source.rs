@@ -70,6 +70,10 @@ pub enum InventorySource {
     Workbook(PathBuf),
     /// The Dunkirk example embedded in the binary.
     BundledDunkirk,
+    /// Tables already in memory (the Python package's data frames), each
+    /// named like its file (`firms.csv`, ...) in [`RawTable::file`]'s
+    /// place of origin: `(file name, table)`; a file not listed is absent.
+    Tables(std::sync::Arc<Vec<(String, RawTable)>>),
 }
 
 impl InventorySource {
@@ -90,6 +94,18 @@ impl InventorySource {
         match self {
             InventorySource::Folder(path) | InventorySource::Workbook(path) => path.display().to_string(),
             InventorySource::BundledDunkirk => "bundled:dunkirk".to_string(),
+            InventorySource::Tables(_) => "data frames".to_string(),
+        }
+    }
+
+    /// The in-memory table named `file`, if this source holds tables.
+    fn table(&self, file: &str) -> Option<RawTable> {
+        match self {
+            InventorySource::Tables(tables) => tables
+                .iter()
+                .find(|(name, _)| name == file)
+                .map(|(_, table)| table.clone()),
+            _ => None,
         }
     }
 }
@@ -169,6 +185,7 @@ pub fn read_uncertainty_table(
             .find(|(file, _)| *file == UNCERTAINTY_FILE)
             .map(|(file, text)| parse_csv(&format!("bundled:dunkirk/{file}"), text.as_bytes()))
             .transpose(),
+        InventorySource::Tables(_) => Ok(source.table(UNCERTAINTY_FILE)),
         InventorySource::Folder(dir) => {
             let path = dir.join(UNCERTAINTY_FILE);
             match read_input_file(&path).map_err(|error| vec![error])? {
@@ -315,7 +332,7 @@ fn read_tables(
                 return None;
             }
         }
-        InventorySource::BundledDunkirk => {}
+        InventorySource::BundledDunkirk | InventorySource::Tables(_) => {}
     }
     let mut workbook = match source {
         InventorySource::Workbook(path) => match calamine::open_workbook_auto(path) {
@@ -352,6 +369,7 @@ fn read_tables(
                 .iter()
                 .find(|(file, _)| *file == name)
                 .map(|(file, text)| parse_csv(&format!("bundled:dunkirk/{file}"), text.as_bytes())),
+            InventorySource::Tables(_) => source.table(name).map(Ok),
             InventorySource::Folder(dir) => {
                 let path = dir.join(name);
                 match read_input_file(&path) {
@@ -375,11 +393,13 @@ fn read_tables(
                             format!("{} [sheet {}]", path.display(), name.trim_end_matches(".csv"))
                         }
                         InventorySource::BundledDunkirk => format!("bundled:dunkirk/{name}"),
+                        InventorySource::Tables(_) => format!("{} (data frame)", name.trim_end_matches(".csv")),
                     };
-                    errors.push(
-                        InputError::file(&shown, "required file is missing")
-                            .with_hint("an inventory folder holds at least firms.csv and flows.csv"),
-                    );
+                    let hint = match source {
+                        InventorySource::Tables(_) => "give at least the firms and flows tables",
+                        _ => "an inventory folder holds at least firms.csv and flows.csv",
+                    };
+                    errors.push(InputError::file(&shown, "required file is missing").with_hint(hint));
                     TableFile::Unreadable
                 } else {
                     TableFile::Absent
@@ -400,7 +420,8 @@ fn read_tables(
     match source {
         InventorySource::Folder(dir) => warnings.extend(unread_file_warnings(dir)),
         InventorySource::Workbook(path) => warnings.extend(unread_sheet_warnings(path, &sheet_names, &sheets_read)),
-        InventorySource::BundledDunkirk => {}
+        // The Python package refuses a frame it does not know by name.
+        InventorySource::BundledDunkirk | InventorySource::Tables(_) => {}
     }
     Some(InventoryTables {
         slices,

@@ -60,6 +60,13 @@ pub fn inventory_hash(source: &InventorySource) -> Result<u64, String> {
                 add(name, Some(text.as_bytes()));
             }
         }
+        InventorySource::Tables(tables) => {
+            for (name, table) in tables.iter() {
+                // The cells as the loader sees them (the debug form is
+                // unambiguous: quoted, with `None` for an empty cell).
+                add(name, Some(format!("{:?}", (&table.columns, &table.rows)).as_bytes()));
+            }
+        }
         InventorySource::Workbook(path) => {
             let bytes =
                 std::fs::read(path).map_err(|e| format!("{}: cannot read the workbook: {e}", path.display()))?;
