@@ -331,6 +331,7 @@ impl ResultsArgs {
             format: match self.format {
                 FormatArg::Csv => TableFormat::Csv,
                 FormatArg::Parquet => TableFormat::Parquet,
+                FormatArg::Xlsx => TableFormat::Xlsx,
             },
             max_candidates: self.max_candidates.map(|k| usize::try_from(k).unwrap_or(usize::MAX)),
             write_mps: self.write_mps.clone(),
@@ -403,6 +404,8 @@ pub enum FormatArg {
     Csv,
     /// Parquet files, readable by pandas and polars
     Parquet,
+    /// CSV files, and results.xlsx with every table as a sheet
+    Xlsx,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -13,6 +13,8 @@ pub enum TableFormat {
     #[default]
     Csv,
     Parquet,
+    /// The CSV tables, and results.xlsx holding them as sheets.
+    Xlsx,
 }
 
 /// A result table, written as `STEM.csv` or, with `--format parquet`,
@@ -27,7 +29,7 @@ impl Table {
     /// The table's file name in this format.
     pub fn file(self, format: TableFormat) -> &'static str {
         match format {
-            TableFormat::Csv => self.csv,
+            TableFormat::Csv | TableFormat::Xlsx => self.csv,
             TableFormat::Parquet => self.parquet,
         }
     }
@@ -76,6 +78,8 @@ pub const FIRMS_GEOJSON: &str = "firms.geojson";
 pub const LINKS_GEOJSON: &str = "links.geojson";
 /// The HTML report (`optimize --report`, or `symbiose report`).
 pub const REPORT: &str = "report.html";
+/// The result tables as one workbook (`--format xlsx`).
+pub const RESULTS_XLSX: &str = "results.xlsx";
 /// Derived from the tables read back, in the order `optimize` writes them.
 pub const DERIVED: [&str; 4] = [PROFILE, FIRMS_GEOJSON, LINKS_GEOJSON, REPORT];
 
@@ -169,6 +173,7 @@ impl Family {
                         .flat_map(|table| [table.csv, table.parquet]),
                 )
                 .chain(DERIVED)
+                .chain([RESULTS_XLSX])
                 .chain(SCHEMES)
                 .chain(UNCERTAINTY_FILES)
                 .collect(),
