@@ -117,6 +117,10 @@ pub const SCHEMES_FIRMS_CSV: &str = "schemes_firms.csv";
 pub const SCHEMES_LINKS_CSV: &str = "schemes_links.csv";
 /// The files `schemes` adds to a results set.
 pub const SCHEMES: [&str; 3] = [SCHEMES_JSON, SCHEMES_FIRMS_CSV, SCHEMES_LINKS_CSV];
+/// `policy`.
+pub const POLICY_JSON: &str = "policy.json";
+pub const POLICY_CSV: &str = "policy.csv";
+pub const POLICY_SVG: &str = "policy.svg";
 /// `compare`.
 pub const COMPARE_FIRMS_CSV: &str = "compare_firms.csv";
 pub const COMPARE_TERRITORY_CSV: &str = "compare_territory.csv";
@@ -149,10 +153,12 @@ pub enum Family {
     Territory,
     /// `compare`.
     Compare,
+    /// `policy`.
+    Policy,
 }
 
 impl Family {
-    pub const ALL: [Family; 7] = [
+    pub const ALL: [Family; 8] = [
         Family::Results,
         Family::Sweep,
         Family::Resilience,
@@ -160,6 +166,7 @@ impl Family {
         Family::Catalogue,
         Family::Territory,
         Family::Compare,
+        Family::Policy,
     ];
 
     /// Every file a command of this family may write (not all in every run).
@@ -183,6 +190,7 @@ impl Family {
             Family::Catalogue => CATALOGUE.to_vec(),
             Family::Territory => TERRITORY.to_vec(),
             Family::Compare => vec![COMPARE_FIRMS_CSV, COMPARE_TERRITORY_CSV, COMPARE_LINKS_CSV],
+            Family::Policy => vec![POLICY_JSON, POLICY_CSV, POLICY_SVG],
         }
     }
 
@@ -203,6 +211,7 @@ impl Family {
             Family::Catalogue => "catalogue",
             Family::Territory => "generate",
             Family::Compare => "compare",
+            Family::Policy => "policy",
         }
     }
 }
