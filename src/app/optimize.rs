@@ -378,13 +378,19 @@ pub fn optimize_and_write_with<M: MoreOutputs>(
                 .filter(|name| write_report || *name != outputs::REPORT),
         )
         .chain(more_files.iter().map(|(name, _)| *name))
+        .chain((format == TableFormat::Xlsx).then_some(outputs::RESULTS_XLSX))
         .map(str::to_string)
         .collect();
     summary.files.sort();
+    let workbook = (format == TableFormat::Xlsx)
+        .then(|| results_workbook(&summary, &tables))
+        .transpose()
+        .map_err(|e| output_error(e.to_string()))?;
     let (mut files, parquet_files) = encode_tables(tables, format).map_err(|e| output_error(e.to_string()))?;
     let mut json = serde_json::to_vec_pretty(&summary).map_err(|e| output_error(e.to_string()))?;
     json.push(b'\n');
     files.push((outputs::SUMMARY.to_string(), json));
+    files.extend(workbook.map(|bytes| (outputs::RESULTS_XLSX.to_string(), bytes)));
     files.extend(more_files.into_iter().map(|(name, bytes)| (name.to_string(), bytes)));
     // The profile, the GeoJSON and the report are drawn from the tables
     // themselves, read back, so that `symbiose report` on the folder gives
@@ -438,6 +444,17 @@ fn encode_tables(tables: Vec<(Table, Frame)>, format: TableFormat) -> Result<(Na
         csv_files.push((table.csv.to_string(), csv?));
     }
     Ok((csv_files, parquet_files))
+}
+
+/// results.xlsx: summary.json's fields, then a sheet per table (named by
+/// its CSV file's stem), in the order the tables are written.
+fn results_workbook(summary: &Summary, tables: &[(Table, Frame)]) -> Result<Vec<u8>, FrameError> {
+    let summary = serde_json::to_value(summary).map_err(|e| FrameError::new(e.to_string()))?;
+    let sheets: Vec<(&str, &Frame)> = tables
+        .iter()
+        .map(|(table, frame)| (table.csv.trim_end_matches(".csv"), frame))
+        .collect();
+    crate::io::xlsx_bytes(&summary, &sheets)
 }
 
 /// Output files as (name, bytes).

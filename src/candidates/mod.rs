@@ -33,8 +33,8 @@ mod components;
 pub use components::{components, Components};
 
 use crate::model::{
-    add_scaled, FirmIdx, Flow, FlowIdx, FlowKind, Inventory, Resource, SmallImpactVec, Substitution, SubstitutionIdx,
-    EARTH_RADIUS_KM,
+    add_scaled, CategoryIdx, FirmIdx, Flow, FlowIdx, FlowKind, Inventory, Resource, SmallImpactVec, Substitution,
+    SubstitutionIdx, EARTH_RADIUS_KM,
 };
 
 /// A candidate link from a supply flow to a demand flow.
@@ -57,6 +57,24 @@ impl Link {
     /// [`SmallImpactVec::INLINE`] categories a link).
     pub fn unit_impacts(&self, inventory: &Inventory) -> SmallImpactVec {
         unit_impacts(inventory, inventory.substitution(self.substitution), self.distance_km)
+    }
+
+    /// The private cost the firms pay per supply unit sent (docs/model.md A3
+    /// and C1): k_l plus the taxes on the link's unit impacts (`unit_impacts`,
+    /// [`Link::unit_impacts`] of the same inventory), minus the subsidy of
+    /// its supply resource. Exactly `unit_cost_eur` when no instrument is set.
+    /// Derived here, not stored, so that a link kept across an edit of a
+    /// tax, a subsidy or an impact reads the edited inventory.
+    pub fn private_unit_cost(&self, inventory: &Inventory, unit_impacts: &[(CategoryIdx, f64)]) -> f64 {
+        let taxed = inventory.with_taxes(self.unit_cost_eur, unit_impacts);
+        let subsidy = inventory
+            .resource(inventory.flow(self.supply).resource)
+            .subsidy_eur_per_unit;
+        if subsidy == 0.0 {
+            taxed
+        } else {
+            taxed - subsidy
+        }
     }
 }
 
@@ -109,7 +127,8 @@ pub fn candidate_links_with(inventory: &Inventory, options: &CandidateOptions) -
 /// links, so it does not change the ranking.
 pub fn net_social_unit_cost(inventory: &Inventory, link: &Link) -> f64 {
     let demand = inventory.flow(link.demand);
-    link.unit_cost_eur + inventory.monetise(&link.unit_impacts(inventory))
+    let unit_impacts = link.unit_impacts(inventory);
+    link.private_unit_cost(inventory, &unit_impacts) + inventory.monetise(&unit_impacts)
         - link.ratio * (demand.fallback_cost_eur + inventory.monetise(&demand.fallback_impacts))
 }
 

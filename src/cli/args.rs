@@ -84,7 +84,7 @@ pub enum Command {
     },
     /// Run one scenario file: its overrides, removals and bans; writes the five tables
     #[command(
-        after_help = "Example:\n  symbiose run scenarios/carbon.toml --out results/\n\nA scenario file (TOML):\n  inventory = \"bundled:dunkirk\"     # or a folder relative to the file\n  objective = \"social\"\n  supplier_share = 0.5\n  remove_firms = [\"dk6\"]\n  ban_routes = [\"landfill\"]\n  [set]\n  \"externality.co2e_t\" = 500.0\n  \"route_cost.landfill\" = 150.0\n\nParameters: externality.<category>, route_cost.<route>, transport_cost.<resource>,\nmax_distance.<resource>, flow_quantity.<flow_id>, flow_factor.<flow_id>, supplier_share.\n[[vary]] blocks are ignored by run (see sweep)."
+        after_help = "Example:\n  symbiose run scenarios/carbon.toml --out results/\n\nA scenario file (TOML):\n  inventory = \"bundled:dunkirk\"     # or a folder relative to the file\n  objective = \"social\"\n  supplier_share = 0.5\n  remove_firms = [\"dk6\"]\n  ban_routes = [\"landfill\"]\n  [set]\n  \"externality.co2e_t\" = 500.0\n  \"route_cost.landfill\" = 150.0\n\nParameters: externality.<category>, route_cost.<route>, transport_cost.<resource>,\nmax_distance.<resource>, flow_quantity.<flow_id>, flow_factor.<flow_id>, impact.<subject>.<category>,\ntax.<category> (EUR per impact unit charged to the firms), subsidy.<resource> (EUR per supply\nunit exchanged, paid to the firms), supplier_share.\n[[vary]] blocks are ignored by run (see sweep)."
     )]
     Run {
         /// Scenario file (TOML); its inventory, objective, supplier share, time limit and MIP gap apply
@@ -183,6 +183,46 @@ pub enum Command {
         no_decompose: bool,
         #[command(flatten)]
         results: ResultsArgs,
+        #[command(flatten)]
+        csv: CsvArgs,
+    },
+    /// The smallest tax or subsidy at which the firms' own optimum reaches a share of the
+    /// externality value the territory's optimum avoids
+    #[command(
+        after_help = "Examples:\n  symbiose policy data/dunkirk --instrument tax.landfill_t --target 0.9 --out policy/\n  symbiose policy data/dunkirk --instrument tax.co2e_t --target 0.9 --range 0:5000 --out carbon/\n\nThe territory's optimum (objective externalities) avoids T* = M_base - M* of externality value.\nThe firms' optimum (objective private, the instrument in their costs) is solved on a grid of\n--points values over the range, then the first grid interval where T / T* crosses --target\nis bisected down to --tolerance. Default range: [0, 10 x v_k] for tax.<k> (v_k the category's\nexternality value), [0, 10 x u*] for subsidy.<r> (u* the largest externality value a link of r\navoids per supply unit). Writes policy.json (the value, or reachable: false; exit 0 either\nway), policy.csv (every point solved) and policy.svg (the curve and the target line)."
+    )]
+    Policy {
+        /// Inventory folder or workbook (.xlsx); default: the bundled Dunkirk example
+        inventory: Option<PathBuf>,
+        /// The instrument: tax.<category> (EUR per impact unit) or subsidy.<resource> (EUR per supply unit exchanged)
+        #[arg(long)]
+        instrument: String,
+        /// Share (0 to 1) of the territory optimum's avoided externality value the firms' optimum must avoid
+        #[arg(long, value_parser = parse_share)]
+        target: f64,
+        /// Instrument values scanned, LO:HI with 0 <= LO < HI (default: see below)
+        #[arg(long, value_name = "LO:HI", value_parser = parse_range)]
+        range: Option<(f64, f64)>,
+        /// Grid points over the range before the bisection (at least 2)
+        #[arg(long, default_value_t = symbiose::study::DEFAULT_POINTS, value_parser = parse_points)]
+        points: usize,
+        /// Width of the final bracket, in the instrument's unit (default: the range's width / 1000)
+        #[arg(long, value_parser = parse_tolerance)]
+        tolerance: Option<f64>,
+        /// Stop each solve after this many seconds and use the best solution found
+        #[arg(long, value_parser = parse_seconds)]
+        time_limit: Option<f64>,
+        /// Relative MIP gap at which the solver may stop when investments make the model a MILP (default: HiGHS's 1e-4)
+        #[arg(long, value_parser = parse_gap)]
+        mip_gap: Option<f64>,
+        /// Relative slack the second stage of each lexicographic objective may spend on the first criterion
+        #[arg(long, value_name = "SLACK", default_value_t = symbiose::solve::LEXICOGRAPHIC_TOLERANCE, value_parser = parse_gap)]
+        lexicographic_slack: f64,
+        /// Output folder (policy.json, policy.csv, policy.svg)
+        #[arg(long, default_value = "policy")]
+        out: PathBuf,
+        #[command(flatten)]
+        work: WorkArgs,
         #[command(flatten)]
         csv: CsvArgs,
     },
@@ -331,6 +371,7 @@ impl ResultsArgs {
             format: match self.format {
                 FormatArg::Csv => TableFormat::Csv,
                 FormatArg::Parquet => TableFormat::Parquet,
+                FormatArg::Xlsx => TableFormat::Xlsx,
             },
             max_candidates: self.max_candidates.map(|k| usize::try_from(k).unwrap_or(usize::MAX)),
             write_mps: self.write_mps.clone(),
@@ -403,6 +444,8 @@ pub enum FormatArg {
     Csv,
     /// Parquet files, readable by pandas and polars
     Parquet,
+    /// CSV files, and results.xlsx with every table as a sheet
+    Xlsx,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -485,6 +528,17 @@ pub fn parse_samples(text: &str) -> Result<usize, String> {
 
 pub fn parse_points(text: &str) -> Result<usize, String> {
     options::POINTS_CHECK.parse(text)
+}
+
+pub fn parse_range(text: &str) -> Result<(f64, f64), String> {
+    symbiose::study::parse_range(text)
+}
+
+pub fn parse_tolerance(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value > 0.0 => Ok(value),
+        _ => Err(format!("{text:?} is not a tolerance > 0 (in the instrument's unit)")),
+    }
 }
 
 pub fn parse_threads(text: &str) -> Result<usize, String> {

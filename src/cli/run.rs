@@ -188,6 +188,48 @@ pub fn run(cli: Cli) -> ExitCode {
             }
             code
         }
+        Command::Policy {
+            inventory,
+            instrument,
+            target,
+            range,
+            points,
+            tolerance,
+            time_limit,
+            mip_gap,
+            lexicographic_slack,
+            out,
+            work,
+            csv,
+        } => {
+            let (source, inventory) = match load_and_warn(inventory, csv) {
+                Ok(loaded) => loaded,
+                Err(code) => return code,
+            };
+            let config = app::PolicyConfig {
+                instrument,
+                target,
+                range,
+                points,
+                tolerance,
+                options: symbiose::solve::SolveOptions {
+                    time_limit_seconds: time_limit,
+                    mip_gap,
+                    lexicographic_slack,
+                    ..symbiose::solve::SolveOptions::default()
+                },
+                out: out.clone(),
+                threads: threads(work.threads),
+                quiet: work.quiet,
+            };
+            finish(app::policy(&source, &inventory, &config).map(|policied| {
+                if !work.quiet {
+                    print!("{}", policy_text(&policied.json));
+                    println!("policy.json, policy.csv and policy.svg written to {}", out.display());
+                }
+                exit_code::OK
+            }))
+        }
         Command::Compare { a, b, out, quiet } => finish(app::compare(&a, &b, &out).map(|compared| {
             if !quiet {
                 print!("{}", compared.text);
@@ -382,4 +424,35 @@ fn load_and_warn(inventory: Option<PathBuf>, csv: CsvArgs) -> Result<(InventoryS
         }
         Err(error) => Err(finish(Err(error.into()))),
     }
+}
+
+/// What `policy` found, as printed.
+fn policy_text(json: &symbiose::study::PolicyJson) -> String {
+    let mut text = format!(
+        "the territory's optimum avoids {} EUR/yr of externality value; target: {} of it\n",
+        euros(json.territory_optimum_value_eur),
+        json.target
+    );
+    match (json.value, json.achieved_share, json.public_revenue_eur, json.tolerance) {
+        (Some(value), Some(share), Some(revenue), Some(tolerance)) => {
+            text += &format!(
+                "  {} = {value} {} (within {tolerance}): the firms' own optimum avoids {} EUR/yr, a share of {share:.4}\n",
+                json.instrument,
+                json.unit,
+                euros(json.territory_value_eur.unwrap_or_default()),
+            );
+            text += &format!("  public revenue at that value: {} EUR/yr\n", euros(revenue));
+        }
+        _ => {
+            text += &format!(
+                "  out of reach: no value of {} in [{}, {}] {} brings the firms' own optimum to the target",
+                json.instrument, json.range[0], json.range[1], json.unit
+            );
+            if let (Some(best), Some(at)) = (json.best_share, json.best_value) {
+                text += &format!(" (best share {best:.4}, at {at})");
+            }
+            text += "\n";
+        }
+    }
+    text
 }

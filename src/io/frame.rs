@@ -50,6 +50,23 @@ impl Values {
         Values::Number(values)
     }
 
+    /// Rows in the column.
+    pub fn len(&self) -> usize {
+        match self {
+            Values::Text(values) => values.len(),
+            Values::OptionalText(values) => values.len(),
+            Values::Number(values) => values.len(),
+            Values::OptionalNumber(values) => values.len(),
+            Values::Count(values) => values.len(),
+            Values::OptionalCount(values) => values.len(),
+            Values::Flag(values) => values.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub fn kind(&self) -> Kind {
         match self {
             Values::Text(_) => Kind::Text,
@@ -106,6 +123,16 @@ impl Frame {
         Ok(self.to_polars()?)
     }
 
+    /// The columns, in file order.
+    pub fn columns(&self) -> &[(String, Values)] {
+        &self.columns
+    }
+
+    /// Rows of the first column (all have the same length once written).
+    pub fn n_rows(&self) -> usize {
+        self.columns.first().map_or(0, |(_, values)| values.len())
+    }
+
     fn to_polars(&self) -> PolarsResult<DataFrame> {
         DataFrame::new_infer_height(
             self.columns
@@ -121,6 +148,12 @@ impl Frame {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{0}")]
 pub struct FrameError(String);
+
+impl FrameError {
+    pub fn new(message: impl Into<String>) -> FrameError {
+        FrameError(message.into())
+    }
+}
 
 impl From<PolarsError> for FrameError {
     fn from(error: PolarsError) -> FrameError {

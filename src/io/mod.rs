@@ -20,6 +20,7 @@
 //! - `recovery`: leftovers of killed writes;
 //! - `frame`: [`Frame`], the neutral table, to CSV and Parquet bytes (the
 //!   only module that names polars);
+//! - `workbook`: result tables to results.xlsx (`--format xlsx`);
 //! - `outputs`: the registry of output file names.
 
 pub mod frame;
@@ -31,6 +32,7 @@ mod recovery;
 mod scan;
 mod source;
 mod unread;
+pub mod workbook;
 mod xlsx;
 
 pub use frame::{csv_bytes, parquet_as_csv, parquet_bytes, Frame, FrameError, Kind, Values};
@@ -46,6 +48,7 @@ pub use source::{
     LoadError, Loaded, BUNDLED_DUNKIRK, CATALOGUE_FILES, DEFAULT_CATALOGUE, INVENTORY_FILES, PART_B_FILES,
     UNCERTAINTY_FILE,
 };
+pub use workbook::xlsx_bytes;
 
 #[cfg(test)]
 mod test_util;

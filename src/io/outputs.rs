@@ -13,6 +13,8 @@ pub enum TableFormat {
     #[default]
     Csv,
     Parquet,
+    /// The CSV tables, and results.xlsx holding them as sheets.
+    Xlsx,
 }
 
 /// A result table, written as `STEM.csv` or, with `--format parquet`,
@@ -27,7 +29,7 @@ impl Table {
     /// The table's file name in this format.
     pub fn file(self, format: TableFormat) -> &'static str {
         match format {
-            TableFormat::Csv => self.csv,
+            TableFormat::Csv | TableFormat::Xlsx => self.csv,
             TableFormat::Parquet => self.parquet,
         }
     }
@@ -76,6 +78,8 @@ pub const FIRMS_GEOJSON: &str = "firms.geojson";
 pub const LINKS_GEOJSON: &str = "links.geojson";
 /// The HTML report (`optimize --report`, or `symbiose report`).
 pub const REPORT: &str = "report.html";
+/// The result tables as one workbook (`--format xlsx`).
+pub const RESULTS_XLSX: &str = "results.xlsx";
 /// Derived from the tables read back, in the order `optimize` writes them.
 pub const DERIVED: [&str; 4] = [PROFILE, FIRMS_GEOJSON, LINKS_GEOJSON, REPORT];
 
@@ -113,6 +117,10 @@ pub const SCHEMES_FIRMS_CSV: &str = "schemes_firms.csv";
 pub const SCHEMES_LINKS_CSV: &str = "schemes_links.csv";
 /// The files `schemes` adds to a results set.
 pub const SCHEMES: [&str; 3] = [SCHEMES_JSON, SCHEMES_FIRMS_CSV, SCHEMES_LINKS_CSV];
+/// `policy`.
+pub const POLICY_JSON: &str = "policy.json";
+pub const POLICY_CSV: &str = "policy.csv";
+pub const POLICY_SVG: &str = "policy.svg";
 /// `compare`.
 pub const COMPARE_FIRMS_CSV: &str = "compare_firms.csv";
 pub const COMPARE_TERRITORY_CSV: &str = "compare_territory.csv";
@@ -145,10 +153,12 @@ pub enum Family {
     Territory,
     /// `compare`.
     Compare,
+    /// `policy`.
+    Policy,
 }
 
 impl Family {
-    pub const ALL: [Family; 7] = [
+    pub const ALL: [Family; 8] = [
         Family::Results,
         Family::Sweep,
         Family::Resilience,
@@ -156,6 +166,7 @@ impl Family {
         Family::Catalogue,
         Family::Territory,
         Family::Compare,
+        Family::Policy,
     ];
 
     /// Every file a command of this family may write (not all in every run).
@@ -169,6 +180,7 @@ impl Family {
                         .flat_map(|table| [table.csv, table.parquet]),
                 )
                 .chain(DERIVED)
+                .chain([RESULTS_XLSX])
                 .chain(SCHEMES)
                 .chain(UNCERTAINTY_FILES)
                 .collect(),
@@ -178,6 +190,7 @@ impl Family {
             Family::Catalogue => CATALOGUE.to_vec(),
             Family::Territory => TERRITORY.to_vec(),
             Family::Compare => vec![COMPARE_FIRMS_CSV, COMPARE_TERRITORY_CSV, COMPARE_LINKS_CSV],
+            Family::Policy => vec![POLICY_JSON, POLICY_CSV, POLICY_SVG],
         }
     }
 
@@ -198,6 +211,7 @@ impl Family {
             Family::Catalogue => "catalogue",
             Family::Territory => "generate",
             Family::Compare => "compare",
+            Family::Policy => "policy",
         }
     }
 }

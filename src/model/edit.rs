@@ -51,6 +51,14 @@ pub enum Edit {
         category: CategoryIdx,
         amount_per_unit: f64,
     },
+    /// The instrument `tax.<category>` (docs/model.md C1): EUR per unit of
+    /// the category's impact charged to the firms that cause it (>= 0). The
+    /// fallback cost of every flow follows (its route cost plus the taxes
+    /// on its fallback impacts); links and processes read it when priced.
+    Tax { category: CategoryIdx, eur_per_unit: f64 },
+    /// The instrument `subsidy.<resource>` (docs/model.md C1): EUR paid to
+    /// the firms per supply unit of the resource sent on a link (>= 0).
+    Subsidy { resource: ResourceIdx, eur_per_unit: f64 },
     /// The firm leaves the territory: its flows drop to zero, so it takes
     /// part in no link and weighs nothing in the baseline.
     RemoveFirm(FirmIdx),
@@ -90,7 +98,10 @@ impl Edit {
     /// The number the edit sets, for the edits that set one.
     fn value(&self) -> Option<f64> {
         match *self {
-            Edit::Externality { eur_per_unit, .. } | Edit::RouteCost { eur_per_unit, .. } => Some(eur_per_unit),
+            Edit::Externality { eur_per_unit, .. }
+            | Edit::RouteCost { eur_per_unit, .. }
+            | Edit::Tax { eur_per_unit, .. }
+            | Edit::Subsidy { eur_per_unit, .. } => Some(eur_per_unit),
             Edit::TransportCost { eur_per_unit_km, .. } => Some(eur_per_unit_km),
             Edit::MaxDistance { km, .. } => Some(km),
             Edit::FlowQuantity { quantity, .. } => Some(quantity),
@@ -138,6 +149,8 @@ impl Inventory {
             Edit::Externality { eur_per_unit, .. } => {
                 finite_non_negative(eur_per_unit, &rules::EXTERNALITY_VALUE, "an externality value")
             }
+            Edit::Tax { eur_per_unit, .. } => finite_non_negative(eur_per_unit, &rules::TAX, "a tax"),
+            Edit::Subsidy { eur_per_unit, .. } => finite_non_negative(eur_per_unit, &rules::SUBSIDY, "a subsidy"),
             Edit::Impact { amount_per_unit, .. } if !amount_per_unit.is_finite() => {
                 Err(format!("an impact factor must be finite, got {amount_per_unit}"))
             }
@@ -187,13 +200,14 @@ impl Inventory {
             }
             Edit::RouteCost { route, eur_per_unit } => {
                 self.routes[route.index()].cost_eur_per_unit = eur_per_unit;
-                let resources = &self.resources;
-                for flow in self.flows.iter_mut().filter(|flow| flow.fallback == Some(route)) {
-                    // The idle capacity of a service supply stays costless (docs/model.md B2).
-                    if !rules::is_service_supply(flow.kind, resources[flow.resource.index()].category) {
-                        flow.fallback_cost_eur = eur_per_unit * flow.fallback_units_per_unit;
-                    }
-                }
+                self.derive_fallback_costs(Some(route));
+            }
+            Edit::Tax { category, eur_per_unit } => {
+                self.categories[category.index()].tax_eur_per_unit = eur_per_unit;
+                self.derive_fallback_costs(None);
+            }
+            Edit::Subsidy { resource, eur_per_unit } => {
+                self.resources[resource.index()].subsidy_eur_per_unit = eur_per_unit;
             }
             Edit::TransportCost {
                 resource,
@@ -236,6 +250,8 @@ impl Inventory {
                             flow.fallback_impacts = impacts;
                         }
                     }
+                    // With a tax set, the fallback costs depend on the impacts too.
+                    self.derive_fallback_costs(Some(route));
                 }
             }
             Edit::RemoveFirm(firm) => {
@@ -246,6 +262,30 @@ impl Inventory {
             Edit::BanRoute(route) => self.routes[route.index()].banned = true,
             Edit::ForbidExchange(firm) => self.exchange_allowed[firm.index()] = false,
         }
+    }
+}
+
+impl Inventory {
+    /// The fallback cost of every flow on `route` (every flow with a
+    /// fallback when `None`), derived as the loader derives it
+    /// (model::build::flows::fallback_terms: the route's cost per route
+    /// unit scaled to the resource unit), plus the taxes on the flow's
+    /// fallback impacts (docs/model.md C1), added only when some category
+    /// of them is taxed, so that without a tax the bits are the loader's.
+    /// A service supply's idle capacity stays costless (docs/model.md B2).
+    fn derive_fallback_costs(&mut self, route: Option<RouteIdx>) {
+        let mut flows = std::mem::take(&mut self.flows);
+        for flow in flows.iter_mut() {
+            let Some(fallback) = flow.fallback else { continue };
+            if route.is_some_and(|route| route != fallback)
+                || rules::is_service_supply(flow.kind, self.resource(flow.resource).category)
+            {
+                continue;
+            }
+            let route_cost = self.route(fallback).cost_eur_per_unit * flow.fallback_units_per_unit;
+            flow.fallback_cost_eur = self.with_taxes(route_cost, &flow.fallback_impacts);
+        }
+        self.flows = flows;
     }
 }
 
@@ -396,6 +436,75 @@ mod tests {
         assert_eq!(edited.flow(base.flow_index("spaces").unwrap()).fallback_cost_eur, 0.0);
         assert_eq!(edited.flow(base.flow_index("need").unwrap()).fallback_cost_eur, 0.8);
         assert_eq!(edited.route(route("idle")).cost_eur_per_unit, 7.0);
+    }
+
+    #[test]
+    fn a_tax_reaches_the_fallback_costs_whatever_the_order_of_edits() {
+        // dump_dirty: 5 EUR/MWh and 2 harm/MWh (tests/data/schemes_two_suppliers).
+        let base = fixture("schemes_two_suppliers");
+        let harm = base.category_index("harm").unwrap();
+        let h2 = base.flow_index("h2").unwrap();
+        let dirty = base.flow(h2).fallback.unwrap();
+        let tax = Edit::Tax {
+            category: harm,
+            eur_per_unit: 4.0,
+        };
+        let cost = Edit::RouteCost {
+            route: dirty,
+            eur_per_unit: 6.0,
+        };
+        let impact = Edit::Impact {
+            subject: ImpactSubject::Route(dirty),
+            category: harm,
+            amount_per_unit: 3.0,
+        };
+        // 6 + 4 x 3 = 18, in every order.
+        let orders = [
+            [tax, cost, impact],
+            [cost, tax, impact],
+            [impact, cost, tax],
+            [impact, tax, cost],
+        ];
+        let edited: Vec<Inventory> = orders.iter().map(|edits| base.edited(edits).unwrap()).collect();
+        for inventory in &edited {
+            assert_eq!(inventory.flow(h2).fallback_cost_eur, 18.0);
+            assert_eq!(inventory, &edited[0]);
+        }
+        // Back to 0: the loader's bits again.
+        let untaxed = edited[0]
+            .edited(&[
+                Edit::Tax {
+                    category: harm,
+                    eur_per_unit: 0.0,
+                },
+                Edit::RouteCost {
+                    route: dirty,
+                    eur_per_unit: 5.0,
+                },
+                Edit::Impact {
+                    subject: ImpactSubject::Route(dirty),
+                    category: harm,
+                    amount_per_unit: 2.0,
+                },
+            ])
+            .unwrap();
+        assert_eq!(untaxed, base);
+        assert!(!untaxed.has_instruments());
+        assert_eq!(
+            base.check_edit(&Edit::Tax {
+                category: harm,
+                eur_per_unit: -1.0
+            }),
+            Err("a tax must be a finite number >= 0, got -1".to_string())
+        );
+        let heat = base.flow(h2).resource;
+        assert_eq!(
+            base.check_edit(&Edit::Subsidy {
+                resource: heat,
+                eur_per_unit: f64::INFINITY
+            }),
+            Err("a subsidy must be a finite number >= 0, got inf".to_string())
+        );
     }
 
     #[test]

@@ -216,6 +216,10 @@ pub struct Resource {
     /// Annual fixed cost of a link carrying this resource, per km (pipes);
     /// when > 0 each such link is an investment with a binary (docs/model.md B4).
     pub link_fixed_cost_eur_per_km_year: f64,
+    /// The instrument `subsidy.<resource>` (docs/model.md C1): EUR paid to
+    /// the firms per supply unit of this resource sent on a link (>= 0; 0 in
+    /// a loaded inventory, set by [`Edit::Subsidy`]).
+    pub subsidy_eur_per_unit: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -280,6 +284,11 @@ pub struct Category {
     pub unit: String,
     pub value_eur_per_unit: f64,
     pub scope: Scope,
+    /// The instrument `tax.<category>` (docs/model.md C1): EUR per unit of
+    /// the impact charged to the firms that cause it (>= 0; 0 in a loaded
+    /// inventory, set by [`Edit::Tax`]). It changes the private cost, never
+    /// the externality value `value_eur_per_unit`.
+    pub tax_eur_per_unit: f64,
 }
 
 /// A validated inventory: every reference resolved, every unit converted.
@@ -442,6 +451,48 @@ impl Inventory {
             .iter()
             .map(|(category, amount)| self.category(*category).value_eur_per_unit * amount)
             .sum()
+    }
+
+    /// The instruments' charge on an impact vector (docs/model.md C1): sum
+    /// over categories of tax * amount, EUR, added to a private cost.
+    /// Categories without a tax add nothing, so `base + instrument_cost`
+    /// is `base` bit for bit when no tax is set.
+    pub fn instrument_cost(&self, impacts: &[(CategoryIdx, f64)]) -> f64 {
+        let mut cost = 0.0;
+        for (category, amount) in impacts {
+            let tax = self.category(*category).tax_eur_per_unit;
+            if tax != 0.0 {
+                cost += tax * amount;
+            }
+        }
+        cost
+    }
+
+    /// A private cost with the instruments' charge on `impacts` added: `base`
+    /// itself (the same bits) when no category of `impacts` is taxed.
+    pub fn with_taxes(&self, base: f64, impacts: &[(CategoryIdx, f64)]) -> f64 {
+        if impacts
+            .iter()
+            .all(|(category, _)| self.category(*category).tax_eur_per_unit == 0.0)
+        {
+            base
+        } else {
+            base + self.instrument_cost(impacts)
+        }
+    }
+
+    /// Whether any instrument (tax or subsidy) is set to a non-zero value.
+    pub fn has_instruments(&self) -> bool {
+        self.categories.iter().any(|c| c.tax_eur_per_unit != 0.0)
+            || self.resources.iter().any(|r| r.subsidy_eur_per_unit != 0.0)
+    }
+
+    /// The private cost of a process's activity per unit: its
+    /// cost_eur_per_activity with the taxes on its impacts (docs/model.md C1;
+    /// the process's firm causes them).
+    pub fn process_cost_per_activity(&self, process: ProcessIdx) -> f64 {
+        let process = self.process(process);
+        self.with_taxes(process.cost_eur_per_activity, &process.impacts)
     }
 
     /// Whether a firm may take part in links (false only inside coalition games).

@@ -3,7 +3,8 @@
 //! scenario can never set a value an input file could not hold.
 //!
 //! Owns: the number rules that edits also apply ([`EXTERNALITY_VALUE`],
-//! [`TRANSPORT_COST`], [`MAX_DISTANCE`], [`QUANTITY`]), the magnitude bound's
+//! [`TRANSPORT_COST`], [`MAX_DISTANCE`], [`QUANTITY`], the instruments'
+//! [`TAX`] and [`SUBSIDY`]), the magnitude bound's
 //! check and message, and what a service supply is (docs/model.md B2).
 //!
 //! Invariant: the loader and the edits call these same items; neither
@@ -37,6 +38,20 @@ pub const MAX_DISTANCE: NumberRule = Rule {
     holds: |v| v > 0.0,
     message: "max distance must be > 0",
     hint: "leave the cell empty for an unlimited distance",
+};
+
+/// The instrument `tax.<category>` (docs/model.md C1), EUR per impact unit.
+pub const TAX: NumberRule = Rule {
+    holds: |v| v >= 0.0,
+    message: "tax must be >= 0",
+    hint: "give the EUR charged per unit of the impact category, 0 for none",
+};
+
+/// The instrument `subsidy.<resource>` (docs/model.md C1), EUR per supply unit sent on a link.
+pub const SUBSIDY: NumberRule = Rule {
+    holds: |v| v >= 0.0,
+    message: "subsidy must be >= 0",
+    hint: "give the EUR paid per supply unit of the resource exchanged, 0 for none",
 };
 
 /// flows.csv `quantity`.

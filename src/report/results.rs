@@ -220,8 +220,16 @@ pub struct ResultTables {
 
 /// Files that commands beyond `optimize` add to a results set, read only
 /// when summary.json lists them: `schemes`' schemes.json and
-/// schemes_firms.csv.
-pub const STUDY_FILES: [&str; 2] = [outputs::SCHEMES_JSON, outputs::SCHEMES_FIRMS_CSV];
+/// schemes_firms.csv; `uncertainty`'s uncertainty_meta.json,
+/// samples.csv, link_probability.csv and value_quantiles.csv.
+pub const STUDY_FILES: [&str; 6] = [
+    outputs::SCHEMES_JSON,
+    outputs::SCHEMES_FIRMS_CSV,
+    outputs::UNCERTAINTY_META,
+    outputs::SAMPLES_CSV,
+    outputs::LINK_PROBABILITY_CSV,
+    outputs::VALUE_QUANTILES_CSV,
+];
 
 /// `true`/`false`, as polars writes a flag.
 const FLAG: &[(&str, bool)] = &[("true", true), ("false", false)];
@@ -395,11 +403,9 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
         },
     );
 
-    let schemes = super::compare::read_schemes(
-        tables.studies.first().and_then(Option::as_ref),
-        tables.studies.get(1).and_then(Option::as_ref),
-        &mut errors,
-    );
+    let study = |index: usize| tables.studies.get(index).and_then(Option::as_ref);
+    let schemes = super::compare::read_schemes(study(0), study(1), &mut errors);
+    let uncertainty = super::uncertainty::read_uncertainty(study(2), study(3), study(4), study(5), &mut errors);
 
     // Cross-table checks, only on tables that were read completely.
     if let (Some(links), Some(firms), Some(links_table)) = (&links, &firms, &tables.links) {
@@ -452,7 +458,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
             flow_slices: rows_of(flow_slices),
             schemes,
             robustness: None,
-            uncertainty: None,
+            uncertainty,
         }),
         _ => {
             crate::model::table::sort_errors(&mut errors, &[]);

@@ -85,6 +85,51 @@ pub struct ServiceSummary {
     pub territory_value_eur: f64,
 }
 
+/// summary.json's `instruments` (docs/model.md C1 and D7): the values set
+/// and the public side of them, a transfer reported apart from the values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstrumentsSummary {
+    /// Each instrument set to a non-zero value, by parameter path
+    /// (`tax.<category>` in EUR per impact unit, `subsidy.<resource>` in
+    /// EUR per supply unit), sorted.
+    pub values: std::collections::BTreeMap<String, f64>,
+    /// sum_k t_k E_k at the optimum.
+    pub taxes_eur: f64,
+    /// sum_l u_r x_l paid on the links in use.
+    pub subsidies_eur: f64,
+    /// R = taxes_eur - subsidies_eur.
+    pub public_revenue_eur: f64,
+    /// sum_k t_k E_k,base: the taxes with no link (no subsidy is paid then).
+    pub baseline_public_revenue_eur: f64,
+}
+
+impl InstrumentsSummary {
+    /// The block of an inventory whose instruments are set, else `None`.
+    pub fn of(inventory: &Inventory, valuation: &Valuation) -> Option<InstrumentsSummary> {
+        if !inventory.has_instruments() {
+            return None;
+        }
+        let taxes = inventory
+            .categories()
+            .iter()
+            .filter(|category| category.tax_eur_per_unit != 0.0)
+            .map(|category| (format!("tax.{}", category.id), category.tax_eur_per_unit));
+        let subsidies = inventory
+            .resources()
+            .iter()
+            .filter(|resource| resource.subsidy_eur_per_unit != 0.0)
+            .map(|resource| (format!("subsidy.{}", resource.id), resource.subsidy_eur_per_unit));
+        let instruments = valuation.instruments;
+        Some(InstrumentsSummary {
+            values: taxes.chain(subsidies).collect(),
+            taxes_eur: instruments.taxes_eur,
+            subsidies_eur: instruments.subsidies_eur,
+            public_revenue_eur: instruments.public_revenue_eur(),
+            baseline_public_revenue_eur: instruments.baseline_taxes_eur,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Compensation {
     pub firm_id: String,
@@ -142,6 +187,11 @@ pub struct Summary {
     pub mip_gap: Option<f64>,
     #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub services: Option<Vec<ServiceSummary>>,
+    /// The instruments of docs/model.md C1, present only when one is set
+    /// to a non-zero value (so that a run with every instrument at 0 writes
+    /// the plain run's summary).
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub instruments: Option<InstrumentsSummary>,
     /// The other files of the set, sorted (set by `app::optimize_and_write`
     /// from `outputs`): what `symbiose report` reads (`report::read` reads
     /// this list on its own, before the summary is checked).
@@ -212,6 +262,7 @@ pub fn summary(inventory: &Inventory, valuation: &Valuation, info: &RunInfo) -> 
                 })
                 .collect()
         }),
+        instruments: InstrumentsSummary::of(inventory, valuation),
         files: Vec::new(),
     }
 }

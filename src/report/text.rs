@@ -100,6 +100,21 @@ pub fn human_summary(inventory: &Inventory, valuation: &Valuation, summary: &Sum
             euros(base - opt)
         );
     }
+    if let Some(instruments) = &summary.instruments {
+        let values: Vec<String> = instruments
+            .values
+            .iter()
+            .map(|(path, value)| format!("{path} = {value}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  instruments {}: public revenue {} EUR/yr (taxes {} - subsidies {}; a transfer, in the private cost, not a value created)",
+            values.join(", "),
+            euros(instruments.public_revenue_eur),
+            euros(instruments.taxes_eur),
+            euros(instruments.subsidies_eur)
+        );
+    }
     let _ = writeln!(out);
     let _ = writeln!(
         out,

@@ -23,7 +23,7 @@ use good_lp::{variable, Expression, ProblemVariables, SolverModel};
 use super::engine::Engine;
 use super::{Criterion, CriterionBound, Objective, SolveError};
 use crate::candidates::Link;
-use crate::model::{FlowIdx, FlowKind, Inventory};
+use crate::model::{FlowIdx, FlowKind, Inventory, ProcessIdx};
 
 /// The flows, links and processes one model is built for: the whole
 /// inventory, or a batch of its independent parts (`parts.rs`). Rows and
@@ -174,8 +174,9 @@ impl Columns {
             for (position, &link) in scope.links.iter().enumerate() {
                 let link = &links[link];
                 let column = layout.link(slice, position);
-                columns.private[column] = link.unit_cost_eur;
-                columns.externality[column] = inventory.monetise(&link.unit_impacts(inventory));
+                let unit_impacts = link.unit_impacts(inventory);
+                columns.private[column] = link.private_unit_cost(inventory, &unit_impacts);
+                columns.externality[column] = inventory.monetise(&unit_impacts);
             }
             for (position, &flow) in scope.flows.iter().enumerate() {
                 let flow = &inventory.flows()[flow];
@@ -189,11 +190,12 @@ impl Columns {
                 }
             }
         }
-        for (position, &process) in scope.processes.iter().enumerate() {
-            let process = &inventory.processes()[process];
+        for (position, &process_position) in scope.processes.iter().enumerate() {
+            let process = &inventory.processes()[process_position];
+            let cost_per_activity = inventory.process_cost_per_activity(ProcessIdx::from_index(process_position));
             for slice in 0..layout.n_slices {
                 let column = layout.activity(position, slice);
-                columns.private[column] = process.cost_eur_per_activity;
+                columns.private[column] = cost_per_activity;
                 columns.externality[column] = inventory.monetise(&process.impacts);
                 if let Some(capacity) = process.capacity {
                     columns.upper[column] = capacity * hour_share(inventory, slice);

@@ -17,6 +17,7 @@
 //! (FNV-1a content hashes), `sweep` (grid, shards, points, sweep.csv and
 //! sweep_meta.json), `merge` (sharded sweeps back into one), `sweep_chart`
 //! (sweep.svg), `resilience` (firm exit), `pareto` (the Pareto front),
+//! `policy` (the smallest instrument value reaching a target share),
 //! `uncertainty` (Monte Carlo over uncertainty.csv) and `uncertainty_merge`
 //! (its shards back into one run).
 
@@ -25,6 +26,7 @@ mod hash;
 mod merge;
 mod parameter;
 mod pareto;
+mod policy;
 mod resilience;
 mod sweep;
 mod sweep_chart;
@@ -39,6 +41,11 @@ pub use parameter::{
     PARAMETER_PATHS,
 };
 pub use pareto::{pareto_chart, pareto_front, pareto_table, ParetoFront, ParetoPoint};
+pub use policy::{
+    default_range, find_policy, parse_instrument, parse_range, policy_chart, policy_table, Instrument, InstrumentKind,
+    Policy, PolicyError, PolicyJson, PolicyPoint, PolicyRequest, Scan, DEFAULT_POINTS, DEFAULT_RANGE_MULTIPLE,
+    DEFAULT_RELATIVE_TOLERANCE, POLICY,
+};
 pub use resilience::{resilience, resilience_table, ResilienceRow};
 pub use sweep::{
     check_grid, run_sweep, solve_point, status_word, sweep_csv, sweep_table, Metrics, Shard, Start, SweepMeta,

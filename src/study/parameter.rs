@@ -1,6 +1,7 @@
 //! Parameter paths and overrides: what a scenario's `[set]` and `[[vary]]`
 //! and `uncertainty.csv` may change (`externality.<category>`,
-//! `route_cost.<route>`, ..., `impact.<subject>.<category>`,
+//! `route_cost.<route>`, ..., `impact.<subject>.<category>`, the
+//! instruments `tax.<category>` and `subsidy.<resource>`,
 //! `supplier_share`).
 //!
 //! Owns: [`Parameter`], [`parse_parameter`], turning a parameter and a
@@ -33,11 +34,15 @@ pub enum Parameter {
         subject: ImpactSubject,
         category: CategoryIdx,
     },
+    /// The instrument `tax.<category>` (docs/model.md C1).
+    Tax(CategoryIdx),
+    /// The instrument `subsidy.<resource>` (docs/model.md C1).
+    Subsidy(ResourceIdx),
     SupplierShare,
 }
 
 /// The parameter paths a scenario may use, for error messages.
-pub const PARAMETER_PATHS: &str = "externality.<category>, route_cost.<route>, transport_cost.<resource>, max_distance.<resource>, flow_quantity.<flow_id>, flow_factor.<flow_id>, impact.<subject>.<category>, supplier_share";
+pub const PARAMETER_PATHS: &str = "externality.<category>, route_cost.<route>, transport_cost.<resource>, max_distance.<resource>, flow_quantity.<flow_id>, flow_factor.<flow_id>, impact.<subject>.<category>, tax.<category>, subsidy.<resource>, supplier_share";
 
 /// Resolves a parameter path such as `externality.co2e_t`.
 pub fn parse_parameter(inventory: &Inventory, path: &str) -> Result<Parameter, String> {
@@ -84,6 +89,14 @@ pub fn parse_parameter(inventory: &Inventory, path: &str) -> Result<Parameter, S
         "flow_factor" => Parameter::FlowFactor(FlowIdx::from_index(position(
             &mut inventory.flows().iter().map(|f| &f.id),
             "flow",
+        )?)),
+        "tax" => Parameter::Tax(CategoryIdx::from_index(position(
+            &mut inventory.categories().iter().map(|c| &c.id),
+            "externality category",
+        )?)),
+        "subsidy" => Parameter::Subsidy(ResourceIdx::from_index(position(
+            &mut inventory.resources().iter().map(|r| &r.id),
+            "resource",
         )?)),
         _ => return Err(format!("unknown parameter {path:?}: use one of {PARAMETER_PATHS}")),
     })
@@ -166,6 +179,14 @@ impl Parameter {
                 subject,
                 category,
                 amount_per_unit: value,
+            },
+            Parameter::Tax(category) => Edit::Tax {
+                category,
+                eur_per_unit: value,
+            },
+            Parameter::Subsidy(resource) => Edit::Subsidy {
+                resource,
+                eur_per_unit: value,
             },
             Parameter::SupplierShare => return None,
         })

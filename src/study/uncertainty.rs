@@ -202,7 +202,9 @@ pub fn read_uncertainty(inventory: &Inventory, table: &RawTable) -> Result<(Unce
             }
             first_line.insert(path.clone(), row.line);
             match parse_parameter(inventory, &path) {
-                Ok(Parameter::SupplierShare | Parameter::MaxDistance(_)) => {
+                Ok(
+                    Parameter::SupplierShare | Parameter::MaxDistance(_) | Parameter::Tax(_) | Parameter::Subsidy(_),
+                ) => {
                     errors.push(
                         at("parameter", format!("{path:?} cannot be uncertain here"))
                             .with_hint(format!("uncertainty.csv takes {UNCERTAIN_PATHS}")),

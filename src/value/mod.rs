@@ -249,6 +249,29 @@ pub struct Valuation {
     pub link_slices: Vec<LinkSliceValue>,
     /// One per service resource that some demand wants, sorted by resource.
     pub services: Vec<ServiceValue>,
+    /// What the instruments (docs/model.md C1) collect and pay; zeros when
+    /// none is set.
+    pub instruments: Instruments,
+}
+
+/// The public side of the instruments (docs/model.md C1): transfers between
+/// the firms and the public purse, inside C (a tax raises it, a subsidy
+/// lowers it), never counted in M.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Instruments {
+    /// sum_k t_k E_k at the optimum (a negative impact is a credit paid back).
+    pub taxes_eur: f64,
+    /// sum_l u_{resource(s)} x_l over the links in use.
+    pub subsidies_eur: f64,
+    /// sum_k t_k E_k,base: what the taxes would collect with no link.
+    pub baseline_taxes_eur: f64,
+}
+
+impl Instruments {
+    /// R = taxes collected - subsidies paid (negative when the subsidies cost more).
+    pub fn public_revenue_eur(&self) -> f64 {
+        self.taxes_eur - self.subsidies_eur
+    }
 }
 
 /// Computes the values of a solver's answer, Part B included.
@@ -371,17 +394,20 @@ fn value_with(
     }
 
     let mut link_values = Vec::with_capacity(active.len());
+    let mut subsidies_eur = 0.0;
     for &(position, x) in &active {
         let link = &links[position];
         let (supply, demand) = (inventory.flow(link.supply), inventory.flow(link.demand));
         let unit_impacts = link.unit_impacts(inventory);
         let monetised_link = inventory.monetise(&unit_impacts);
+        // k_l with the instruments (docs/model.md C1): shared through the surplus.
+        let unit_cost = link.private_unit_cost(inventory, &unit_impacts);
         let fixed_cost = inventory.link_fixed_cost_eur(link.supply, link.distance_km);
-        optimized.private_cost_eur += link.unit_cost_eur * x + fixed_cost;
+        subsidies_eur += inventory.resource(supply.resource).subsidy_eur_per_unit * x;
+        optimized.private_cost_eur += unit_cost * x + fixed_cost;
         optimized.externality_eur += monetised_link * x;
         add_scaled(&mut optimized_impacts, &unit_impacts, x);
-        let surplus =
-            (supply.fallback_cost_eur + link.ratio * demand.fallback_cost_eur - link.unit_cost_eur) * x - fixed_cost;
+        let surplus = (supply.fallback_cost_eur + link.ratio * demand.fallback_cost_eur - unit_cost) * x - fixed_cost;
         let avoided = (monetised_fallback[link.supply.index()] + link.ratio * monetised_fallback[link.demand.index()]
             - monetised_link)
             * x;
@@ -397,7 +423,7 @@ fn value_with(
             distance_km: link.distance_km,
             quantity: x,
             delivered: link.ratio * x,
-            unit_cost_eur: link.unit_cost_eur,
+            unit_cost_eur: unit_cost,
             surplus_eur: surplus,
             supplier_value_eur: alpha * surplus,
             receiver_value_eur: (1.0 - alpha) * surplus,
@@ -412,7 +438,7 @@ fn value_with(
     for (position, process) in inventory.processes().iter().enumerate() {
         let activity = activity[position];
         let built = activity > ACTIVE_LINK_THRESHOLD;
-        let operating_cost_eur = process.cost_eur_per_activity * activity;
+        let operating_cost_eur = inventory.process_cost_per_activity(ProcessIdx::from_index(position)) * activity;
         let fixed_cost_eur = if built { process.fixed_cost_eur_per_year } else { 0.0 };
         let mut output_fallback_cost_eur = 0.0;
         let mut output_externality_eur = 0.0;
@@ -479,6 +505,7 @@ fn value_with(
     };
     let mut territory_value_global_eur = 0.0;
     let mut territory_value_local_eur = 0.0;
+    let (mut taxes_eur, mut baseline_taxes_eur) = (0.0, 0.0);
     let categories: Vec<CategoryValue> = inventory
         .categories()
         .iter()
@@ -487,6 +514,10 @@ fn value_with(
             let idx = CategoryIdx::from_index(position);
             let (base, opt) = (amount(&baseline_impacts, idx), amount(&optimized_impacts, idx));
             let value_eur = category.value_eur_per_unit * (base - opt);
+            if category.tax_eur_per_unit != 0.0 {
+                taxes_eur += category.tax_eur_per_unit * opt;
+                baseline_taxes_eur += category.tax_eur_per_unit * base;
+            }
             match category.scope {
                 Scope::Global => territory_value_global_eur += value_eur,
                 Scope::Local => territory_value_local_eur += value_eur,
@@ -538,6 +569,11 @@ fn value_with(
         flow_slices,
         link_slices,
         services,
+        instruments: Instruments {
+            taxes_eur,
+            subsidies_eur,
+            baseline_taxes_eur,
+        },
     }
 }
 

@@ -184,3 +184,144 @@ fn quiet_and_verbose_runs() {
         assert!(stderr.contains(stage), "{stage} missing from {stderr}");
     }
 }
+
+/// Every cell of results.xlsx against the CSV table it stands for: the
+/// header, then each value (a number as a number equal to the CSV's to the
+/// last bit, a flag as a boolean, text as text, an empty CSV cell as an
+/// empty cell); the summary sheet against summary.json flattened.
+fn assert_workbook_matches_csv(dir: &std::path::Path, expected_sheets: &[&str]) {
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let mut workbook: Xlsx<_> = open_workbook(dir.join("results.xlsx")).expect("results.xlsx opens");
+    let names = workbook.sheet_names().to_vec();
+    assert_eq!(names, expected_sheets, "sheets of results.xlsx");
+    for name in names.iter().skip(1) {
+        let range = workbook.worksheet_range(name).unwrap();
+        let path = dir.join(format!("{name}.csv"));
+        let table = symbiose::io::parse_csv(&path.display().to_string(), &fs::read(&path).unwrap()).unwrap();
+        let rows: Vec<&[Data]> = range.rows().collect();
+        assert_eq!(rows.len(), table.rows.len() + 1, "{name}: rows");
+        let header: Vec<String> = rows[0].iter().map(|cell| cell.to_string()).collect();
+        assert_eq!(header, table.columns, "{name}: header");
+        for (row, csv) in rows[1..].iter().zip(&table.rows) {
+            for (index, column) in table.columns.iter().enumerate() {
+                let cell = row.get(index).unwrap_or(&Data::Empty);
+                let where_ = format!("{name}.{column} line {}", csv.line);
+                match (csv.cells[index].as_deref(), cell) {
+                    (None | Some(""), Data::Empty) => {}
+                    (Some("true"), Data::Bool(true)) | (Some("false"), Data::Bool(false)) => {}
+                    (Some(text), Data::Float(number)) => {
+                        let parsed: f64 = text
+                            .parse()
+                            .unwrap_or_else(|_| panic!("{where_}: {text:?} is not a number"));
+                        assert_eq!(parsed.to_bits(), number.to_bits(), "{where_}: {text} vs {number}");
+                    }
+                    (Some(text), Data::String(value)) => {
+                        assert!(text.parse::<f64>().is_err(), "{where_}: number {text} stored as text");
+                        assert_eq!(text, value, "{where_}");
+                    }
+                    (csv, cell) => panic!("{where_}: CSV {csv:?} but workbook {cell:?}"),
+                }
+            }
+        }
+    }
+    let range = workbook.worksheet_range("summary").unwrap();
+    let summary = summary(dir);
+    let mut expected = Vec::new();
+    symbiose::io::workbook::flatten(String::new(), &summary, &mut expected);
+    let rows: Vec<&[Data]> = range.rows().collect();
+    assert_eq!(rows.len(), expected.len() + 1, "summary rows");
+    for (row, (field, value)) in rows[1..].iter().zip(&expected) {
+        assert_eq!(row[0], Data::String(field.clone()));
+        let cell = row.get(1).unwrap_or(&Data::Empty);
+        match value {
+            serde_json::Value::Null => assert_eq!(cell, &Data::Empty, "{field}"),
+            serde_json::Value::Bool(flag) => assert_eq!(cell, &Data::Bool(*flag), "{field}"),
+            // serde_json's default parser may miss the last bit of a
+            // decimal (no float_roundtrip): 1 part in 1e15 allowed here,
+            // the tables above are compared bit for bit.
+            serde_json::Value::Number(number) => match cell {
+                Data::Float(value) => assert_close(*value, number.as_f64().unwrap(), 1e-15, field),
+                other => panic!("{field}: {number} stored as {other:?}"),
+            },
+            serde_json::Value::String(text) => assert_eq!(cell, &Data::String(text.clone()), "{field}"),
+            other => panic!("{field}: {other} is not a scalar"),
+        }
+    }
+}
+
+#[test]
+fn xlsx_results_hold_every_cell_of_the_csv_tables() {
+    let work = tempfile::tempdir().unwrap();
+    let output = symbiose(&["optimize", "--format", "xlsx", "--out", "xl"], work.path());
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let dir = work.path().join("xl");
+    assert_workbook_matches_csv(
+        &dir,
+        &["summary", "links", "flow_results", "firm_values", "territory_values"],
+    );
+    let files = summary(&dir)["files"].clone();
+    assert!(
+        files.as_array().unwrap().contains(&serde_json::json!("results.xlsx")),
+        "{files}"
+    );
+    // The CSV tables beside the workbook are the plain run's.
+    assert_eq!(
+        symbiose(&["optimize", "--out", "csv"], work.path()).status.code(),
+        Some(0)
+    );
+    for table in [
+        "links.csv",
+        "flow_results.csv",
+        "firm_values.csv",
+        "territory_values.csv",
+    ] {
+        assert_eq!(
+            fs::read(dir.join(table)).unwrap(),
+            fs::read(work.path().join("csv").join(table)).unwrap(),
+            "{table}"
+        );
+    }
+    // Part B tables get their sheets.
+    let seasonal = fixture_dir("seasonal_heat");
+    let output = symbiose(
+        &[
+            "optimize",
+            seasonal.to_str().unwrap(),
+            "--format",
+            "xlsx",
+            "--out",
+            "part_b",
+        ],
+        work.path(),
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let part_b = work.path().join("part_b");
+    let mut sheets = vec!["summary".to_string()];
+    for table in [
+        "links",
+        "flow_results",
+        "firm_values",
+        "territory_values",
+        "processes",
+        "investments",
+        "flow_slices",
+        "link_slices",
+        "services",
+    ] {
+        if part_b.join(format!("{table}.csv")).exists() {
+            sheets.push(table.to_string());
+        }
+    }
+    assert!(sheets.len() > 5, "seasonal_heat writes a Part B table: {sheets:?}");
+    assert_workbook_matches_csv(&part_b, &sheets.iter().map(String::as_str).collect::<Vec<_>>());
+}

@@ -18,6 +18,7 @@ mod malformed;
 mod numerics;
 mod outputs;
 mod part_b;
+mod policy;
 mod properties;
 mod scale;
 mod scenario;

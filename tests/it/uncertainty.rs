@@ -509,3 +509,60 @@ fn bad_rows_of_uncertainty_csv_are_reported_at_their_line_and_column() {
     let output = symbiose(&["uncertainty", "--samples", "0", "--out", "mc"], dir.path());
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// The report of an uncertainty run reads its files back (summary.json
+/// lists them): the "How sure" section with the sample counts, the link
+/// probabilities and the P5-P95 band of the territory value; `symbiose
+/// report` on the folder draws the same page; a plain optimize run has no
+/// such section.
+#[test]
+fn the_report_shows_the_probabilities_and_bands_of_an_uncertainty_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = symbiose(
+        &[
+            "uncertainty",
+            "--samples",
+            "12",
+            "--seed",
+            "3",
+            "--report",
+            "--out",
+            "mc",
+            "-q",
+        ],
+        dir.path(),
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let out = dir.path().join("mc");
+    let page = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("<section id=\"uncertainty\">"), "uncertainty section");
+    let (_, samples) = read_table(&out.join("samples.csv"));
+    let feasible = samples.iter().filter(|row| row["status"] == "optimal").count();
+    assert!(
+        page.contains(&format!(
+            "12 samples of the uncertain data (uncertainty.csv) were drawn; {feasible} had a solution"
+        )),
+        "sample counts in the page"
+    );
+    let (_, links) = read_table(&out.join("link_probability.csv"));
+    let used = links.iter().filter(|row| number(row, "share_used") > 0.0).count();
+    assert!(used > 0);
+    assert_eq!(
+        page.matches("<tr").count() >= used,
+        true,
+        "a row per link used in a sample"
+    );
+    assert!(page.contains("P5 to P95"), "the value bands are drawn");
+    let reported = symbiose(&["report", "mc", "--out", "again.html"], dir.path());
+    assert_eq!(
+        reported.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&reported.stderr)
+    );
+    assert_eq!(fs::read_to_string(dir.path().join("again.html")).unwrap(), page);
+    let plain = symbiose(&["optimize", "--report", "--out", "plain", "-q"], dir.path());
+    assert_eq!(plain.status.code(), Some(0));
+    let plain_page = fs::read_to_string(dir.path().join("plain").join("report.html")).unwrap();
+    assert!(!plain_page.contains("<section id=\"uncertainty\">"));
+}

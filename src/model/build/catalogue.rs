@@ -110,6 +110,7 @@ impl Builder<'_> {
                 unit: r.unit.clone(),
                 value_eur_per_unit: r.value,
                 scope: r.scope,
+                tax_eur_per_unit: 0.0,
             })
             .collect();
         let category_ids = keyed.categories.ids(CategoryIdx::from_index);
@@ -124,6 +125,7 @@ impl Builder<'_> {
                 max_distance_km: r.max_distance,
                 transport_impacts: Vec::new(),
                 link_fixed_cost_eur_per_km_year: r.link_fixed_cost,
+                subsidy_eur_per_unit: 0.0,
             })
             .collect();
         let resource_ids = keyed.resources.ids(ResourceIdx::from_index);
