@@ -6,7 +6,6 @@
 //! The Python-facing API (keyword names, DataFrames, docs) is in
 //! `symbiose/__init__.py`.
 
-use std::ffi::CString;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -23,14 +22,24 @@ use symbiose::model::{InputError as CoreInputError, InputWarning, Inventory as C
 use symbiose::progress::Silent;
 use symbiose::solve::{Objective, SolveError, SolveOptions};
 
-pyo3::create_exception!(_symbiose, SymbioseError, PyException, "Base class of symbiose's errors.");
+pyo3::create_exception!(
+    _symbiose,
+    SymbioseError,
+    PyException,
+    "Base class of symbiose's errors."
+);
 pyo3::create_exception!(
     _symbiose,
     InputError,
     SymbioseError,
     "Invalid input; `.errors` lists every problem (file, line, column, message, hint)."
 );
-pyo3::create_exception!(_symbiose, InfeasibleError, SymbioseError, "The LP has no feasible solution.");
+pyo3::create_exception!(
+    _symbiose,
+    InfeasibleError,
+    SymbioseError,
+    "The LP has no feasible solution."
+);
 pyo3::create_exception!(_symbiose, UnboundedError, SymbioseError, "The LP is unbounded.");
 pyo3::create_exception!(
     _symbiose,
@@ -38,14 +47,24 @@ pyo3::create_exception!(
     SymbioseError,
     "The time limit passed before any solution was found."
 );
-pyo3::create_exception!(_symbiose, SolverError, SymbioseError, "HiGHS failed (numerical trouble, iteration limit...).");
+pyo3::create_exception!(
+    _symbiose,
+    SolverError,
+    SymbioseError,
+    "HiGHS failed (numerical trouble, iteration limit...)."
+);
 pyo3::create_exception!(
     _symbiose,
     LimitError,
     SymbioseError,
     "The problem is beyond a stated limit of the program (its size)."
 );
-pyo3::create_exception!(_symbiose, OutputError, SymbioseError, "The results could not be written.");
+pyo3::create_exception!(
+    _symbiose,
+    OutputError,
+    SymbioseError,
+    "The results could not be written."
+);
 
 /// An error list as Python dicts.
 fn error_dicts<'py>(py: Python<'py>, errors: &[CoreInputError]) -> PyResult<Bound<'py, PyList>> {
@@ -306,7 +325,7 @@ struct ArrowTable {
 }
 
 /// An Arrow C stream may move between threads once exported.
-struct SendStream(polars_arrow::ffi::ArrowArrayStream);
+struct SendStream(#[allow(dead_code)] polars_arrow::ffi::ArrowArrayStream);
 // SAFETY: the stream owns its batches; Python reads it on one thread at a time.
 unsafe impl Send for SendStream {}
 
@@ -340,8 +359,9 @@ impl ArrowTable {
         let batches = if height == 0 { Vec::new() } else { batches };
         let iter = Box::new(batches.into_iter().map(Ok));
         let stream = polars_arrow::ffi::export_iterator(iter, Field::new("".into(), dtype, false));
-        let name = CString::new("arrow_array_stream").map_err(|e| PyValueError::new_err(e.to_string()))?;
-        PyCapsule::new(py, SendStream(stream), Some(name))
+        // Dropped with the capsule: the stream's release, unless the
+        // consumer moved it out (then its release is null).
+        PyCapsule::new_with_value(py, SendStream(stream), c"arrow_array_stream")
     }
 
     #[getter]
