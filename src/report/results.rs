@@ -220,8 +220,15 @@ pub struct ResultTables {
 
 /// Files that commands beyond `optimize` add to a results set, read only
 /// when summary.json lists them: `schemes`' schemes.json and
-/// schemes_firms.csv.
-pub const STUDY_FILES: [&str; 2] = [outputs::SCHEMES_JSON, outputs::SCHEMES_FIRMS_CSV];
+/// schemes_firms.csv; `robustness`' robustness.json, link_ranges.csv and
+/// firm_ranges.csv.
+pub const STUDY_FILES: [&str; 5] = [
+    outputs::SCHEMES_JSON,
+    outputs::SCHEMES_FIRMS_CSV,
+    outputs::ROBUSTNESS_JSON,
+    outputs::LINK_RANGES_CSV,
+    outputs::FIRM_RANGES_CSV,
+];
 
 /// `true`/`false`, as polars writes a flag.
 const FLAG: &[(&str, bool)] = &[("true", true), ("false", false)];
@@ -400,6 +407,12 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
         tables.studies.get(1).and_then(Option::as_ref),
         &mut errors,
     );
+    let robustness = super::robustness::read_robustness(
+        tables.studies.get(2).and_then(Option::as_ref),
+        tables.studies.get(3).and_then(Option::as_ref),
+        tables.studies.get(4).and_then(Option::as_ref),
+        &mut errors,
+    );
 
     // Cross-table checks, only on tables that were read completely.
     if let (Some(links), Some(firms), Some(links_table)) = (&links, &firms, &tables.links) {
@@ -451,7 +464,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
             investments: rows_of(investments),
             flow_slices: rows_of(flow_slices),
             schemes,
-            robustness: None,
+            robustness,
             uncertainty: None,
         }),
         _ => {

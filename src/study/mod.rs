@@ -16,7 +16,7 @@
 //! [`load_study`]), `parameter` (parameter paths and overrides), `hash`
 //! (FNV-1a content hashes), `sweep` (grid, shards, points, sweep.csv and
 //! sweep_meta.json), `merge` (sharded sweeps back into one), `sweep_chart`
-//! (sweep.svg), `resilience` (firm exit), `pareto` (the Pareto front),
+//! (sweep.svg), `resilience` (firm exit), `robustness` (near-optimal ranges), `pareto` (the Pareto front),
 //! `uncertainty` (Monte Carlo over uncertainty.csv) and `uncertainty_merge`
 //! (its shards back into one run).
 
@@ -26,6 +26,7 @@ mod merge;
 mod parameter;
 mod pareto;
 mod resilience;
+mod robustness;
 mod sweep;
 mod sweep_chart;
 mod uncertainty;
@@ -40,6 +41,9 @@ pub use parameter::{
 };
 pub use pareto::{pareto_chart, pareto_front, pareto_table, ParetoFront, ParetoPoint};
 pub use resilience::{resilience, resilience_table, ResilienceRow};
+pub use robustness::{
+    firm_ranges_table, link_ranges_table, robustness, Robustness, RobustnessMeta, INDISPENSABLE, OPTIONAL, UNUSED,
+};
 pub use sweep::{
     check_grid, run_sweep, solve_point, status_word, sweep_csv, sweep_table, Metrics, Shard, Start, SweepMeta,
     SweepRow, VariedParameter, MAX_SWEEP_SCENARIOS,

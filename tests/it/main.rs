@@ -19,6 +19,7 @@ mod numerics;
 mod outputs;
 mod part_b;
 mod properties;
+mod robustness;
 mod scale;
 mod scenario;
 mod schemes;
