@@ -38,10 +38,10 @@ pub fn run_robustness(config: app::RobustnessConfig) -> ExitCode {
                 meta.n_unused
             );
             println!(
-                "  {} of {} LPs solved ({} models) in {:.2} s; the others proven without a solve",
+                "  {} of {} LPs solved ({}) in {:.2} s; the others proven without a solve",
                 meta.lps.solved,
                 meta.lps.asked,
-                meta.lps.models,
+                counted(meta.lps.models, "model", "models"),
                 done.range_seconds
             );
             for status in [symbiose::study::INDISPENSABLE, symbiose::study::OPTIONAL] {

@@ -55,7 +55,7 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use super::engine::Engine;
+use super::engine::{Basis, Engine};
 use super::lexicographic::{SIMPLEX_DUAL, SIMPLEX_PRIMAL};
 use super::model::{self, Columns, Layout, ModelInputs, Scope, SliceShares};
 use super::parts::{self, Alone, Grouping};
@@ -67,6 +67,10 @@ use crate::progress::Progress;
 /// A link carrying at most this share of its supply's quantity carries
 /// nothing (the threshold of links.csv's 1e-9 and of the statuses).
 pub const ZERO_SHARE: f64 = 1e-9;
+
+/// A model with more links than this has them ranged in chunks of this
+/// many, each on its own copy of the model, in parallel.
+pub const CHUNK_LINKS: usize = 4_000;
 
 /// What to range.
 pub struct RangeRequest<'a> {
@@ -125,6 +129,8 @@ struct Start {
     most: Vec<f64>,
     /// The first criterion's costs.
     first: Vec<f64>,
+    /// The optimal basis (a chunk of the same model starts from it).
+    basis: Basis,
 }
 
 /// What one job found, by position.
@@ -168,6 +174,7 @@ pub fn near_optimal_ranges(
                 group.flows.clone(),
                 group.links.clone(),
                 &position,
+                None,
             )
         },
     )?;
@@ -209,11 +216,29 @@ pub fn near_optimal_ranges(
     progress.advance(counts.firm_trivial);
 
     let n_groups = groups.len();
-    let mut jobs: Vec<Job> = starts
-        .into_iter()
-        .zip(single)
-        .map(|(start, firms)| Job::Single { start, firms })
-        .collect();
+    // A large model's links in chunks of [`CHUNK_LINKS`], each on its own
+    // copy of the model started from the optimal basis: fixed chunks, so
+    // the answer does not depend on the thread count.
+    let mut jobs: Vec<Job> = Vec::new();
+    for (group, (start, firms)) in starts.into_iter().zip(single).enumerate() {
+        let n_links = start.links.len();
+        let basis = (n_links > CHUNK_LINKS).then(|| start.basis.clone());
+        jobs.push(Job::Single {
+            start: Some(start),
+            group,
+            chunk: 0..n_links.min(CHUNK_LINKS),
+            firms,
+        });
+        if let Some(basis) = basis {
+            for first in (CHUNK_LINKS..n_links).step_by(CHUNK_LINKS) {
+                jobs.push(Job::Chunk {
+                    basis: basis.clone(),
+                    group,
+                    chunk: first..(first + CHUNK_LINKS).min(n_links),
+                });
+            }
+        }
+    }
     jobs.extend(unions.into_iter().map(|(groups, firms)| Job::Union { groups, firms }));
     let context = Context {
         inventory,
@@ -224,10 +249,14 @@ pub fn near_optimal_ranges(
         budget,
         progress,
         groups: &groups,
+        position: &position,
         n_flows: inventory.flows().len(),
     };
     let size = |job: &Job| match job {
-        Job::Single { start, firms } => (start.links.len() + firms.len()) * start.layout.n_columns(),
+        Job::Single {
+            start, chunk, firms, ..
+        } => (chunk.len() + firms.len()) * start.as_ref().map_or(0, |start| start.layout.n_columns()),
+        Job::Chunk { group, chunk, .. } => chunk.len() * sizes[*group],
         Job::Union { groups: spanned, firms } => firms.len() * spanned.iter().map(|&group| sizes[group]).sum::<usize>(),
     };
     let found = in_parallel(jobs, size, |job| context.run(job))?;
@@ -262,9 +291,22 @@ pub fn near_optimal_ranges(
 }
 
 enum Job {
-    /// A model of the decomposition: its links' ranges and those of the
-    /// firms whose terms lie in it alone.
-    Single { start: Start, firms: Vec<usize> },
+    /// A model of the decomposition: the ranges of its first links (`chunk`:
+    /// positions in the model's links) and of the firms whose terms lie in
+    /// it alone.
+    Single {
+        start: Option<Start>,
+        group: usize,
+        chunk: std::ops::Range<usize>,
+        firms: Vec<usize>,
+    },
+    /// The ranges of more of a model's links, on a copy of it started
+    /// from its optimal basis.
+    Chunk {
+        basis: Basis,
+        group: usize,
+        chunk: std::ops::Range<usize>,
+    },
     /// Firms whose terms span these models (positions in the grouping).
     Union { groups: Vec<usize>, firms: Vec<usize> },
 }
@@ -302,6 +344,7 @@ fn start(
     flows: Vec<usize>,
     scope_links: Vec<usize>,
     position: &[usize],
+    basis: Option<&Basis>,
 ) -> Result<Start, SolveError> {
     let scope = Scope {
         flows,
@@ -327,8 +370,13 @@ fn start(
         shares,
         bound: None,
     })?;
-    let n_balance_rows = layout.n_balance_rows();
-    engine.set_basis(|column| layout.is_fallback(column), |row| row >= n_balance_rows)?;
+    match basis {
+        Some(basis) => engine.set_basis_statuses(basis)?,
+        None => {
+            let n_balance_rows = layout.n_balance_rows();
+            engine.set_basis(|column| layout.is_fallback(column), |row| row >= n_balance_rows)?;
+        }
+    }
     engine.set_option("threads", 1)?;
     engine.set_option("solver", LpSolver::Simplex.highs_name())?;
     engine.set_option("simplex_strategy", SIMPLEX_DUAL)?;
@@ -350,8 +398,11 @@ fn start(
             most[column] = columns.upper[column].min(model::slice_quantity(inventory, flow, shares, slice));
         }
     }
+    let mut engine = solved.into_engine();
+    let basis = engine.basis()?;
     Ok(Start {
-        engine: solved.into_engine(),
+        engine,
+        basis,
         links: scope.links,
         layout,
         optimum,
@@ -372,6 +423,8 @@ struct Context<'a> {
     budget: f64,
     progress: &'a dyn Progress,
     groups: &'a [parts::Group],
+    /// Per flow, its row in its model.
+    position: &'a [usize],
     n_flows: usize,
 }
 
@@ -407,6 +460,7 @@ impl Ranger<'_> {
             reduced,
             most,
             first,
+            ..
         } = start;
         let entries: Vec<(usize, f64)> = first
             .iter()
@@ -513,7 +567,31 @@ impl Ranger<'_> {
 impl Context<'_> {
     fn run(&self, job: Job) -> Result<Found, SolveError> {
         match job {
-            Job::Single { start, firms } => self.single(start, &firms),
+            Job::Single {
+                start: Some(start),
+                chunk,
+                firms,
+                ..
+            } => self.single(start, chunk, &firms),
+            Job::Single { start: None, group, .. } => Err(SolveError::Solver(format!(
+                "the range job of model {group} lost its model"
+            ))),
+            Job::Chunk { basis, group, chunk } => {
+                let group = &self.groups[group];
+                let start = start(
+                    self.inventory,
+                    self.links,
+                    self.shares,
+                    self.options,
+                    group.flows.clone(),
+                    group.links.clone(),
+                    self.position,
+                    Some(&basis),
+                )?;
+                let mut found = self.single(start, chunk, &[])?;
+                found.counts.models += 1;
+                Ok(found)
+            }
             Job::Union { groups, firms } => {
                 let mut flows: Vec<usize> = groups
                     .iter()
@@ -537,6 +615,7 @@ impl Context<'_> {
                     flows,
                     links,
                     &position,
+                    None,
                 )?;
                 let (mut ranger, ..) = Ranger::new(start, self.budget, self.progress)?;
                 let found_firms = ranger.firms(&firms, self.request, |_| {})?;
@@ -554,7 +633,7 @@ impl Context<'_> {
     }
 
     /// A model's links (max LPs, then its firms, then the min LPs left).
-    fn single(&self, start: Start, firms: &[usize]) -> Result<Found, SolveError> {
+    fn single(&self, start: Start, chunk: std::ops::Range<usize>, firms: &[usize]) -> Result<Found, SolveError> {
         let (mut ranger, at_optimum) = Ranger::new(start, self.budget, self.progress)?;
         let AtOptimum {
             columns: optimum_columns,
@@ -577,10 +656,11 @@ impl Context<'_> {
             .iter()
             .map(|&link| ZERO_SHARE * self.inventory.flow(self.links[link].supply).quantity)
             .collect();
+        // Indexed by position in the model (only the chunk's are read).
         let mut largest = vec![0.0_f64; n_links];
         let mut zero_met = vec![false; n_links];
         let observe = |columns: &[f64], largest: &mut [f64], zero_met: &mut [bool]| {
-            for position in 0..n_links {
+            for position in chunk.clone() {
                 let value = link_value(columns, position);
                 largest[position] = largest[position].max(value);
                 if value <= tolerance[position] {
@@ -616,7 +696,7 @@ impl Context<'_> {
             })
             .collect();
         let mut max = vec![0.0; n_links];
-        for position in 0..n_links {
+        for position in chunk.clone() {
             if upper[position] <= largest[position] + tolerance[position] {
                 max[position] = largest[position];
                 counts.max_proven_by_bound += 1;
@@ -632,7 +712,7 @@ impl Context<'_> {
             observe(columns, &mut largest, &mut zero_met)
         })?;
         let mut min = vec![0.0; n_links];
-        for position in 0..n_links {
+        for position in chunk.clone() {
             if zero_met[position] {
                 if unused_at_optimum[position] {
                     counts.min_unused_at_optimum += 1;
@@ -649,7 +729,8 @@ impl Context<'_> {
         }
         // The largest value met stands for the max where an LP's answer is
         // below it by HiGHS's tolerance; values within the zero threshold are 0.
-        let links_found = (0..n_links)
+        let links_found = chunk
+            .clone()
             .map(|position| {
                 let max = max[position].max(largest[position]);
                 let snap = |value: f64| if value <= tolerance[position] { 0.0 } else { value };
@@ -711,6 +792,7 @@ mod tests {
                     identity.clone(),
                     (0..links.len()).collect(),
                     &identity,
+                    None,
                 )
                 .unwrap();
                 let optimum = whole.optimum;

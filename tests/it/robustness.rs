@@ -34,13 +34,14 @@ const TOLERANCE: f64 = 1e-6;
 
 fn run(slack: &str, out: &Path, extra: &[&str]) -> std::process::Output {
     let fixture = fixture_dir("robustness_three_cases");
+    // `--slack=-0.01`: clap reads a separate "-0.01" as an option.
+    let slack = format!("--slack={slack}");
     let mut args = vec![
         "robustness",
         fixture.to_str().unwrap(),
         "--objective",
         "social",
-        "--slack",
-        slack,
+        &slack,
         "--out",
         out.to_str().unwrap(),
     ];
