@@ -11,6 +11,7 @@ pub const SHARE: &str = "a share between 0 and 1";
 pub const GAP: &str = "a relative gap >= 0 (such as 0.001 for 0.1 %)";
 pub const SECONDS: &str = "a number of seconds >= 0";
 pub const THREADS: &str = "a number of threads >= 1";
+pub const SLACK: &str = "a relative slack >= 0 (such as 0.01 for 1 % of the optimum)";
 
 /// Fewest permutations sampled for Shapley values: a standard error needs two.
 pub const MIN_SAMPLES: usize = 2;
@@ -37,6 +38,10 @@ pub const GAP_CHECK: Check<f64> = Check {
 pub const SECONDS_CHECK: Check<f64> = Check {
     valid: |v| v.is_finite() && v >= 0.0,
     what: SECONDS,
+};
+pub const SLACK_CHECK: Check<f64> = Check {
+    valid: |v| v.is_finite() && v >= 0.0,
+    what: SLACK,
 };
 pub const THREADS_CHECK: Check<usize> = Check {
     valid: |v| v >= 1,
@@ -93,5 +98,10 @@ mod tests {
         assert_eq!(SAMPLES_CHECK.parse("1"), Err(format!("\"1\" is not {SAMPLES}")));
         assert_eq!(POINTS_CHECK.parse("2"), Ok(2));
         assert!(THREADS_CHECK.parse("0").is_err());
+        for text in ["-0.01", "NaN", "inf", "x"] {
+            assert_eq!(SLACK_CHECK.parse(text), Err(format!("{text:?} is not {SLACK}")));
+        }
+        assert_eq!(SLACK_CHECK.parse("0"), Ok(0.0));
+        assert!(SLACK_CHECK.value("slack", f64::NAN).is_err());
     }
 }

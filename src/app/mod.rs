@@ -9,6 +9,7 @@ mod output;
 mod policy;
 pub mod progress;
 mod report;
+mod robustness;
 mod study;
 mod uncertainty;
 
@@ -18,6 +19,7 @@ pub use optimize::*;
 pub use output::*;
 pub use policy::*;
 pub use report::*;
+pub use robustness::*;
 pub use study::*;
 pub use uncertainty::*;
 
@@ -59,6 +61,9 @@ pub enum AppError {
     Output { path: PathBuf, message: String },
     #[error("{0}")]
     Argument(String),
+    /// A study needs a proven optimum and the solve stopped at its time limit.
+    #[error("{0}")]
+    NotProven(String),
     /// Another run holds the output folder, or its lock cannot be written.
     #[error(transparent)]
     Locked(#[from] LockError),
@@ -90,7 +95,7 @@ impl AppError {
             AppError::Input(_) | AppError::Scenario(_) => exit_code::INVALID_INPUT,
             AppError::Solve(SolveError::Infeasible | SolveError::Unplaceable(_)) => exit_code::INFEASIBLE,
             AppError::Solve(SolveError::Unbounded | SolveError::InfeasibleOrUnbounded) => exit_code::UNBOUNDED,
-            AppError::Solve(SolveError::TimeLimitWithoutSolution) => exit_code::TIME_LIMIT,
+            AppError::Solve(SolveError::TimeLimitWithoutSolution) | AppError::NotProven(_) => exit_code::TIME_LIMIT,
             // A limit of the program, stated as such: the input is too large.
             AppError::Solve(SolveError::TooLarge(_)) => exit_code::INVALID_INPUT,
             AppError::Solve(_) => exit_code::SOLVER_FAILURE,

@@ -254,6 +254,30 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Which exchanges hold up: over every solution within a slack of the optimum, the least and
+    /// the most each candidate link carries and each firm's value
+    #[command(
+        after_help = "Examples:\n  symbiose robustness data/dunkirk --out robust/\n  symbiose robustness data/dunkirk --objective social --slack 0.05 --out robust/\n\nOver every solution whose first criterion (M for externalities, C for private, C + M for\nsocial) is within SLACK x max(1, |z*|) of its optimum z*: the least and the most supply units\neach candidate link can carry, and the least and the most value each firm can capture\n(docs/model.md C2, D10). Writes the optimum's results set (what optimize writes) plus\nlink_ranges.csv (status indispensable, optional or unused), firm_ranges.csv and\nrobustness.json. The same bytes whatever the threads. Inventories with processes or\ninvestments are refused (a limit: their model is not an LP of the links alone)."
+    )]
+    Robustness {
+        /// Inventory folder or workbook (.xlsx); default: the bundled Dunkirk example
+        inventory: Option<PathBuf>,
+        /// Relative slack on the first criterion: solutions with z <= z* + SLACK x max(1, |z*|)
+        #[arg(long, default_value_t = 0.01, value_parser = parse_slack)]
+        slack: f64,
+        /// Output folder
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write report.html into the output folder
+        #[arg(long)]
+        report: bool,
+        #[command(flatten)]
+        solve: SolveArgs,
+        #[command(flatten)]
+        work: WorkArgs,
+        #[command(flatten)]
+        csv: CsvArgs,
+    },
     /// Monte Carlo over the inventory's uncertainty.csv: N samples, each solved as a what-if of the base
     #[command(
         after_help = "Examples:\n  symbiose uncertainty data/dunkirk --samples 1000 --seed 1 --out mc/\n  symbiose uncertainty data/dunkirk --samples 1000 --shard 2/3 --out mc2/   # samples 1, 4, 7, ...\n  symbiose merge mc1/ mc2/ mc3/ --out mc/\n\nuncertainty.csv, one row per uncertain parameter (docs/model.md D9):\n  parameter,distribution,low,mode,high,mean,sd,median,gsd\n  flow_quantity.am_bf_slag,triangular,1700000,1960000,2100000,,,,\n  externality.co2e_t,uniform,100,,250,,,,\n  flow_factor.ecocem_binder,normal,,,,1,0.1,,\n  impact.route:landfill.co2e_t,lognormal,,,,,,0.02,1.5\n\nParameters: externality.<category>, route_cost.<route>, transport_cost.<resource>,\nflow_quantity.<flow_id>, flow_factor.<flow_id>, impact.<subject>.<category>. The normal is\ntruncated at zero. Writes the results set of the deterministic base (what optimize writes)\nplus samples.csv, link_probability.csv, value_quantiles.csv, and sample_values.csv,\nsample_links.csv and uncertainty_meta.json (what merge needs). The same seed gives the\nsame bytes whatever the threads or shards."
@@ -505,6 +529,10 @@ impl From<ObjectiveArg> for Objective {
 
 pub fn parse_share(text: &str) -> Result<f64, String> {
     options::SHARE_CHECK.parse(text)
+}
+
+pub fn parse_slack(text: &str) -> Result<f64, String> {
+    options::SLACK_CHECK.parse(text)
 }
 
 pub fn parse_gap(text: &str) -> Result<f64, String> {

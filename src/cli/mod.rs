@@ -4,5 +4,6 @@
 
 pub mod args;
 pub mod print;
+pub mod robustness;
 pub mod run;
 pub mod uncertainty;

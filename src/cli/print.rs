@@ -63,7 +63,9 @@ pub fn report_error(error: &AppError) {
                 );
             }
         }
-        AppError::Output { .. } | AppError::Argument(_) | AppError::Locked(_) => eprintln!("error: {error}"),
+        AppError::Output { .. } | AppError::Argument(_) | AppError::NotProven(_) | AppError::Locked(_) => {
+            eprintln!("error: {error}")
+        }
         AppError::Results { errors, .. } => {
             print_input_errors(errors);
             eprintln!("error: {error}; nothing was written");

@@ -358,6 +358,25 @@ pub fn run(cli: Cli) -> ExitCode {
             println!("default catalogue written to {}", out.display());
             exit_code::OK
         })),
+        Command::Robustness {
+            inventory,
+            slack,
+            out,
+            report,
+            solve,
+            work,
+            csv,
+        } => super::robustness::run_robustness(app::RobustnessConfig {
+            source: source(inventory),
+            dialect: csv.dialect(),
+            options: solve.options(),
+            supplier_share: solve.supplier_share,
+            slack,
+            out,
+            threads: threads(work.threads),
+            quiet: work.quiet,
+            write_report: report,
+        }),
         Command::Uncertainty {
             inventory,
             samples,

@@ -101,6 +101,14 @@ pub const UNCERTAINTY_FILES: [&str; 6] = [
     UNCERTAINTY_META,
 ];
 
+/// `robustness` (docs/model.md D10): added to the results set of the
+/// optimum, so part of [`Family::Results`].
+pub const LINK_RANGES_CSV: &str = "link_ranges.csv";
+pub const FIRM_RANGES_CSV: &str = "firm_ranges.csv";
+pub const ROBUSTNESS_JSON: &str = "robustness.json";
+/// The files `robustness` adds to a results set, in the order it writes them.
+pub const ROBUSTNESS_FILES: [&str; 3] = [LINK_RANGES_CSV, FIRM_RANGES_CSV, ROBUSTNESS_JSON];
+
 /// `sweep` and `merge`.
 pub const SWEEP_CSV: &str = "sweep.csv";
 pub const SWEEP_META: &str = "sweep_meta.json";
@@ -183,6 +191,7 @@ impl Family {
                 .chain([RESULTS_XLSX])
                 .chain(SCHEMES)
                 .chain(UNCERTAINTY_FILES)
+                .chain(ROBUSTNESS_FILES)
                 .collect(),
             Family::Sweep => vec![SWEEP_CSV, SWEEP_META, SWEEP_SVG],
             Family::Resilience => vec![RESILIENCE_CSV],

@@ -17,6 +17,7 @@ pub mod html;
 pub mod profile;
 pub mod read;
 pub mod results;
+pub mod robustness;
 pub mod schema;
 pub mod studies;
 pub mod summary;

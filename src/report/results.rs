@@ -221,14 +221,18 @@ pub struct ResultTables {
 /// Files that commands beyond `optimize` add to a results set, read only
 /// when summary.json lists them: `schemes`' schemes.json and
 /// schemes_firms.csv; `uncertainty`'s uncertainty_meta.json,
-/// samples.csv, link_probability.csv and value_quantiles.csv.
-pub const STUDY_FILES: [&str; 6] = [
+/// samples.csv, link_probability.csv and value_quantiles.csv;
+/// `robustness`' robustness.json, link_ranges.csv and firm_ranges.csv.
+pub const STUDY_FILES: [&str; 9] = [
     outputs::SCHEMES_JSON,
     outputs::SCHEMES_FIRMS_CSV,
     outputs::UNCERTAINTY_META,
     outputs::SAMPLES_CSV,
     outputs::LINK_PROBABILITY_CSV,
     outputs::VALUE_QUANTILES_CSV,
+    outputs::ROBUSTNESS_JSON,
+    outputs::LINK_RANGES_CSV,
+    outputs::FIRM_RANGES_CSV,
 ];
 
 /// `true`/`false`, as polars writes a flag.
@@ -406,6 +410,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
     let study = |index: usize| tables.studies.get(index).and_then(Option::as_ref);
     let schemes = super::compare::read_schemes(study(0), study(1), &mut errors);
     let uncertainty = super::uncertainty::read_uncertainty(study(2), study(3), study(4), study(5), &mut errors);
+    let robustness = super::robustness::read_robustness(study(6), study(7), study(8), &mut errors);
 
     // Cross-table checks, only on tables that were read completely.
     if let (Some(links), Some(firms), Some(links_table)) = (&links, &firms, &tables.links) {
@@ -457,7 +462,7 @@ pub fn results_from_tables(tables: &ResultTables, mut errors: Vec<InputError>) -
             investments: rows_of(investments),
             flow_slices: rows_of(flow_slices),
             schemes,
-            robustness: None,
+            robustness,
             uncertainty,
         }),
         _ => {

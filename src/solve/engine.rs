@@ -136,6 +136,33 @@ impl Engine {
         )
     }
 
+    /// Sets the costs of the columns listed, (column, cost) each; the
+    /// others keep theirs.
+    pub(crate) fn change_some_costs(&mut self, entries: &[(usize, f64)]) -> Result<(), SolveError> {
+        let n_columns = self.n_columns();
+        let mut set = Vec::with_capacity(entries.len());
+        let mut cost = Vec::with_capacity(entries.len());
+        for &(column, value) in entries {
+            if column >= n_columns {
+                return Err(SolveError::Solver("a cost outside the model".into()));
+            }
+            set.push(highs_int(column)?);
+            cost.push(value);
+        }
+        if set.is_empty() {
+            return Ok(());
+        }
+        let count = highs_int(set.len())?;
+        // SAFETY: live Highs instance; `set` and `cost` have `count` entries,
+        // every index a column of the model, and outlive the call.
+        check_call(
+            unsafe {
+                highs_sys::Highs_changeColsCostBySet(self.model.as_mut_ptr(), count, set.as_ptr(), cost.as_ptr())
+            },
+            "change costs",
+        )
+    }
+
     /// Sets the bounds of the rows `first..first + lower.len()`.
     pub(crate) fn change_row_bounds(&mut self, first: usize, lower: &[f64], upper: &[f64]) -> Result<(), SolveError> {
         self.change_bounds(Axis::Rows, first, lower, upper)
@@ -375,6 +402,12 @@ impl Solved {
 
     pub(crate) fn columns(&self) -> Vec<f64> {
         self.solved.get_solution().columns().to_vec()
+    }
+
+    /// Column values and column duals (reduced costs).
+    pub(crate) fn columns_and_reduced_costs(&self) -> (Vec<f64>, Vec<f64>) {
+        let solution = self.solved.get_solution();
+        (solution.columns().to_vec(), solution.dual_columns().to_vec())
     }
 
     /// The model again, with its basis, to change and run again.

@@ -27,6 +27,7 @@ mod explain;
 mod lexicographic;
 mod model;
 mod parts;
+mod ranges;
 
 pub use engine::write_model;
 pub use lexicographic::GUIDE_WEIGHT;
@@ -36,6 +37,7 @@ use engine::Engine;
 use model::{Columns, Layout, ModelInputs, Scope};
 use parts::Part;
 pub use parts::{Reuse, Reused, BATCH_COLUMNS};
+pub use ranges::{near_optimal_ranges, LpCounts, RangeRequest, Ranges, ZERO_SHARE};
 
 /// What the optimizer minimises (docs/model.md A3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

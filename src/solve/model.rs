@@ -302,7 +302,7 @@ pub(crate) fn slice_quantity(inventory: &Inventory, flow: usize, shares: &SliceS
 
 /// The most a link can carry in a slice, U_{l,t} = min(Q_{s,t}, Q_{d,t} / r_l):
 /// the big-M of its binary.
-fn link_bound(inventory: &Inventory, link: &Link, shares: &SliceShares, slice: usize) -> f64 {
+pub(crate) fn link_bound(inventory: &Inventory, link: &Link, shares: &SliceShares, slice: usize) -> f64 {
     slice_quantity(inventory, link.supply.index(), shares, slice)
         .min(slice_quantity(inventory, link.demand.index(), shares, slice) / link.ratio)
 }

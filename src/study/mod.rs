@@ -16,7 +16,7 @@
 //! [`load_study`]), `parameter` (parameter paths and overrides), `hash`
 //! (FNV-1a content hashes), `sweep` (grid, shards, points, sweep.csv and
 //! sweep_meta.json), `merge` (sharded sweeps back into one), `sweep_chart`
-//! (sweep.svg), `resilience` (firm exit), `pareto` (the Pareto front),
+//! (sweep.svg), `resilience` (firm exit), `robustness` (near-optimal ranges), `pareto` (the Pareto front),
 //! `policy` (the smallest instrument value reaching a target share),
 //! `uncertainty` (Monte Carlo over uncertainty.csv) and `uncertainty_merge`
 //! (its shards back into one run).
@@ -28,6 +28,7 @@ mod parameter;
 mod pareto;
 mod policy;
 mod resilience;
+mod robustness;
 mod sweep;
 mod sweep_chart;
 mod uncertainty;
@@ -47,6 +48,9 @@ pub use policy::{
     DEFAULT_RELATIVE_TOLERANCE, POLICY,
 };
 pub use resilience::{resilience, resilience_table, ResilienceRow};
+pub use robustness::{
+    firm_ranges_table, link_ranges_table, robustness, Robustness, RobustnessMeta, INDISPENSABLE, OPTIONAL, UNUSED,
+};
 pub use sweep::{
     check_grid, run_sweep, solve_point, status_word, sweep_csv, sweep_table, Metrics, Shard, Start, SweepMeta,
     SweepRow, VariedParameter, MAX_SWEEP_SCENARIOS,

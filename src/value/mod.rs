@@ -67,6 +67,30 @@ pub fn optimize_inventory_reusing(
     Ok((links, solution, valuation))
 }
 
+/// Each firm's value V_f (docs/model.md A4) as a linear function of the
+/// link flows: per firm (inventory order), (link position, EUR per supply
+/// unit), the supplier credited alpha x s_l and the receiver (1 - alpha)
+/// x s_l, s_l = c(fb(s)) + r_l c(fb(d)) - k_l the link's unit surplus
+/// (the same terms `value_lp_solution` sums; a link's fixed cost, a
+/// constant once it is built, is not a term). A firm both supplier and
+/// receiver of a link has one term for it. Sorted by link.
+pub fn firm_value_terms(inventory: &Inventory, links: &[Link], supplier_share: f64) -> Vec<Vec<(usize, f64)>> {
+    let alpha = supplier_share;
+    let mut terms: Vec<Vec<(usize, f64)>> = vec![Vec::new(); inventory.firms().len()];
+    for (position, link) in links.iter().enumerate() {
+        let (supply, demand) = (inventory.flow(link.supply), inventory.flow(link.demand));
+        let surplus = supply.fallback_cost_eur + link.ratio * demand.fallback_cost_eur - link.unit_cost_eur;
+        let (supplier, receiver) = (supply.firm.index(), demand.firm.index());
+        if supplier == receiver {
+            terms[supplier].push((position, surplus));
+        } else {
+            terms[supplier].push((position, alpha * surplus));
+            terms[receiver].push((position, (1.0 - alpha) * surplus));
+        }
+    }
+    terms
+}
+
 /// Links carrying at most this many supply units are treated as unused.
 pub const ACTIVE_LINK_THRESHOLD: f64 = 1e-9;
 

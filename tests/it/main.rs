@@ -20,6 +20,7 @@ mod outputs;
 mod part_b;
 mod policy;
 mod properties;
+mod robustness;
 mod scale;
 mod scenario;
 mod schemes;
