@@ -140,6 +140,8 @@ fn app_error(py: Python<'_>, error: AppError) -> PyErr {
         AppError::Solve(error) => solve_error(py, &error),
         AppError::Argument(message) => PyValueError::new_err(message),
         error @ (AppError::Output { .. } | AppError::Locked(_)) => OutputError::new_err(error.to_string()),
+        // An optimum the time limit left unproven (exit code 5).
+        error @ AppError::NotProven(_) => TimeLimitError::new_err(error.to_string()),
     }
 }
 
