@@ -214,7 +214,9 @@ def test_the_gil_is_released_while_solving(generated):
     done = threading.Event()
 
     def solve():
-        symbiose.optimize(inv)
+        # Five solves: long enough to tell on an idle machine (about 0.2 s each).
+        for _ in range(5):
+            symbiose.optimize(inv)
         done.set()
 
     worker = threading.Thread(target=solve)
