@@ -104,17 +104,14 @@ fn input_error(py: Python<'_>, errors: &[CoreInputError]) -> PyErr {
     }
 }
 
-fn solve_error(py: Python<'_>, error: &SolveError) -> PyErr {
+fn solve_error(error: &SolveError) -> PyErr {
     let message = error.to_string();
     match error {
         SolveError::Infeasible | SolveError::Unplaceable(_) => InfeasibleError::new_err(message),
         SolveError::Unbounded | SolveError::InfeasibleOrUnbounded => UnboundedError::new_err(message),
         SolveError::TimeLimitWithoutSolution => TimeLimitError::new_err(message),
         SolveError::TooLarge(_) => LimitError::new_err(message),
-        _ => {
-            let _ = py;
-            SolverError::new_err(message)
-        }
+        _ => SolverError::new_err(message),
     }
 }
 
@@ -137,7 +134,7 @@ fn app_error(py: Python<'_>, error: AppError) -> PyErr {
                 .collect();
             input_error(py, &errors)
         }
-        AppError::Solve(error) => solve_error(py, &error),
+        AppError::Solve(error) => solve_error(&error),
         AppError::Argument(message) => PyValueError::new_err(message),
         error @ (AppError::Output { .. } | AppError::Locked(_)) => OutputError::new_err(error.to_string()),
         // An optimum the time limit left unproven (exit code 5).
